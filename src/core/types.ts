@@ -1,0 +1,217 @@
+// The vocabulary of the core, shared by every stage: parse -> attribute -> price -> detect -> aggregate.
+// Pure data: no I/O, no clock. See ../../../shared/DESIGN.md for the words.
+import type { Nanos } from "./money.ts";
+
+/** Where an entry came from: a file (or "-" for stdin, "pubsub:<messageId>", ...) and its 1-based line. */
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+/** One LogEntry as Cloud Logging writes it (JSON form). Only what the core reads is named. */
+export interface LogEntry {
+  insertId?: string;
+  logName?: string;
+  timestamp?: string;
+  receiveTimestamp?: string;
+  severity?: string;
+  resource?: { type?: string; labels?: Record<string, string> };
+  operation?: { id?: string; producer?: string; first?: boolean; last?: boolean };
+  protoPayload?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export type AuditFormat = "v2" | "v1";
+
+/** The state of a job when its entry was written, as BigQuery reports it. */
+export type JobState = "PENDING" | "RUNNING" | "DONE";
+
+/** A BigQuery job, as read from one v2 jobChange/jobInsertion or v1 jobcompleted entry. */
+export interface JobEvent {
+  kind: "job";
+  format: AuditFormat;
+  /** Which event it came from: v2 "jobChange" | "jobInsertion", v1 "jobcompleted". */
+  event: "jobChange" | "jobInsertion" | "jobcompleted";
+  /** `P:LOCATION.JOB` (bq's full job id), or `P:JOB` when the entry names no location. Also the de-duplication key. */
+  jobId: string;
+  /** The project the job ran in: it pays the compute. */
+  billingProject: string;
+  /** The job id inside its project (`bquxjob_...`, `script_job_...`). */
+  jobName: string;
+  /** Job location (`US`, `EU`, `europe-west1`); "" when the entry does not say. */
+  location: string;
+  /** principalEmail, else principalSubject; "" when redacted or absent. */
+  principal: string;
+  /** Emails of the first-party delegation chain (impersonation), outermost first. */
+  delegation: string[];
+  state: JobState;
+  /** `QUERY`, `COPY`, `EXPORT`, `IMPORT`, or "" when absent. */
+  jobType: string;
+  /** queryConfig.statementType (`SELECT`, `SCRIPT`, ...), "" for non-query jobs. */
+  statementType: string;
+  billedBytes: bigint;
+  processedBytes: bigint;
+  slotMs: bigint;
+  /** Whether totalBilledBytes was present in the entry (absent is not the same as 0: row-level security hides it). */
+  billedBytesPresent: boolean;
+  /** jobStats.reservation: "" (absent), "unreserved" (on-demand) or a reservation name. */
+  reservation: string;
+  cacheHit: boolean;
+  dryRun: boolean;
+  /** google.rpc.Status of a failed job. */
+  error?: { code: number; message: string };
+  /** Referenced tables as `projects/P/datasets/D/tables/T`, in entry order, without duplicates. */
+  referencedTables: string[];
+  /** For children of scripts: the parent's `P:LOCATION.JOB` id (location taken from the child). */
+  parentJobId?: string;
+  createTime?: string;
+  startTime?: string;
+  /** RFC 3339 end time as written; jobs are billed by it. */
+  endTime: string;
+  /** endTime as epoch milliseconds. */
+  endTimeMs: number;
+  labels: Record<string, string>;
+  source: SourceRef;
+}
+
+/** A v2 tableDataRead: a read of one of our tables, logged in the data project's log. */
+export interface TableReadEvent {
+  kind: "table_read";
+  /** The project that holds the table read. */
+  dataProject: string;
+  /** `projects/P/datasets/D/tables/T`. */
+  table: string;
+  /** tableDataRead.reason: `JOB`, `TABLEDATA_LIST_REQUEST`, ... */
+  reason: string;
+  /** The reading job's billing project, from tableDataRead.jobName; undefined when Google redacted it. */
+  readerBillingProject?: string;
+  /** The reading job as `P:JOB` (no location in this entry); undefined when redacted. */
+  readerJobId?: string;
+  principal: string;
+  timestamp: string;
+  timestampMs: number;
+  /** logName + insertId: identifies this log entry (to drop repeated entries). */
+  entryKey: string;
+  source: SourceRef;
+}
+
+/** Why an entry is ignored: valid, but carries nothing the chargeback uses. Counted, not kept. */
+export interface IgnoredEntry {
+  kind: "ignored";
+  reason: string;
+  source: SourceRef;
+}
+
+/** An entry that cannot be used: kept verbatim with where it came from and why. */
+export interface RejectedEntry {
+  kind: "rejected";
+  /** Short stable reason code, e.g. `invalid_json`, `not_bigquery_audit`, `missing_field`. */
+  reason: string;
+  /** Human sentence naming the field and what was expected. */
+  detail: string;
+  source: SourceRef;
+  /** The raw line (or the JSON text of the entry), as read. */
+  raw: string;
+}
+
+export type ParsedEntry = JobEvent | TableReadEvent | IgnoredEntry | RejectedEntry;
+
+/** Department ids are registry ids; these are the two kinds of non-registry department. */
+export const UNASSIGNED = "unassigned";
+export const externalDepartment = (domain: string): string => `external:${domain}`;
+
+export type PrincipalKind =
+  | "registered"
+  | "service_account"
+  | "organization"
+  | "partner"
+  | "external"
+  | "unknown";
+export type BillingProjectKind = "department" | "shared" | "unregistered";
+
+/** Who paid, who consumed, whose data. */
+export interface Attribution {
+  payerDepartment: string;
+  consumerDepartment: string;
+  billingProjectKind: BillingProjectKind;
+  principalKind: PrincipalKind;
+  /** For partner principals: the partner id. */
+  partner?: string;
+  /** Projects of the referenced tables, sorted, unique. */
+  dataProjects: string[];
+  /** Departments of those projects (registry ids, or "outside" for projects not in the registry), sorted, unique. */
+  dataOwnerDepartments: string[];
+}
+
+export type PricingModel =
+  | "on_demand"
+  | "reservation"
+  | "script_parent"
+  | "cache_hit"
+  | "free_operation"
+  | "not_billed"
+  | "unpriced";
+
+export interface Pricing {
+  pricingModel: PricingModel;
+  computeCost: Nanos;
+  /** Why the job has the cost it has, in words (e.g. "on-demand US 6.25 USD/TiB from 2023-07-05"). */
+  basis: string;
+}
+
+export type FindingKind =
+  | "external_free_ride"
+  | "cross_department_free_ride"
+  | "unexpected_billing_project"
+  | "unregistered_project";
+
+export type Severity = "critical" | "high" | "medium" | "low";
+
+export interface Finding {
+  kind: FindingKind;
+  severity: Severity;
+  /** The job's `P:LOCATION.JOB`, or for table reads the reading job as far as known ("" when redacted). */
+  jobId: string;
+  billingProject: string;
+  principal: string;
+  dataProjects: string[];
+  cost: Nanos;
+  /** The grant to remove or the registry entry to add. */
+  remediation: string;
+  /** RFC 3339 time of the job's end or of the read. */
+  time: string;
+  /** Reporting period the finding belongs to (see JobCost.period). */
+  period: string;
+}
+
+/** One attributed, priced job: a row of job_costs. */
+export interface JobCost {
+  job: JobEvent;
+  attribution: Attribution;
+  pricing: Pricing;
+  findings: Finding[];
+  /** The job's billing day in the report time zone, `YYYY-MM-DD`. */
+  usageDate: string;
+  /** The reporting period: `YYYY-MM` (month) or `YYYY-MM-DD` (day). */
+  period: string;
+}
+
+export type PeriodGranularity = "day" | "month";
+
+/** One table's row of INFORMATION_SCHEMA.TABLE_STORAGE, bytes as bigint. */
+export interface TableStorage {
+  projectId: string;
+  dataset: string;
+  table: string;
+  /** Region of the INFORMATION_SCHEMA view it came from (`US`, `EU`, `europe-west1`). */
+  location: string;
+  /** The dataset's storage billing model. */
+  billingModel: "LOGICAL" | "PHYSICAL";
+  activeLogicalBytes: bigint;
+  longTermLogicalBytes: bigint;
+  activePhysicalBytes: bigint;
+  longTermPhysicalBytes: bigint;
+  timeTravelPhysicalBytes: bigint;
+  failSafePhysicalBytes: bigint;
+  source: SourceRef;
+}
