@@ -1,0 +1,73 @@
+// RFC 4180 CSV: the one writer every report file uses, and a reader for storage snapshots
+// (`bq query --format=csv` output).
+
+export type CsvValue = string | number | bigint | boolean | null | undefined;
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** Guards against spreadsheet formula injection: a cell that a spreadsheet would evaluate is prefixed with '. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+function cell(value: CsvValue): string {
+  if (value === null || value === undefined) return "";
+  let text = String(value);
+  if (typeof value === "string" && FORMULA_START.test(text) && !/^-?\d/.test(text)) text = `'${text}`;
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function csvLine(values: readonly CsvValue[]): string {
+  return `${values.map(cell).join(",")}\n`;
+}
+
+/** Parses CSV text into rows of cells; quoted cells may hold commas, quotes and newlines. Returns each row's 1-based start line. */
+export function parseCsv(text: string): { cells: string[]; line: number }[] {
+  const rows: { cells: string[]; line: number }[] = [];
+  let cells: string[] = [];
+  let current = "";
+  let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  let rowHasContent = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          current += '"';
+          i++;
+        } else quoted = false;
+      } else {
+        if (c === "\n") line++;
+        current += c;
+      }
+      continue;
+    }
+    if (c === '"') {
+      quoted = true;
+      rowHasContent = true;
+    } else if (c === ",") {
+      cells.push(current);
+      current = "";
+      rowHasContent = true;
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      if (rowHasContent || current.length > 0) {
+        cells.push(current);
+        rows.push({ cells, line: rowLine });
+      }
+      cells = [];
+      current = "";
+      rowHasContent = false;
+      line++;
+      rowLine = line;
+    } else {
+      current += c;
+      rowHasContent = true;
+    }
+  }
+  if (rowHasContent || current.length > 0) {
+    cells.push(current);
+    rows.push({ cells, line: rowLine });
+  }
+  return rows;
+}

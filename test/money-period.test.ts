@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { formatUsd, mulDivRound, parseUsd } from "../src/core/money.ts";
+import {
+  DayClock,
+  daysOfPeriodWithin,
+  isIsoDate,
+  periodsBetween,
+  previousMonth,
+} from "../src/core/period.ts";
+
+describe("exact money", () => {
+  it("parses decimal text exactly", () => {
+    expect(parseUsd("6.25")).toBe(6_250_000_000n);
+    expect(parseUsd("0.000000001")).toBe(1n);
+    expect(parseUsd("-1.5")).toBe(-1_500_000_000n);
+    expect(() => parseUsd("1e3")).toThrow(/decimal/);
+    expect(() => parseUsd("0.0000000001")).toThrow();
+  });
+
+  it("rounds half up once, exactly, where floats would drift", () => {
+    expect(mulDivRound(1n, 1n, 2n)).toBe(1n);
+    expect(mulDivRound(1n, 1n, 3n)).toBe(0n);
+    expect(mulDivRound(-1n, 1n, 2n)).toBe(-1n);
+    // 1450180608 bytes at 5 USD/TiB: 0.006594658 (exactly 13505859375/2048 nanos)
+    expect(mulDivRound(1_450_180_608n, parseUsd("5"), 2n ** 40n)).toBe(6_594_658n);
+    // a value far beyond 2^53 stays exact
+    expect(mulDivRound(10n ** 20n, parseUsd("6.25"), 2n ** 40n)).toBe(568_434_188_608_080_149n);
+  });
+
+  it("formats with the requested decimals, rounding half up", () => {
+    expect(formatUsd(6_594_658n)).toBe("0.006595");
+    expect(formatUsd(500n)).toBe("0.000001");
+    expect(formatUsd(499n)).toBe("0.000000");
+    expect(formatUsd(-1_500_000_000n, 2)).toBe("-1.50");
+    expect(formatUsd(12_345_678_901_234n, 9)).toBe("12345.678901234");
+  });
+});
+
+describe("billing days and periods", () => {
+  it("puts a job on its Pacific day, as Google bills, across DST changes", () => {
+    const clock = new DayClock();
+    expect(clock.dayOf(Date.parse("2026-11-01T06:59:59Z"))).toBe("2026-10-31"); // PDT, UTC-7
+    expect(clock.dayOf(Date.parse("2026-11-01T07:00:00Z"))).toBe("2026-11-01");
+    expect(clock.dayOf(Date.parse("2026-11-02T07:59:00Z"))).toBe("2026-11-01"); // PST, UTC-8
+    expect(clock.dayOf(Date.parse("2026-11-02T08:00:00Z"))).toBe("2026-11-02");
+    expect(new DayClock("UTC").dayOf(Date.parse("2026-11-01T06:59:59Z"))).toBe("2026-11-01");
+    expect(new DayClock("Asia/Kolkata").dayOf(Date.parse("2026-11-01T18:29:59Z"))).toBe("2026-11-01");
+    expect(new DayClock("Asia/Kolkata").dayOf(Date.parse("2026-11-01T18:30:00Z"))).toBe("2026-11-02");
+    expect(() => new DayClock("Mars/Olympus")).toThrow(/time zone/);
+  });
+
+  it("lists periods and the days of each inside a range", () => {
+    expect(periodsBetween("2026-09-30", "2026-11-01", "month")).toEqual(["2026-09", "2026-10", "2026-11"]);
+    expect(periodsBetween("2026-02-27", "2026-03-01", "day")).toEqual([
+      "2026-02-27",
+      "2026-02-28",
+      "2026-03-01",
+    ]);
+    expect(daysOfPeriodWithin("2026-10", "2026-10-15", "2026-12-01")).toBe(17);
+    expect(daysOfPeriodWithin("2024-02", "2024-01-01", "2024-12-31")).toBe(29);
+    expect(daysOfPeriodWithin("2026-10-03", "2026-10-01", "2026-10-02")).toBe(0);
+    expect(previousMonth("2026-01-15")).toEqual(["2025-12-01", "2025-12-31"]);
+    expect(isIsoDate("2026-02-29")).toBe(false);
+    expect(isIsoDate("2024-02-29")).toBe(true);
+  });
+});
