@@ -1,0 +1,210 @@
+// The in-memory engine of the reports: period x department sums and the payer x consumer matrix,
+// with exactly the semantics of docs/tables.md that the SQL in sql/reports reproduces.
+// State is small (periods x departments) and mergeable, so workers can aggregate in parallel.
+import { mulDivRound, type Nanos } from "./money.ts";
+import { daysInMonthOf, daysOfPeriodWithin, periodStart, periodsBetween } from "./period.ts";
+import type { JobCost, PeriodGranularity, TableStorage } from "./types.ts";
+
+export interface DepartmentCostRow {
+  period: string;
+  department: string;
+  computePaid: Nanos;
+  computeConsumed: Nanos;
+  storage: Nanos;
+  freeRidesGiven: Nanos;
+  freeRidesTaken: Nanos;
+}
+
+export interface MatrixRow {
+  period: string;
+  payerDepartment: string;
+  consumerDepartment: string;
+  jobs: number;
+  computeCost: Nanos;
+}
+
+export interface StorageCostRow {
+  period: string;
+  department: string;
+  projectId: string;
+  dataset: string;
+  billingModel: string;
+  storage: Nanos;
+}
+
+const FREE_RIDE_KINDS = new Set(["external_free_ride", "cross_department_free_ride"]);
+
+export function isFreeRide(cost: JobCost): boolean {
+  return cost.findings.some((finding) => FREE_RIDE_KINDS.has(finding.kind));
+}
+
+type ComputeSums = Omit<DepartmentCostRow, "period" | "department" | "storage">;
+
+const zeroSums = (): ComputeSums => ({
+  computePaid: 0n,
+  computeConsumed: 0n,
+  freeRidesGiven: 0n,
+  freeRidesTaken: 0n,
+});
+
+/** A separator that cannot occur in period or department ids. */
+const SEP = "\u0000";
+
+export class ChargebackAggregator {
+  private readonly departments = new Map<string, ComputeSums>();
+  private readonly matrix = new Map<string, { jobs: number; cost: Nanos }>();
+  /** Smallest and largest usage day seen, for reports run without --from/--to. */
+  firstDay: string | undefined;
+  lastDay: string | undefined;
+
+  addJob(job: JobCost): void {
+    const cost = job.pricing.computeCost;
+    const payer = job.attribution.payerDepartment;
+    const consumer = job.attribution.consumerDepartment;
+    const freeRide = isFreeRide(job);
+    const paid = this.sumsOf(job.period, payer);
+    paid.computePaid += cost;
+    if (freeRide) paid.freeRidesGiven += cost;
+    const consumed = this.sumsOf(job.period, consumer);
+    consumed.computeConsumed += cost;
+    if (freeRide) consumed.freeRidesTaken += cost;
+    const pair = `${job.period}${SEP}${payer}${SEP}${consumer}`;
+    const cell = this.matrix.get(pair);
+    if (cell) {
+      cell.jobs++;
+      cell.cost += cost;
+    } else this.matrix.set(pair, { jobs: 1, cost });
+    if (this.firstDay === undefined || job.usageDate < this.firstDay) this.firstDay = job.usageDate;
+    if (this.lastDay === undefined || job.usageDate > this.lastDay) this.lastDay = job.usageDate;
+  }
+
+  /** Adds another aggregator's sums into this one (parallel runs). */
+  merge(other: ChargebackAggregator): void {
+    for (const [key, sums] of other.departments) {
+      const [period = "", department = ""] = key.split(SEP);
+      const mine = this.sumsOf(period, department);
+      mine.computePaid += sums.computePaid;
+      mine.computeConsumed += sums.computeConsumed;
+      mine.freeRidesGiven += sums.freeRidesGiven;
+      mine.freeRidesTaken += sums.freeRidesTaken;
+    }
+    for (const [key, cell] of other.matrix) {
+      const mine = this.matrix.get(key);
+      if (mine) {
+        mine.jobs += cell.jobs;
+        mine.cost += cell.cost;
+      } else this.matrix.set(key, { ...cell });
+    }
+    for (const day of [other.firstDay, other.lastDay]) {
+      if (day === undefined) continue;
+      if (this.firstDay === undefined || day < this.firstDay) this.firstDay = day;
+      if (this.lastDay === undefined || day > this.lastDay) this.lastDay = day;
+    }
+  }
+
+  private sumsOf(period: string, department: string): ComputeSums {
+    const key = `${period}${SEP}${department}`;
+    let sums = this.departments.get(key);
+    if (!sums) {
+      sums = zeroSums();
+      this.departments.set(key, sums);
+    }
+    return sums;
+  }
+
+  /**
+   * Department rows for every period in [from, to]: every registry department, plus every
+   * department that paid, consumed or owns storage in that period. Sorted by period, department.
+   */
+  departmentCosts(options: {
+    from: string;
+    to: string;
+    granularity: PeriodGranularity;
+    registryDepartments: readonly string[];
+    storage: readonly StorageCostRow[];
+  }): DepartmentCostRow[] {
+    const storageBy = new Map<string, Nanos>();
+    for (const row of options.storage) {
+      const key = `${row.period}${SEP}${row.department}`;
+      storageBy.set(key, (storageBy.get(key) ?? 0n) + row.storage);
+    }
+    const rows: DepartmentCostRow[] = [];
+    for (const period of periodsBetween(options.from, options.to, options.granularity)) {
+      const names = new Set(options.registryDepartments);
+      for (const key of [...this.departments.keys(), ...storageBy.keys()]) {
+        const [keyPeriod, department] = key.split(SEP);
+        if (keyPeriod === period && department !== undefined) names.add(department);
+      }
+      for (const department of [...names].sort()) {
+        const key = `${period}${SEP}${department}`;
+        const sums = this.departments.get(key) ?? zeroSums();
+        rows.push({ period, department, ...sums, storage: storageBy.get(key) ?? 0n });
+      }
+    }
+    return rows;
+  }
+
+  /** Matrix cells with at least one job, sorted by period, payer, consumer. */
+  chargebackMatrix(): MatrixRow[] {
+    return [...this.matrix.entries()]
+      .map(([key, cell]) => {
+        const [period = "", payerDepartment = "", consumerDepartment = ""] = key.split(SEP);
+        return { period, payerDepartment, consumerDepartment, jobs: cell.jobs, computeCost: cell.cost };
+      })
+      .sort(
+        (a, b) =>
+          compare(a.period, b.period) ||
+          compare(a.payerDepartment, b.payerDepartment) ||
+          compare(a.consumerDepartment, b.consumerDepartment),
+      );
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Storage cost per period, department, project, dataset and billing model: each table's month
+ * cost (from the price book), pro-rated to the days of the period inside [from, to].
+ */
+export function storageCosts(options: {
+  snapshot: readonly TableStorage[];
+  from: string;
+  to: string;
+  granularity: PeriodGranularity;
+  departmentOf: (project: string) => string;
+  monthCost: (table: TableStorage, monthStart: string) => Nanos;
+}): StorageCostRow[] {
+  const sums = new Map<string, StorageCostRow>();
+  for (const period of periodsBetween(options.from, options.to, options.granularity)) {
+    const days = daysOfPeriodWithin(period, options.from, options.to);
+    if (days === 0) continue;
+    const monthStart = `${periodStart(period).slice(0, 7)}-01`;
+    const daysInMonth = daysInMonthOf(monthStart);
+    for (const table of options.snapshot) {
+      const share = mulDivRound(options.monthCost(table, monthStart), BigInt(days), BigInt(daysInMonth));
+      const department = options.departmentOf(table.projectId);
+      const key = [period, department, table.projectId, table.dataset, table.billingModel].join(SEP);
+      const row = sums.get(key);
+      if (row) row.storage += share;
+      else
+        sums.set(key, {
+          period,
+          department,
+          projectId: table.projectId,
+          dataset: table.dataset,
+          billingModel: table.billingModel,
+          storage: share,
+        });
+    }
+  }
+  return [...sums.values()].sort(
+    (a, b) =>
+      compare(a.period, b.period) ||
+      compare(a.department, b.department) ||
+      compare(a.projectId, b.projectId) ||
+      compare(a.dataset, b.dataset) ||
+      compare(a.billingModel, b.billingModel),
+  );
+}

@@ -1,0 +1,176 @@
+// Free-ride and unexpected-billing rules. Every finding names the job, the principal, the
+// projects and the permission to change, because the fix for a free ride is always a grant.
+import type {
+  Attribution,
+  BillingProjectKind,
+  Finding,
+  FindingKind,
+  JobEvent,
+  Pricing,
+  PrincipalKind,
+  Severity,
+  TableReadEvent,
+} from "./types.ts";
+
+/** What detection needs to know of the registry. */
+export interface RegistryView {
+  projectKind(project: string): BillingProjectKind;
+  projectDepartment(project: string): string;
+  principalKind(principal: string): PrincipalKind;
+  isPartnerBillingProject(project: string): boolean;
+}
+
+/** The IAM member string of a principal: serviceAccount:, user:, or the principal itself (principal://...). */
+export function iamMember(principal: string): string {
+  if (principal === "") return "(redacted principal)";
+  if (principal.includes("://") || /^(user|serviceAccount|group|domain):/.test(principal)) return principal;
+  return principal.endsWith(".gserviceaccount.com") ? `serviceAccount:${principal}` : `user:${principal}`;
+}
+
+const OUTSIDE = "outside";
+
+function finding(
+  kind: FindingKind,
+  severity: Severity,
+  job: JobEvent,
+  attribution: Attribution,
+  pricing: Pricing,
+  period: string,
+  remediation: string,
+): Finding {
+  return {
+    kind,
+    severity,
+    jobId: job.jobId,
+    billingProject: job.billingProject,
+    principal: job.principal,
+    dataProjects: attribution.dataProjects,
+    cost: pricing.computeCost,
+    remediation,
+    time: job.endTime,
+    period,
+  };
+}
+
+/**
+ * Findings of one priced job. Script parents carry none: their children are the jobs that ran
+ * (and are checked one by one), so a parent would only repeat them.
+ */
+export function detectJobFindings(
+  job: JobEvent,
+  attribution: Attribution,
+  pricing: Pricing,
+  period: string,
+): Finding[] {
+  if (pricing.pricingModel === "script_parent") return [];
+  const findings: Finding[] = [];
+  const member = iamMember(job.principal);
+  const project = job.billingProject;
+  if (attribution.billingProjectKind === "unregistered") {
+    findings.push(
+      finding(
+        "unregistered_project",
+        pricing.computeCost > 0n ? "medium" : "low",
+        job,
+        attribution,
+        pricing,
+        period,
+        `add project ${project} to a department's projects (or to shared_projects) in the registry, or remove roles/bigquery.jobUser grants on ${project}`,
+      ),
+    );
+  }
+  if (attribution.principalKind === "external" || attribution.principalKind === "partner") {
+    // Critical when every table it read is outside the organisation: their data, our bill.
+    const ownDataOnly =
+      attribution.dataOwnerDepartments.length > 0 &&
+      attribution.dataOwnerDepartments.every((d) => d === OUTSIDE);
+    const who = attribution.partner ? ` (partner ${attribution.partner})` : "";
+    findings.push(
+      finding(
+        "external_free_ride",
+        ownDataOnly ? "critical" : "high",
+        job,
+        attribution,
+        pricing,
+        period,
+        `remove roles/bigquery.jobUser for ${member}${who} on project ${project}; to share data, grant roles/bigquery.dataViewer on the datasets only and let them query from their own billing project`,
+      ),
+    );
+  } else if (
+    attribution.billingProjectKind === "department" &&
+    (attribution.principalKind === "registered" || attribution.principalKind === "service_account") &&
+    attribution.consumerDepartment !== attribution.payerDepartment
+  ) {
+    findings.push(
+      finding(
+        "cross_department_free_ride",
+        "medium",
+        job,
+        attribution,
+        pricing,
+        period,
+        `remove roles/bigquery.jobUser for ${member} on project ${project} (department ${attribution.payerDepartment}); ${attribution.consumerDepartment} should run its jobs in its own project, or declare ${project} in shared_projects if it is meant to be shared`,
+      ),
+    );
+  }
+  return findings;
+}
+
+/**
+ * Watches tableDataRead (reason JOB) entries of our data projects for reads billed where nobody
+ * expected. Reads of one job across several tables become one finding; repeated entries none.
+ */
+export class UnexpectedReadDetector {
+  private readonly byKey = new Map<string, Finding>();
+  private readonly view: RegistryView;
+
+  constructor(view: RegistryView) {
+    this.view = view;
+  }
+
+  /** Returns true when the read is a finding (new or merged into an existing one). */
+  add(read: TableReadEvent, period: string): boolean {
+    if (read.reason !== "JOB") return false;
+    if (this.view.projectKind(read.dataProject) === "unregistered") return false;
+    const reader = read.readerBillingProject;
+    let severity: Severity;
+    let remediation: string;
+    const member = iamMember(read.principal);
+    if (reader !== undefined) {
+      if (this.view.projectKind(reader) !== "unregistered" || this.view.isPartnerBillingProject(reader))
+        return false;
+      severity = "high";
+      remediation = `remove roles/bigquery.dataViewer for ${member} on ${read.dataProject} (or the dataset), or add ${reader} to a partner's billing_projects in the registry if this sharing is intended`;
+    } else {
+      // Google redacts the billing project when it is outside the organisation: judge by the principal.
+      if (this.view.principalKind(read.principal) === "partner") return false;
+      severity = read.principal === "" ? "critical" : "high";
+      remediation = `a principal outside the registry read ${read.dataProject} from a billing project outside the organisation: remove roles/bigquery.dataViewer for ${member} on ${read.dataProject} (or the dataset), or register the reader as a partner`;
+    }
+    const key = read.readerJobId ?? read.entryKey;
+    const existing = this.byKey.get(key);
+    if (existing) {
+      if (!existing.dataProjects.includes(read.dataProject)) {
+        existing.dataProjects = [...existing.dataProjects, read.dataProject].sort();
+      }
+      return true;
+    }
+    this.byKey.set(key, {
+      kind: "unexpected_billing_project",
+      severity,
+      jobId: read.readerJobId ?? "",
+      billingProject: reader ?? "",
+      principal: read.principal,
+      dataProjects: [read.dataProject],
+      cost: 0n,
+      remediation,
+      time: read.timestamp,
+      period,
+    });
+    return true;
+  }
+
+  findings(): Finding[] {
+    return [...this.byKey.values()];
+  }
+}
