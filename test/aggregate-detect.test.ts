@@ -117,7 +117,7 @@ describe("aggregation per period and department", () => {
     for (const job of jobs) whole.addJob(job);
     const left = new ChargebackAggregator();
     const right = new ChargebackAggregator();
-    jobs.forEach((job, i) => (i % 2 ? left : right).addJob(job));
+    for (const [i, job] of jobs.entries()) (i % 2 ? left : right).addJob(job);
     left.merge(right);
     const options = {
       from: "2026-10-01",
