@@ -309,3 +309,34 @@ describe("unexpected billing projects from table reads", () => {
     ]);
   });
 });
+
+describe("trend and top lists", () => {
+  it("keeps daily paid cost, principals by cost and the most expensive jobs, also across merges", () => {
+    const make = (i: number) =>
+      jobCost({
+        cost: BigInt(i),
+        payer: i % 2 ? "a" : "b",
+        consumer: "a",
+        usageDate: `2026-10-0${(i % 3) + 1}`,
+      });
+    const whole = new ChargebackAggregator();
+    const left = new ChargebackAggregator();
+    const right = new ChargebackAggregator();
+    for (let i = 0; i < 30; i++) {
+      whole.addJob(make(i));
+      (i < 15 ? left : right).addJob(make(i));
+    }
+    left.merge(right);
+    for (const aggregator of [whole, left]) {
+      const trend = aggregator.trend();
+      expect(trend.reduce((sum, row) => sum + row.computePaid, 0n)).toBe(BigInt((29 * 30) / 2));
+      expect(trend[0]).toMatchObject({ day: "2026-10-01" });
+      const top = aggregator.topJobs();
+      expect(top).toHaveLength(20);
+      expect(top.map((job) => job.computeCost)).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(29 - i)));
+      expect(aggregator.topPrincipals()).toEqual([
+        { principal: "alice@acme.example", consumerDepartment: "a", jobs: 30, computeCost: 435n },
+      ]);
+    }
+  });
+});

@@ -23,6 +23,35 @@ export interface MatrixRow {
   computeCost: Nanos;
 }
 
+export interface TrendRow {
+  day: string;
+  department: string;
+  computePaid: Nanos;
+}
+
+export interface PrincipalRow {
+  principal: string;
+  consumerDepartment: string;
+  jobs: number;
+  computeCost: Nanos;
+}
+
+/** The few facts of a job that the top-jobs list shows. */
+export interface TopJob {
+  jobId: string;
+  billingProject: string;
+  principal: string;
+  payerDepartment: string;
+  consumerDepartment: string;
+  statementType: string;
+  billedBytes: bigint;
+  computeCost: Nanos;
+  endTime: string;
+  findings: string[];
+}
+
+const TOP_JOBS = 20;
+
 export interface StorageCostRow {
   period: string;
   department: string;
@@ -53,6 +82,10 @@ const SEP = "\u0000";
 export class ChargebackAggregator {
   private readonly departments = new Map<string, ComputeSums>();
   private readonly matrix = new Map<string, { jobs: number; cost: Nanos }>();
+  private readonly dailyPaid = new Map<string, Nanos>();
+  private readonly principals = new Map<string, PrincipalRow>();
+  /** The most expensive jobs, kept sorted and short. */
+  private topJobList: TopJob[] = [];
   /** Smallest and largest usage day seen, for reports run without --from/--to. */
   firstDay: string | undefined;
   lastDay: string | undefined;
@@ -74,8 +107,50 @@ export class ChargebackAggregator {
       cell.jobs++;
       cell.cost += cost;
     } else this.matrix.set(pair, { jobs: 1, cost });
+    const day = `${job.usageDate}${SEP}${payer}`;
+    this.dailyPaid.set(day, (this.dailyPaid.get(day) ?? 0n) + cost);
+    this.addPrincipal({
+      principal: job.job.principal,
+      consumerDepartment: consumer,
+      jobs: 1,
+      computeCost: cost,
+    });
+    if (cost > 0n) this.offerTopJob(job);
     if (this.firstDay === undefined || job.usageDate < this.firstDay) this.firstDay = job.usageDate;
     if (this.lastDay === undefined || job.usageDate > this.lastDay) this.lastDay = job.usageDate;
+  }
+
+  private addPrincipal(row: PrincipalRow): void {
+    const mine = this.principals.get(row.principal);
+    if (mine) {
+      mine.jobs += row.jobs;
+      mine.computeCost += row.computeCost;
+    } else this.principals.set(row.principal, { ...row });
+  }
+
+  private offerTopJob(job: JobCost): void {
+    const last = this.topJobList[this.topJobList.length - 1];
+    if (this.topJobList.length >= TOP_JOBS && last && last.computeCost >= job.pricing.computeCost) return;
+    this.insertTopJob({
+      jobId: job.job.jobId,
+      billingProject: job.job.billingProject,
+      principal: job.job.principal,
+      payerDepartment: job.attribution.payerDepartment,
+      consumerDepartment: job.attribution.consumerDepartment,
+      statementType: job.job.statementType,
+      billedBytes: job.job.billedBytes,
+      computeCost: job.pricing.computeCost,
+      endTime: job.job.endTime,
+      findings: job.findings.map((finding) => finding.kind),
+    });
+  }
+
+  private insertTopJob(top: TopJob): void {
+    this.topJobList.push(top);
+    this.topJobList.sort((a, b) =>
+      a.computeCost === b.computeCost ? compare(a.jobId, b.jobId) : a.computeCost > b.computeCost ? -1 : 1,
+    );
+    if (this.topJobList.length > TOP_JOBS) this.topJobList.length = TOP_JOBS;
   }
 
   /** Adds another aggregator's sums into this one (parallel runs). */
@@ -95,6 +170,10 @@ export class ChargebackAggregator {
         mine.cost += cell.cost;
       } else this.matrix.set(key, { ...cell });
     }
+    for (const [key, cost] of other.dailyPaid)
+      this.dailyPaid.set(key, (this.dailyPaid.get(key) ?? 0n) + cost);
+    for (const row of other.principals.values()) this.addPrincipal(row);
+    for (const top of other.topJobList) this.insertTopJob(top);
     for (const day of [other.firstDay, other.lastDay]) {
       if (day === undefined) continue;
       if (this.firstDay === undefined || day < this.firstDay) this.firstDay = day;
@@ -142,6 +221,35 @@ export class ChargebackAggregator {
       }
     }
     return rows;
+  }
+
+  /** Compute paid per billing day and department (the trend, whatever the report's periods). */
+  trend(): TrendRow[] {
+    return [...this.dailyPaid.entries()]
+      .map(([key, computePaid]) => {
+        const [day = "", department = ""] = key.split(SEP);
+        return { day, department, computePaid };
+      })
+      .sort((a, b) => compare(a.day, b.day) || compare(a.department, b.department));
+  }
+
+  /** Principals by compute consumed, most expensive first. */
+  topPrincipals(limit = TOP_JOBS): PrincipalRow[] {
+    return [...this.principals.values()]
+      .sort((a, b) =>
+        a.computeCost === b.computeCost
+          ? compare(a.principal, b.principal)
+          : a.computeCost > b.computeCost
+            ? -1
+            : 1,
+      )
+      .slice(0, limit)
+      .map((row) => ({ ...row }));
+  }
+
+  /** The most expensive jobs (cost above zero), most expensive first. */
+  topJobs(): TopJob[] {
+    return this.topJobList.map((job) => ({ ...job }));
   }
 
   /** Matrix cells with at least one job, sorted by period, payer, consumer. */
