@@ -1,0 +1,59 @@
+// Cloud Functions entry points, kept thin: decode the trigger, call src/, write the sinks.
+// The registry is loaded and validated when the instance starts, so a bad registry fails the
+// deployment's first request loudly instead of mis-attributing jobs.
+import { type CloudEvent, cloudEvent, http } from "@google-cloud/functions-framework";
+import { LogAlertSink } from "../src/cloud/alerts.ts";
+import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
+import { loadRegistry, readCloudConfig } from "../src/cloud/config.ts";
+import { type IngestContext, ingestEntry, rejectRow } from "../src/cloud/ingest.ts";
+import { EnvelopeError, unwrapCloudEvent } from "../src/cloud/pubsub-message.ts";
+import { RestPublisher } from "../src/cloud/pubsub-publisher.ts";
+import { DayClock } from "../src/core/period.ts";
+
+const config = readCloudConfig();
+const registry = await loadRegistry(config.registry);
+const bigquery = createBigQuery({ projectId: config.projectId, apiEndpoint: config.bigqueryEndpoint });
+const sink = new BigQueryRowSink(bigquery, config.dataset);
+
+const context: IngestContext = {
+  registry,
+  clock: new DayClock(config.timeZone),
+  sink,
+  alerts: new LogAlertSink(
+    config.alertsTopic ? { publisher: new RestPublisher(), topic: config.alertsTopic } : {},
+  ),
+  now: () => new Date(),
+};
+
+/**
+ * Pub/Sub (Log Router sink) -> one job_costs row per job, findings, alerts. A transient BigQuery
+ * error throws, so Pub/Sub redelivers; an entry that cannot be used is kept in rejected_entries
+ * and acknowledged.
+ */
+cloudEvent("ingestAuditLog", async (event: CloudEvent<unknown>) => {
+  let entry: ReturnType<typeof unwrapCloudEvent>;
+  try {
+    entry = unwrapCloudEvent(event);
+  } catch (error) {
+    if (!(error instanceof EnvelopeError || error instanceof SyntaxError)) throw error;
+    const source = { file: `cloudevent:${event.id ?? "?"}`, line: 1 };
+    await rejectRow(
+      sink,
+      source,
+      "invalid_envelope",
+      (error as Error).message,
+      JSON.stringify(event),
+      new Date(),
+    );
+    return;
+  }
+  await ingestEntry(entry.text, entry.source, context);
+});
+
+/** Scheduled report (Cloud Scheduler with OIDC; the function is deployed without public access). */
+http("buildChargebackReport", async (request, response) => {
+  // Loaded on first use: the ingest path, which runs far more often, never pays for it.
+  const { handleReportRequest } = await import("../src/cloud/report.ts");
+  const result = await handleReportRequest(request.body, { config, registry, bigquery });
+  response.status(result.status).json(result.body);
+});

@@ -1,0 +1,74 @@
+// Configuration of the Cloud Functions, from environment variables, validated at start: a bad
+// value stops the function with a message naming the variable, never a half-working deploy.
+import { readFile } from "node:fs/promises";
+import { GoogleAuth } from "google-auth-library";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../core/period.ts";
+import { parseRegistry, type Registry } from "../core/registry.ts";
+
+export class CloudConfigError extends Error {}
+
+export interface CloudConfig {
+  projectId: string;
+  dataset: string;
+  registry: string;
+  bigqueryEndpoint?: string;
+  alertsTopic?: string;
+  reportBucket?: string;
+  timeZone: string;
+}
+
+/** Project ids (optionally domain-scoped, `example.com:project`) and dataset names, as BigQuery allows them. */
+export const PROJECT_ID = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+export const DATASET_ID = /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/;
+const TOPIC = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
+
+export function readCloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConfig {
+  const projectId = env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT ?? "";
+  if (!PROJECT_ID.test(projectId)) {
+    throw new CloudConfigError(`GOOGLE_CLOUD_PROJECT: expected a project id, found "${projectId}"`);
+  }
+  const dataset = env.BQ_CHARGEBACK_DATASET || "bq_chargeback";
+  if (!DATASET_ID.test(dataset)) {
+    throw new CloudConfigError(
+      `BQ_CHARGEBACK_DATASET: expected letters, digits and underscores, found "${dataset}"`,
+    );
+  }
+  const registry = env.BQ_CHARGEBACK_REGISTRY ?? "";
+  if (registry === "")
+    throw new CloudConfigError("BQ_CHARGEBACK_REGISTRY: expected a file path or a gs:// URL");
+  const endpoint = env.BIGQUERY_API_ENDPOINT || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new CloudConfigError(`BIGQUERY_API_ENDPOINT: expected http(s)://host[:port], found "${endpoint}"`);
+  }
+  const alertsTopic = env.BQ_CHARGEBACK_ALERTS_TOPIC || undefined;
+  if (alertsTopic !== undefined && !TOPIC.test(alertsTopic)) {
+    throw new CloudConfigError(
+      `BQ_CHARGEBACK_ALERTS_TOPIC: expected projects/PROJECT/topics/TOPIC, found "${alertsTopic}"`,
+    );
+  }
+  const reportBucket = env.BQ_CHARGEBACK_REPORT_BUCKET || undefined;
+  if (
+    reportBucket !== undefined &&
+    !/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](\/.*)?$/.test(reportBucket)
+  ) {
+    throw new CloudConfigError(
+      `BQ_CHARGEBACK_REPORT_BUCKET: expected gs://bucket[/prefix], found "${reportBucket}"`,
+    );
+  }
+  const timeZone = env.BQ_CHARGEBACK_TIMEZONE || DEFAULT_TIME_ZONE;
+  if (!isValidTimeZone(timeZone))
+    throw new CloudConfigError(`BQ_CHARGEBACK_TIMEZONE: unknown time zone "${timeZone}"`);
+  return { projectId, dataset, registry, bigqueryEndpoint: endpoint, alertsTopic, reportBucket, timeZone };
+}
+
+/** Reads the registry from a deployed file or a Cloud Storage object, and validates it. */
+export async function loadRegistry(location: string): Promise<Registry> {
+  const match = /^gs:\/\/([^/]+)\/(.+)$/.exec(location);
+  if (!match) return parseRegistry(await readFile(location, "utf8"), location);
+  const [, bucket, object] = match as unknown as [string, string, string];
+  const auth = new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/devstorage.read_only"] });
+  const client = await auth.getClient();
+  const url = `https://storage.googleapis.com/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
+  const response = await client.request<string>({ url, responseType: "text" });
+  return parseRegistry(response.data, location);
+}

@@ -1,0 +1,125 @@
+// A local HTTP endpoint speaking the BigQuery REST wire format (v2) for the parts the adapters use:
+// tabledata.insertAll (with insertId de-duplication, as BigQuery does best-effort) and
+// jobs.query / jobs.getQueryResults (answered by a handler the test supplies). It can answer
+// the next requests with 429/5xx to exercise the client's retries. Google Cloud cannot be
+// reached from the test machines; this is the stand-in, and the real client library talks to it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface InsertAllRequest {
+  table: string;
+  rows: { insertId?: string; json: Record<string, unknown> }[];
+}
+
+export interface QueryRequest {
+  query: string;
+  useLegacySql?: boolean;
+  parameterMode?: string;
+  queryParameters?: unknown[];
+  defaultDataset?: { projectId: string; datasetId: string };
+  [key: string]: unknown;
+}
+
+/** Answers a jobs.query request: schema fields and rows as the REST API encodes them ({f:[{v}]}). */
+export type QueryHandler = (request: QueryRequest) => Promise<{
+  fields: { name: string; type: string; mode?: string }[];
+  rows: { f: { v: unknown }[] }[];
+}>;
+
+export class FakeBigQuery {
+  readonly requests: { method: string; path: string; body: unknown }[] = [];
+  readonly inserts: InsertAllRequest[] = [];
+  /** Stored rows per table, one per insertId. */
+  readonly tables = new Map<string, Map<string, Record<string, unknown>>>();
+  private readonly failures: number[] = [];
+  private server: Server | undefined;
+  queryHandler: QueryHandler | undefined;
+  private jobCounter = 0;
+
+  /** The next `count` requests get HTTP `status` (429, 500, 503 ...). */
+  failNext(status: number, count = 1): void {
+    for (let i = 0; i < count; i++) this.failures.push(status);
+  }
+
+  clearFailures(): void {
+    this.failures.length = 0;
+  }
+
+  rows(table: string): Record<string, unknown>[] {
+    return [...(this.tables.get(table)?.values() ?? [])];
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((request, response) => {
+      void this.handle(request, response);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const body: unknown = text ? JSON.parse(text) : undefined;
+    const path = (request.url ?? "").split("?")[0] ?? "";
+    this.requests.push({ method: request.method ?? "", path, body });
+    const reply = (status: number, payload: unknown) => {
+      response.writeHead(status, { "content-type": "application/json" });
+      response.end(JSON.stringify(payload));
+    };
+    const failure = this.failures.shift();
+    if (failure !== undefined) {
+      reply(failure, {
+        error: {
+          code: failure,
+          message: `injected ${failure}`,
+          errors: [{ reason: failure === 429 ? "rateLimitExceeded" : "backendError" }],
+        },
+      });
+      return;
+    }
+    const insertAll =
+      /^\/bigquery\/v2\/projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)\/insertAll$/.exec(path);
+    if (request.method === "POST" && insertAll) {
+      const table = decodeURIComponent(insertAll[3] as string);
+      const rows = (body as InsertAllRequest).rows;
+      this.inserts.push({ table, rows });
+      const stored = this.tables.get(table) ?? new Map<string, Record<string, unknown>>();
+      this.tables.set(table, stored);
+      for (const row of rows) stored.set(row.insertId ?? `auto-${stored.size}`, row.json);
+      reply(200, { kind: "bigquery#tableDataInsertAllResponse" });
+      return;
+    }
+    const query = /^\/bigquery\/v2\/projects\/([^/]+)\/queries$/.exec(path);
+    if (request.method === "POST" && query) {
+      if (!this.queryHandler) {
+        reply(400, { error: { code: 400, message: "no query handler in this test" } });
+        return;
+      }
+      try {
+        const result = await this.queryHandler(body as QueryRequest);
+        const jobId = `job_${++this.jobCounter}`;
+        reply(200, {
+          kind: "bigquery#queryResponse",
+          jobReference: { projectId: query[1], jobId, location: "US" },
+          schema: { fields: result.fields },
+          rows: result.rows,
+          totalRows: String(result.rows.length),
+          jobComplete: true,
+        });
+      } catch (error) {
+        reply(400, {
+          error: { code: 400, message: (error as Error).message, errors: [{ reason: "invalidQuery" }] },
+        });
+      }
+      return;
+    }
+    reply(404, { error: { code: 404, message: `not faked: ${request.method} ${path}` } });
+  }
+}

@@ -1,0 +1,95 @@
+// Runs the real functions-framework server on localhost with our functions/index.ts, as Cloud
+// Functions would, and collects what it prints (the structured alert lines).
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const FRAMEWORK = `${ROOT}node_modules/@google-cloud/functions-framework/build/src/main.js`;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export class FunctionServer {
+  readonly url: string;
+  readonly stdout: string[] = [];
+  readonly stderr: string[] = [];
+  private readonly child: ChildProcess;
+
+  private constructor(url: string, child: ChildProcess) {
+    this.url = url;
+    this.child = child;
+    let carry = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const lines = (carry + chunk.toString("utf8")).split("\n");
+      carry = lines.pop() ?? "";
+      this.stdout.push(...lines);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => this.stderr.push(chunk.toString("utf8")));
+  }
+
+  static async start(options: {
+    target: string;
+    signatureType: "cloudevent" | "http";
+    env: Record<string, string>;
+  }): Promise<FunctionServer> {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        FRAMEWORK,
+        `--target=${options.target}`,
+        `--signature-type=${options.signatureType}`,
+        "--source=functions/index.ts",
+        `--port=${port}`,
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...options.env, NODE_ENV: "test" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    const server = new FunctionServer(`http://127.0.0.1:${port}`, child);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) {
+        throw new Error(`function server exited with ${child.exitCode}: ${server.stderr.join("")}`);
+      }
+      try {
+        await fetch(server.url, { method: "GET" });
+        return server;
+      } catch {
+        if (Date.now() > deadline)
+          throw new Error(`function server did not start: ${server.stderr.join("")}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /** Structured JSON lines the function printed. */
+  jsonLines(): Record<string, unknown>[] {
+    return this.stdout.flatMap((line) => {
+      try {
+        const value: unknown = JSON.parse(line);
+        return typeof value === "object" && value !== null ? [value as Record<string, unknown>] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.kill("SIGTERM");
+    await exited;
+  }
+}
