@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Entry point of the bq-chargeback command. The source is TypeScript run by Node's own type
+// stripping (Node 22.18 and later), so there is no build step between an edit and a run.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  console.error(
+    `bq-chargeback needs Node.js 22.18 or later (found ${process.versions.node}). ` +
+      "Run it through npm (npm start, npx bq-chargeback) to use the Node 22 the project installs.",
+  );
+  process.exit(2);
+}
+const { main } = await import("../src/cli/main.ts");
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

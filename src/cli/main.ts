@@ -1,0 +1,238 @@
+// The bq-chargeback command line. Exit codes: 0 success, 2 bad usage or configuration (with a
+// message saying what and where), 1 anything else.
+import { parseArgs } from "node:util";
+import { isIsoDate, isValidTimeZone } from "../core/period.ts";
+import { ConfigError } from "../core/registry.ts";
+import type { PeriodGranularity } from "../core/types.ts";
+import { InputError } from "../io/log-files.ts";
+import { SnapshotError } from "../io/storage-snapshot.ts";
+import { summaryText } from "../report/summary.ts";
+import { runReport } from "./report-command.ts";
+
+export class UsageError extends Error {}
+
+const SAMPLE_DIR = new URL("../../sample/acme/", import.meta.url).pathname;
+
+const HELP: Record<string, string> = {
+  main: `bq-chargeback: attribute BigQuery cost to departments from audit logs, and expose free rides.
+
+Usage: bq-chargeback <command> [options]
+
+Commands:
+  report    read exported audit logs and write chargeback reports (CSV, JSON, Markdown)
+  demo      run 'report' on the bundled sample organisation (sample/acme) into out/acme
+  sample    generate a sample organisation's logs, registry and storage snapshot
+  help      show help for a command: bq-chargeback help report
+
+Options:
+  -h, --help     show this help
+  -v, --version  print the version`,
+  report: `Usage: bq-chargeback report --logs FILE... --registry FILE [options]
+
+Reads BigQuery audit-log entries (v2 BigQueryAuditMetadata and v1 AuditData), counts each job
+once, attributes it to a payer and a consumer department, prices it, detects free rides, and
+writes job_costs.csv, department_costs.csv, chargeback_matrix.csv, storage_costs.csv,
+findings.csv, rejected.ndjson, summary.json and report.md.
+
+Options:
+  --logs FILE        log entries: NDJSON (one LogEntry per line) or a JSON array as written by
+                     'gcloud logging read --format=json'; a file, a glob ("logs/*.json.gz"), a
+                     .gz file, or - for stdin. Repeat or list several.
+  --registry FILE    the organisation's registry (YAML): departments, projects, principals,
+                     shared projects, reservations, partners, price overrides
+  --storage FILE     optional INFORMATION_SCHEMA.TABLE_STORAGE snapshot (CSV or JSON from bq query)
+  --storage-location REGION
+                     location of snapshot rows that have no location column (default US)
+  --from DATE        first billing day to report, YYYY-MM-DD (default: the first job's day)
+  --to DATE          last billing day to report, YYYY-MM-DD (default: the last job's day)
+  --period P         month (default) or day
+  --timezone TZ      IANA time zone of billing days (default America/Los_Angeles, as Google bills)
+  --out DIR          output folder (default out/report)
+  --workers N        worker threads that parse and price (default: one per core; 0 runs all in
+                     one thread). Results are the same for every N.
+  --progress         always show progress; --no-progress never (default: on a terminal only)`,
+  demo: `Usage: bq-chargeback demo [--out DIR]
+
+Runs 'report' on the bundled sample organisation in sample/acme (registry, logs in both audit
+formats, a storage snapshot) and writes the reports to out/acme (or DIR).`,
+  sample: `Usage: bq-chargeback sample --out DIR [--month YYYY-MM] [--jobs N] [--seed N] [--format ndjson|json-array|both]
+
+Generates a deterministic sample organisation: registry.yaml, logs/ and table_storage.csv.`,
+};
+
+const VERSION = "0.1.0";
+
+function parseDate(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!isIsoDate(value)) throw new UsageError(`${flag} ${value}: expected a date YYYY-MM-DD`);
+  return value;
+}
+
+function parseGranularity(value: string | undefined): PeriodGranularity {
+  if (value === undefined || value === "month") return "month";
+  if (value === "day") return "day";
+  throw new UsageError(`--period ${value}: expected month or day`);
+}
+
+async function reportCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    allowNegative: true,
+    options: {
+      logs: { type: "string", multiple: true },
+      registry: { type: "string" },
+      storage: { type: "string" },
+      "storage-location": { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      period: { type: "string" },
+      timezone: { type: "string" },
+      out: { type: "string" },
+      progress: { type: "boolean" },
+      workers: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP.report);
+    return 0;
+  }
+  // Files after --logs that the shell expanded from a glob arrive as positionals.
+  const logs = [...(values.logs ?? []), ...positionals];
+  if (logs.length === 0) throw new UsageError("report needs --logs FILE (see bq-chargeback help report)");
+  if (!values.registry) throw new UsageError("report needs --registry FILE (see bq-chargeback help report)");
+  const from = parseDate(values.from, "--from");
+  const to = parseDate(values.to, "--to");
+  if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  if (values.timezone && !isValidTimeZone(values.timezone)) {
+    throw new UsageError(
+      `--timezone ${values.timezone}: expected an IANA time zone such as America/Los_Angeles`,
+    );
+  }
+  const outDir = values.out ?? "out/report";
+  if (values.workers !== undefined && !/^\d{1,2}$/.test(values.workers)) {
+    throw new UsageError(`--workers ${values.workers}: expected a whole number from 0 to 99`);
+  }
+  const result = await runReport({
+    logs,
+    registryFile: values.registry,
+    storageFile: values.storage,
+    storageLocation: values["storage-location"],
+    from,
+    to,
+    granularity: parseGranularity(values.period),
+    timeZone: values.timezone,
+    outDir,
+    progress: values.progress,
+    workers: values.workers === undefined ? undefined : Number(values.workers),
+  });
+  console.log(summaryText(result.summary, outDir));
+  return 0;
+}
+
+async function demoCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    console.log(HELP.demo);
+    return 0;
+  }
+  return reportCommand([
+    "--logs",
+    `${SAMPLE_DIR}logs/*.*`,
+    "--registry",
+    `${SAMPLE_DIR}registry.yaml`,
+    "--storage",
+    `${SAMPLE_DIR}table_storage.csv`,
+    "--out",
+    values.out ?? "out/acme",
+  ]);
+}
+
+async function sampleCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      out: { type: "string" },
+      month: { type: "string" },
+      jobs: { type: "string" },
+      seed: { type: "string" },
+      format: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP.sample);
+    return 0;
+  }
+  if (!values.out) throw new UsageError("sample needs --out DIR");
+  const month = values.month ?? "2026-10";
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new UsageError(`--month ${month}: expected YYYY-MM`);
+  const whole = (text: string | undefined, flag: string, fallback: number) => {
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text)) throw new UsageError(`${flag} ${text}: expected a whole number`);
+    return Number(text);
+  };
+  const format = values.format ?? "both";
+  if (format !== "ndjson" && format !== "json-array" && format !== "both") {
+    throw new UsageError(`--format ${format}: expected ndjson, json-array or both`);
+  }
+  const { writeSample } = await import("../sample/generate.ts");
+  const written = await writeSample(values.out, {
+    month,
+    jobs: whole(values.jobs, "--jobs", 3000),
+    seed: whole(values.seed, "--seed", 1),
+    format,
+  });
+  console.log(`wrote ${written.entries} entries (${written.bytes} bytes) to ${written.files.join(", ")}`);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "-h":
+      case "--help":
+        console.log(HELP.main);
+        return 0;
+      case "-v":
+      case "--version":
+        console.log(VERSION);
+        return 0;
+      case "help":
+        console.log(HELP[rest[0] ?? "main"] ?? HELP.main);
+        return 0;
+      case "report":
+        return await reportCommand(rest);
+      case "demo":
+        return await demoCommand(rest);
+      case "sample":
+        return await sampleCommand(rest);
+      default:
+        throw new UsageError(`unknown command "${command}" (expected report, demo, sample or help)`);
+    }
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      error instanceof ConfigError ||
+      error instanceof InputError ||
+      error instanceof SnapshotError ||
+      (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ||
+      (error as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ||
+      (error as { code?: string }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"
+    ) {
+      console.error(`bq-chargeback: ${(error as Error).message}`);
+      return 2;
+    }
+    if ((error as { code?: string }).code === "ENOENT") {
+      console.error(`bq-chargeback: ${(error as Error).message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

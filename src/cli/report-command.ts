@@ -1,0 +1,120 @@
+// `bq-chargeback report`: exported logs in, a report folder out, the same core as the cloud.
+import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { DayClock } from "../core/period.ts";
+import { ChargebackPipeline } from "../core/pipeline.ts";
+import { parseRegistry, type Registry } from "../core/registry.ts";
+import type { PeriodGranularity, TableStorage } from "../core/types.ts";
+import { expandInputs, readRecordBatches, totalInputBytes } from "../io/log-files.ts";
+import { ReportFiles } from "../io/report-files.ts";
+import { readStorageSnapshot } from "../io/storage-snapshot.ts";
+import { buildSummary, type Summary } from "../report/summary.ts";
+import { processBatch, type WorkerItem } from "./job-worker.ts";
+import { Progress } from "./progress.ts";
+import { WorkerPool } from "./worker-pool.ts";
+
+export interface ReportOptions {
+  logs: string[];
+  registryFile: string;
+  storageFile?: string;
+  storageLocation?: string;
+  from?: string;
+  to?: string;
+  granularity: PeriodGranularity;
+  timeZone?: string;
+  outDir: string;
+  /** Force progress on or off; by default shown only on a terminal. */
+  progress?: boolean;
+  /** Worker threads that parse and price (0: all in this thread). Default: one per core when there are several. */
+  workers?: number;
+}
+
+export interface ReportResult {
+  summary: Summary;
+  files: string[];
+}
+
+export function defaultWorkers(): number {
+  const cores = availableParallelism();
+  return cores > 1 ? Math.min(cores, 8) : 0;
+}
+
+export async function loadRegistryFile(file: string): Promise<{ registry: Registry; text: string }> {
+  const text = await readFile(file, "utf8");
+  return { registry: parseRegistry(text, file), text };
+}
+
+export async function runReport(options: ReportOptions): Promise<ReportResult> {
+  const { registry, text: registryText } = await loadRegistryFile(options.registryFile);
+  const snapshot: TableStorage[] = options.storageFile
+    ? await readStorageSnapshot(options.storageFile, options.storageLocation)
+    : [];
+  const inputs = await expandInputs(options.logs);
+  const pipeline = new ChargebackPipeline({
+    registry,
+    timeZone: options.timeZone,
+    granularity: options.granularity,
+    from: options.from,
+    to: options.to,
+  });
+  const files = await ReportFiles.create(options.outDir);
+  const totalBytes = await totalInputBytes(inputs);
+  const progress = new Progress({ totalBytes, enabled: options.progress });
+  const startedAt = performance.now();
+  let bytesRead = 0;
+  const batches = readRecordBatches(inputs, {
+    onBytes: (count) => {
+      bytesRead += count;
+      progress.addBytes(count);
+    },
+  });
+  const take = (items: WorkerItem[]) => {
+    for (const item of items) {
+      switch (item.kind) {
+        case "job":
+          if (pipeline.acceptCosted(item.cost).kind === "job") files.writeJobLine(item.csv);
+          break;
+        case "rejected":
+          pipeline.acceptRejected(item.entry);
+          files.writeRejected(item.entry);
+          break;
+        case "ignored":
+          pipeline.acceptIgnored(item.reason);
+          break;
+        case "table_read":
+          pipeline.acceptTableRead(item.read);
+          break;
+      }
+    }
+  };
+  const workers = options.workers ?? defaultWorkers();
+  if (workers > 0) {
+    const pool = new WorkerPool(workers, {
+      registryText,
+      registryFile: options.registryFile,
+      timeZone: options.timeZone,
+      granularity: options.granularity,
+    });
+    try {
+      for await (const { items } of pool.map(batches)) {
+        take(items);
+        await files.drain();
+        progress.setEntries(pipeline.counters.entries);
+      }
+    } finally {
+      await pool.close();
+    }
+  } else {
+    const context = { registry, clock: new DayClock(options.timeZone), granularity: options.granularity };
+    for await (const batch of batches) {
+      take(processBatch(batch, context));
+      await files.drain();
+      progress.setEntries(pipeline.counters.entries);
+    }
+  }
+  progress.done();
+  const report = pipeline.report(snapshot);
+  const summary = buildSummary(report, { inputs, bytesRead, elapsedMs: performance.now() - startedAt });
+  const written = await files.finish(report, summary);
+  return { summary, files: written };
+}

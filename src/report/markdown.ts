@@ -1,0 +1,109 @@
+// report.md: the chargeback in words and tables, for someone who opens the folder. Pure.
+import { formatUsd } from "../core/money.ts";
+import type { ChargebackReport } from "../core/pipeline.ts";
+import type { Summary } from "./summary.ts";
+
+const MAX_FINDINGS = 25;
+
+function table(header: string[], rows: string[][]): string {
+  const escapeCell = (cell: string) => cell.replaceAll("|", "\\|").replaceAll("\n", " ");
+  return [
+    `| ${header.join(" | ")} |`,
+    `|${header.map(() => "---").join("|")}|`,
+    ...rows.map((row) => `| ${row.map(escapeCell).join(" | ")} |`),
+  ].join("\n");
+}
+
+const usd = (nanos: bigint) => formatUsd(nanos, 2);
+
+export function renderMarkdown(report: ChargebackReport, summary: Summary): string {
+  const out: string[] = [];
+  out.push(`# BigQuery chargeback ${report.from} to ${report.to}`);
+  out.push(
+    `Billing days in ${report.timeZone}, periods by ${report.granularity}. ${summary.jobs} jobs from ${summary.entries_read} log entries; ` +
+      `${summary.rejected.total} entries rejected (see rejected.ndjson), ${summary.duplicate_job_entries} duplicate job entries counted once.`,
+  );
+  out.push(
+    table(
+      ["", "USD"],
+      [
+        ["compute", usd(report.totals.compute)],
+        ["storage", usd(report.totals.storage)],
+        ["free rides (paid for others)", usd(report.totals.freeRides)],
+      ],
+    ),
+  );
+  out.push("## Cost per department");
+  out.push(
+    "*Paid*: compute billed to the department's projects. *Consumed*: compute its people and service accounts ran, wherever billed. " +
+      "*Given*: what it paid for others' free rides. *Taken*: what others paid for its jobs.",
+  );
+  out.push(
+    table(
+      [
+        "period",
+        "department",
+        "compute paid",
+        "compute consumed",
+        "storage",
+        "free rides given",
+        "free rides taken",
+      ],
+      report.departmentCosts.map((row) => [
+        row.period,
+        row.department,
+        usd(row.computePaid),
+        usd(row.computeConsumed),
+        usd(row.storage),
+        usd(row.freeRidesGiven),
+        usd(row.freeRidesTaken),
+      ]),
+    ),
+  );
+  out.push("## Chargeback matrix (payer x consumer)");
+  out.push(
+    table(
+      ["period", "payer", "consumer", "jobs", "compute USD"],
+      report.chargebackMatrix.map((row) => [
+        row.period,
+        row.payerDepartment,
+        row.consumerDepartment,
+        String(row.jobs),
+        usd(row.computeCost),
+      ]),
+    ),
+  );
+  out.push(`## Findings (${report.findings.length}, most expensive first)`);
+  if (report.findings.length === 0) out.push("No free rides or unexpected billing projects.");
+  else {
+    out.push(
+      table(
+        ["kind", "severity", "job", "billing project", "principal", "data projects", "USD", "remediation"],
+        report.findings
+          .slice(0, MAX_FINDINGS)
+          .map((f) => [
+            f.kind,
+            f.severity,
+            f.jobId || "(redacted)",
+            f.billingProject || "(redacted)",
+            f.principal || "(redacted)",
+            f.dataProjects.join(", "),
+            formatUsd(f.cost, 6),
+            f.remediation,
+          ]),
+      ),
+    );
+    if (report.findings.length > MAX_FINDINGS)
+      out.push(`… and ${report.findings.length - MAX_FINDINGS} more in findings.csv.`);
+  }
+  if (summary.rejected.total > 0) {
+    out.push("## Rejected entries");
+    out.push(
+      table(
+        ["reason", "entries"],
+        Object.entries(summary.rejected.by_reason).map(([reason, count]) => [reason, String(count)]),
+      ),
+    );
+  }
+  return `${out.join("\n\n")}\n`;
+}

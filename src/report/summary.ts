@@ -1,0 +1,76 @@
+// The run summary (summary.json and the CLI's closing lines): what was read, what was counted,
+// what was rejected and why, and the totals. Pure.
+import { formatUsd } from "../core/money.ts";
+import type { ChargebackReport } from "../core/pipeline.ts";
+
+export interface RunInfo {
+  inputs: string[];
+  bytesRead: number;
+  elapsedMs: number;
+}
+
+export interface Summary {
+  inputs: string[];
+  period: { from: string; to: string; granularity: string; time_zone: string };
+  entries_read: number;
+  jobs: number;
+  duplicate_job_entries: number;
+  jobs_outside_period: number;
+  table_reads: number;
+  ignored: { total: number; by_reason: Record<string, number> };
+  rejected: { total: number; by_reason: Record<string, number> };
+  findings: { total: number; by_kind: Record<string, number> };
+  totals_usd: { compute: string; storage: string; free_rides: string };
+  run: { elapsed_ms: number; bytes_read: number; entries_per_second: number; mb_per_second: number };
+}
+
+const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+
+export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
+  const { counters } = report;
+  const seconds = Math.max(run.elapsedMs, 1) / 1000;
+  return {
+    inputs: run.inputs,
+    period: { from: report.from, to: report.to, granularity: report.granularity, time_zone: report.timeZone },
+    entries_read: counters.entries,
+    jobs: counters.jobs,
+    duplicate_job_entries: counters.duplicateJobs,
+    jobs_outside_period: counters.outsidePeriod,
+    table_reads: counters.tableReads,
+    ignored: { total: total(counters.ignored), by_reason: { ...counters.ignored } },
+    rejected: { total: total(counters.rejected), by_reason: { ...counters.rejected } },
+    findings: { total: report.findings.length, by_kind: report.totals.findingsByKind },
+    totals_usd: {
+      compute: formatUsd(report.totals.compute),
+      storage: formatUsd(report.totals.storage),
+      free_rides: formatUsd(report.totals.freeRides),
+    },
+    run: {
+      elapsed_ms: Math.round(run.elapsedMs),
+      bytes_read: run.bytesRead,
+      entries_per_second: Math.round(counters.entries / seconds),
+      mb_per_second: Math.round((run.bytesRead / 1e6 / seconds) * 10) / 10,
+    },
+  };
+}
+
+/** The few lines a person reads at the end of a run. */
+export function summaryText(summary: Summary, outDir: string): string {
+  const reasons = Object.entries(summary.rejected.by_reason)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(", ");
+  const kinds = Object.entries(summary.findings.by_kind)
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(", ");
+  return [
+    `period        ${summary.period.from} .. ${summary.period.to} (${summary.period.granularity}, ${summary.period.time_zone})`,
+    `entries read  ${summary.entries_read} (${summary.run.entries_per_second}/s, ${summary.run.mb_per_second} MB/s)`,
+    `jobs          ${summary.jobs} (duplicate entries ${summary.duplicate_job_entries}, outside period ${summary.jobs_outside_period})`,
+    `rejected      ${summary.rejected.total}${reasons ? ` (${reasons})` : ""} -> ${outDir}/rejected.ndjson`,
+    `compute       ${summary.totals_usd.compute} USD`,
+    `storage       ${summary.totals_usd.storage} USD`,
+    `free rides    ${summary.totals_usd.free_rides} USD`,
+    `findings      ${summary.findings.total}${kinds ? ` (${kinds})` : ""}`,
+    `reports in    ${outDir}/`,
+  ].join("\n");
+}
