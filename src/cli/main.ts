@@ -1,5 +1,7 @@
 // The bq-chargeback command line. Exit codes: 0 success, 2 bad usage or configuration (with a
 // message saying what and where), 1 anything else.
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isIsoDate, isValidTimeZone } from "../core/period.ts";
 import { ConfigError } from "../core/registry.ts";
@@ -11,7 +13,9 @@ import { runReport } from "./report-command.ts";
 
 export class UsageError extends Error {}
 
-const SAMPLE_DIR = new URL("../../sample/acme/", import.meta.url).pathname;
+/** The bundled sample, named relative to where the command runs so reports show short paths. */
+const sampleDir = () =>
+  `${relative(process.cwd(), fileURLToPath(new URL("../../sample/acme/", import.meta.url))) || "."}/`;
 
 const HELP: Record<string, string> = {
   main: `bq-chargeback: attribute BigQuery cost to departments from audit logs, and expose free rides.
@@ -142,11 +146,11 @@ async function demoCommand(args: string[]): Promise<number> {
   }
   return reportCommand([
     "--logs",
-    `${SAMPLE_DIR}logs/*.*`,
+    `${sampleDir()}logs/*.*`,
     "--registry",
-    `${SAMPLE_DIR}registry.yaml`,
+    `${sampleDir()}registry.yaml`,
     "--storage",
-    `${SAMPLE_DIR}table_storage.csv`,
+    `${sampleDir()}table_storage.csv`,
     "--out",
     values.out ?? "out/acme",
   ]);
