@@ -55,10 +55,11 @@ Options:
   --workers N        worker threads that parse and price (default: one per core; 0 runs all in
                      one thread). Results are the same for every N.
   --progress         always show progress; --no-progress never (default: on a terminal only)`,
-  demo: `Usage: bq-chargeback demo [--out DIR]
+  demo: `Usage: bq-chargeback demo [--out DIR] [report options]
 
 Runs 'report' on the bundled sample organisation in sample/acme (registry, logs in both audit
-formats, a storage snapshot) and writes the reports to out/acme (or DIR).`,
+formats, a storage snapshot) and writes the reports to out/acme (or DIR). Takes the options of
+'report' but --logs, --registry and --storage (--period, --from, --to, --workers ...).`,
   sample: `Usage: bq-chargeback sample --out DIR [--month YYYY-MM] [--jobs N] [--seed N] [--format ndjson|json-array|both]
 
 Generates a deterministic sample organisation: registry.yaml, logs/ and table_storage.csv.`,
@@ -136,13 +137,14 @@ async function reportCommand(args: string[]): Promise<number> {
 }
 
 async function demoCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
-  });
-  if (values.help) {
+  if (args.includes("--help") || args.includes("-h")) {
     console.log(HELP.demo);
     return 0;
+  }
+  if (args.some((arg) => ["--logs", "--registry", "--storage"].includes(arg.split("=")[0] as string))) {
+    throw new UsageError(
+      "demo reads the bundled sample; use 'report' for your own --logs, --registry and --storage",
+    );
   }
   return reportCommand([
     "--logs",
@@ -152,7 +154,9 @@ async function demoCommand(args: string[]): Promise<number> {
     "--storage",
     `${sampleDir()}table_storage.csv`,
     "--out",
-    values.out ?? "out/acme",
+    "out/acme",
+    // later flags win: --out, --workers, --period ... as for report
+    ...args,
   ]);
 }
 
