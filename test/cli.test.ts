@@ -158,7 +158,7 @@ describe("bq-chargeback demo on the sample organisation", () => {
     );
     expect(
       unexpected.some(
-        (f) => f.billing_project === "px-analytics" || f.principal.endsWith("@partner-x.example"),
+        (f) => f.billing_project === "px-analytics" || (f.principal ?? "").endsWith("@partner-x.example"),
       ),
     ).toBe(false);
     expect(of("unregistered_project").every((f) => f.billing_project === "acme-sandbox-42")).toBe(true);
