@@ -165,7 +165,7 @@ export function parseEntry(entry: unknown, raw: string, source: SourceRef): Pars
     }
     const serviceData = obj(payload.serviceData);
     if (serviceData && (serviceData["@type"] === V1_TYPE || serviceData.jobCompletedEvent)) {
-      return parseV1(log, payload, serviceData, source);
+      return parseV1(payload, serviceData, source);
     }
     const service = str(payload.serviceName);
     if (service === BIGQUERY) {
@@ -319,7 +319,7 @@ function tableRef(value: unknown): string | undefined {
     : undefined;
 }
 
-function parseV1(log: Json, payload: Json, serviceData: Json, source: SourceRef): ParsedEntry {
+function parseV1(payload: Json, serviceData: Json, source: SourceRef): ParsedEntry {
   const completed = obj(serviceData.jobCompletedEvent);
   if (!completed) return { kind: "ignored", reason: "not_a_job_event", source };
   const base = "protoPayload.serviceData.jobCompletedEvent.job";
