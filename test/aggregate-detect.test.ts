@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ChargebackAggregator, storageCosts } from "../src/core/aggregate.ts";
+import { ChargebackAggregator, storageCosts, summarizeJob } from "../src/core/aggregate.ts";
 import {
   detectJobFindings,
   iamMember,
@@ -12,20 +12,29 @@ import { attribution, jobCost, jobEvent, pricing } from "./support/jobs.ts";
 describe("aggregation per period and department", () => {
   it("sums paid, consumed and free rides given and taken, and fills the matrix", () => {
     const aggregator = new ChargebackAggregator();
-    aggregator.addJob(jobCost({ cost: 100n, payer: "finance", consumer: "finance" }));
+    aggregator.addJob(summarizeJob(jobCost({ cost: 100n, payer: "finance", consumer: "finance" })));
     aggregator.addJob(
-      jobCost({ cost: 30n, payer: "finance", consumer: "marketing", freeRide: "cross_department_free_ride" }),
+      summarizeJob(
+        jobCost({
+          cost: 30n,
+          payer: "finance",
+          consumer: "marketing",
+          freeRide: "cross_department_free_ride",
+        }),
+      ),
     );
     aggregator.addJob(
-      jobCost({
-        cost: 7n,
-        payer: "finance",
-        consumer: "external:partner-x.example",
-        freeRide: "external_free_ride",
-      }),
+      summarizeJob(
+        jobCost({
+          cost: 7n,
+          payer: "finance",
+          consumer: "external:partner-x.example",
+          freeRide: "external_free_ride",
+        }),
+      ),
     );
     aggregator.addJob(
-      jobCost({ cost: 5n, payer: "marketing", consumer: "marketing", usageDate: "2026-11-01" }),
+      summarizeJob(jobCost({ cost: 5n, payer: "marketing", consumer: "marketing", usageDate: "2026-11-01" })),
     );
     const rows = aggregator.departmentCosts({
       from: "2026-10-01",
@@ -114,10 +123,10 @@ describe("aggregation per period and department", () => {
       }),
     );
     const whole = new ChargebackAggregator();
-    for (const job of jobs) whole.addJob(job);
+    for (const job of jobs) whole.addJob(summarizeJob(job));
     const left = new ChargebackAggregator();
     const right = new ChargebackAggregator();
-    for (const [i, job] of jobs.entries()) (i % 2 ? left : right).addJob(job);
+    for (const [i, job] of jobs.entries()) (i % 2 ? left : right).addJob(summarizeJob(job));
     left.merge(right);
     const options = {
       from: "2026-10-01",
@@ -323,8 +332,8 @@ describe("trend and top lists", () => {
     const left = new ChargebackAggregator();
     const right = new ChargebackAggregator();
     for (let i = 0; i < 30; i++) {
-      whole.addJob(make(i));
-      (i < 15 ? left : right).addJob(make(i));
+      whole.addJob(summarizeJob(make(i)));
+      (i < 15 ? left : right).addJob(summarizeJob(make(i)));
     }
     left.merge(right);
     for (const aggregator of [whole, left]) {

@@ -1,16 +1,17 @@
-// A worker thread of a parallel report: parses, attributes, prices and checks a batch of raw
-// entries, and hands back the results in the batch's order. De-duplication and aggregation stay
-// in the main thread, which takes batches back in sequence, so results do not depend on how
-// many workers ran.
+// The work on one chunk of input, in a worker thread or in the main thread (the same function):
+// split, parse, attribute, price and check, and hand back small flat results in input order.
+// De-duplication and aggregation stay in the main thread, which takes chunks back in sequence,
+// so results do not depend on how many workers ran.
 import { parentPort, workerData } from "node:worker_threads";
+import { type JobSummary, summarizeJob } from "../core/aggregate.ts";
 import { parseLine } from "../core/parse.ts";
 import { DayClock } from "../core/period.ts";
 import { costJob } from "../core/pipeline.ts";
-import { parseRegistry } from "../core/registry.ts";
+import { parseRegistry, type Registry } from "../core/registry.ts";
 import { jobCostCsvCells, jobCostRecord } from "../core/rows.ts";
-import type { JobCost, PeriodGranularity, RejectedEntry, TableReadEvent } from "../core/types.ts";
+import type { PeriodGranularity, RejectedEntry, TableReadEvent } from "../core/types.ts";
 import { csvLine } from "../io/csv.ts";
-import type { RecordBatch } from "../io/log-files.ts";
+import type { InputChunk } from "../io/log-files.ts";
 
 export interface WorkerSetup {
   registryText: string;
@@ -20,59 +21,94 @@ export interface WorkerSetup {
 }
 
 export type WorkerItem =
-  | { kind: "job"; cost: JobCost; csv: string }
+  | { kind: "job"; job: JobSummary; csv: string }
   | { kind: "rejected"; entry: RejectedEntry }
   | { kind: "ignored"; reason: string }
   | { kind: "table_read"; read: TableReadEvent };
 
-export interface WorkerRequest {
-  seq: number;
-  batch: RecordBatch;
-}
-
-export interface WorkerResponse {
-  seq: number;
+export interface ChunkResult {
   items: WorkerItem[];
+  /** Lines the chunk held (NDJSON chunks carry chunk-relative line numbers; the reader adds the offset). */
+  lineCount: number;
 }
 
-/** The work of one batch: the same functions the single-threaded path calls. */
-export function processBatch(
-  batch: RecordBatch,
-  context: { registry: ReturnType<typeof parseRegistry>; clock: DayClock; granularity: PeriodGranularity },
-): WorkerItem[] {
-  const items: WorkerItem[] = [];
-  for (let i = 0; i < batch.texts.length; i++) {
-    const parsed = parseLine(batch.texts[i] as string, { file: batch.file, line: batch.lines[i] as number });
-    switch (parsed.kind) {
-      case "job": {
-        const cost = costJob(parsed, context.registry, context.clock, context.granularity);
-        items.push({ kind: "job", cost, csv: csvLine(jobCostCsvCells(jobCostRecord(cost), cost)) });
-        break;
-      }
-      case "rejected":
-        items.push({ kind: "rejected", entry: parsed });
-        break;
-      case "ignored":
-        items.push({ kind: "ignored", reason: parsed.reason });
-        break;
-      case "table_read":
-        items.push({ kind: "table_read", read: parsed });
-        break;
+export interface ChunkContext {
+  registry: Registry;
+  clock: DayClock;
+  granularity: PeriodGranularity;
+}
+
+const decoder = new TextDecoder();
+
+function processText(
+  text: string,
+  file: string,
+  line: number,
+  context: ChunkContext,
+  items: WorkerItem[],
+): void {
+  const parsed = parseLine(text, { file, line });
+  switch (parsed.kind) {
+    case "job": {
+      const cost = costJob(parsed, context.registry, context.clock, context.granularity);
+      items.push({
+        kind: "job",
+        job: summarizeJob(cost),
+        csv: csvLine(jobCostCsvCells(jobCostRecord(cost), cost)),
+      });
+      break;
     }
+    case "rejected":
+      items.push({ kind: "rejected", entry: parsed });
+      break;
+    case "ignored":
+      items.push({ kind: "ignored", reason: parsed.reason });
+      break;
+    case "table_read":
+      items.push({ kind: "table_read", read: parsed });
+      break;
   }
-  return items;
 }
 
-if (parentPort && workerData) {
-  const setup = workerData as WorkerSetup;
-  const context = {
+export function processChunk(chunk: InputChunk, context: ChunkContext): ChunkResult {
+  const items: WorkerItem[] = [];
+  if (chunk.kind === "records") {
+    const { batch } = chunk;
+    for (let i = 0; i < batch.texts.length; i++) {
+      processText(batch.texts[i] as string, batch.file, batch.lines[i] as number, context, items);
+    }
+    return { items, lineCount: 0 };
+  }
+  const text = decoder.decode(chunk.data);
+  let line = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
+    line++;
+    let stop = end;
+    if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
+    if (stop > start) {
+      const entry = text.slice(start, stop);
+      if (entry.trim().length > 0) processText(entry, chunk.file, line, context, items);
+    }
+    start = end + 1;
+  }
+  return { items, lineCount: line };
+}
+
+export function chunkContext(setup: WorkerSetup): ChunkContext {
+  return {
     registry: parseRegistry(setup.registryText, setup.registryFile),
     clock: new DayClock(setup.timeZone),
     granularity: setup.granularity,
   };
+}
+
+if (parentPort && workerData) {
+  const context = chunkContext(workerData as WorkerSetup);
   const port = parentPort;
-  port.on("message", (request: WorkerRequest) => {
-    const response: WorkerResponse = { seq: request.seq, items: processBatch(request.batch, context) };
-    port.postMessage(response);
+  port.on("message", (request: { seq: number; chunk: InputChunk }) => {
+    port.postMessage({ seq: request.seq, result: processChunk(request.chunk, context) });
   });
 }

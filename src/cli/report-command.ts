@@ -5,11 +5,11 @@ import { DayClock } from "../core/period.ts";
 import { ChargebackPipeline } from "../core/pipeline.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
-import { expandInputs, readRecordBatches, totalInputBytes } from "../io/log-files.ts";
+import { expandInputs, readInputChunks, totalInputBytes } from "../io/log-files.ts";
 import { ReportFiles } from "../io/report-files.ts";
 import { readStorageSnapshot } from "../io/storage-snapshot.ts";
 import { buildSummary, type Summary } from "../report/summary.ts";
-import { processBatch, type WorkerItem } from "./job-worker.ts";
+import { type ChunkResult, processChunk } from "./job-worker.ts";
 import { Progress } from "./progress.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
@@ -62,22 +62,31 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
   const progress = new Progress({ totalBytes, enabled: options.progress });
   const startedAt = performance.now();
   let bytesRead = 0;
-  const batches = readRecordBatches(inputs, {
+  const chunks = readInputChunks(inputs, {
     onBytes: (count) => {
       bytesRead += count;
       progress.addBytes(count);
     },
   });
-  const take = (items: WorkerItem[]) => {
-    for (const item of items) {
+  // NDJSON results carry chunk-relative line numbers: add the lines of the file's earlier chunks.
+  let lineFile = "";
+  let lineOffset = 0;
+  const take = (file: string, result: ChunkResult) => {
+    if (file !== lineFile) {
+      lineFile = file;
+      lineOffset = 0;
+    }
+    for (const item of result.items) {
       switch (item.kind) {
         case "job":
-          if (pipeline.acceptCosted(item.cost).kind === "job") files.writeJobLine(item.csv);
+          if (pipeline.acceptCosted(item.job).kind === "job") files.writeJobLine(item.csv);
           break;
-        case "rejected":
-          pipeline.acceptRejected(item.entry);
-          files.writeRejected(item.entry);
+        case "rejected": {
+          const entry = { ...item.entry, source: { file, line: item.entry.source.line + lineOffset } };
+          pipeline.acceptRejected(entry);
+          files.writeRejected(entry);
           break;
+        }
         case "ignored":
           pipeline.acceptIgnored(item.reason);
           break;
@@ -86,6 +95,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
           break;
       }
     }
+    lineOffset += result.lineCount;
   };
   const workers = options.workers ?? defaultWorkers();
   if (workers > 0) {
@@ -96,8 +106,8 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       granularity: options.granularity,
     });
     try {
-      for await (const { items } of pool.map(batches)) {
-        take(items);
+      for await (const { file, result } of pool.map(chunks)) {
+        take(file, result);
         await files.drain();
         progress.setEntries(pipeline.counters.entries);
       }
@@ -106,8 +116,8 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     }
   } else {
     const context = { registry, clock: new DayClock(options.timeZone), granularity: options.granularity };
-    for await (const batch of batches) {
-      take(processBatch(batch, context));
+    for await (const chunk of chunks) {
+      take(chunk.kind === "ndjson" ? chunk.file : chunk.batch.file, processChunk(chunk, context));
       await files.drain();
       progress.setEntries(pipeline.counters.entries);
     }

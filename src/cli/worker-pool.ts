@@ -1,27 +1,27 @@
-// Spreads batches of raw entries over worker threads and gives the results back in input
-// order, with a bounded number of batches in flight so memory stays flat.
+// Spreads input chunks over worker threads and gives the results back in input order, with a
+// bounded number of chunks in flight so memory stays flat.
 import { Worker } from "node:worker_threads";
-import type { RecordBatch } from "../io/log-files.ts";
-import type { WorkerItem, WorkerResponse, WorkerSetup } from "./job-worker.ts";
+import type { InputChunk } from "../io/log-files.ts";
+import type { ChunkResult, WorkerSetup } from "./job-worker.ts";
 
 const WORKER_URL = new URL("./job-worker.ts", import.meta.url);
 
 interface Pending {
-  resolve: (items: WorkerItem[]) => void;
+  resolve: (result: ChunkResult) => void;
   reject: (error: Error) => void;
 }
 
-class JobWorker {
+class ChunkWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private failure: Error | undefined;
 
   constructor(setup: WorkerSetup) {
     this.worker = new Worker(WORKER_URL, { workerData: setup });
-    this.worker.on("message", (response: WorkerResponse) => {
+    this.worker.on("message", (response: { seq: number; result: ChunkResult }) => {
       const waiting = this.pending.get(response.seq);
       this.pending.delete(response.seq);
-      waiting?.resolve(response.items);
+      waiting?.resolve(response.result);
     });
     const fail = (error: Error) => {
       this.failure = error;
@@ -38,11 +38,15 @@ class JobWorker {
     return this.pending.size;
   }
 
-  run(seq: number, batch: RecordBatch): Promise<WorkerItem[]> {
+  run(seq: number, chunk: InputChunk): Promise<ChunkResult> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending.set(seq, { resolve, reject });
-      this.worker.postMessage({ seq, batch });
+      // Raw bytes move to the worker without a copy; texts are cloned.
+      this.worker.postMessage(
+        { seq, chunk },
+        chunk.kind === "ndjson" ? [chunk.data.buffer as ArrayBuffer] : [],
+      );
     });
   }
 
@@ -52,33 +56,32 @@ class JobWorker {
 }
 
 export class WorkerPool {
-  private readonly workers: JobWorker[];
+  private readonly workers: ChunkWorker[];
 
   constructor(size: number, setup: WorkerSetup) {
-    this.workers = Array.from({ length: size }, () => new JobWorker(setup));
+    this.workers = Array.from({ length: size }, () => new ChunkWorker(setup));
   }
 
-  /** Results of each batch, in the order the batches came. */
-  async *map(
-    batches: AsyncIterable<RecordBatch>,
-  ): AsyncGenerator<{ batch: RecordBatch; items: WorkerItem[] }> {
-    const maxInFlight = this.workers.length * 3;
-    const queue: { batch: RecordBatch; result: Promise<WorkerItem[]> }[] = [];
+  /** Each chunk's result, in the order the chunks came; the chunk's file is kept alongside. */
+  async *map(chunks: AsyncIterable<InputChunk>): AsyncGenerator<{ file: string; result: ChunkResult }> {
+    const maxInFlight = this.workers.length * 2;
+    const queue: { file: string; result: Promise<ChunkResult> }[] = [];
     let seq = 0;
-    for await (const batch of batches) {
+    for await (const chunk of chunks) {
       const worker = this.workers.reduce((least, candidate) =>
         candidate.load < least.load ? candidate : least,
       );
-      const result = worker.run(seq++, batch);
-      // Observe rejections now; they are rethrown when the batch's turn comes.
+      const file = chunk.kind === "ndjson" ? chunk.file : chunk.batch.file;
+      const result = worker.run(seq++, chunk);
+      // Observe rejections now; they are rethrown when the chunk's turn comes.
       result.catch(() => undefined);
-      queue.push({ batch, result });
+      queue.push({ file, result });
       while (queue.length >= maxInFlight) {
         const head = queue.shift() as (typeof queue)[number];
-        yield { batch: head.batch, items: await head.result };
+        yield { file: head.file, result: await head.result };
       }
     }
-    for (const head of queue) yield { batch: head.batch, items: await head.result };
+    for (const head of queue) yield { file: head.file, result: await head.result };
   }
 
   async close(): Promise<void> {

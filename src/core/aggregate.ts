@@ -3,7 +3,7 @@
 // State is small (periods x departments) and mergeable, so workers can aggregate in parallel.
 import { mulDivRound, type Nanos } from "./money.ts";
 import { daysInMonthOf, daysOfPeriodWithin, periodStart, periodsBetween } from "./period.ts";
-import type { JobCost, PeriodGranularity, TableStorage } from "./types.ts";
+import type { Finding, JobCost, PeriodGranularity, TableStorage } from "./types.ts";
 
 export interface DepartmentCostRow {
   period: string;
@@ -52,6 +52,32 @@ export interface TopJob {
 
 const TOP_JOBS = 20;
 
+/**
+ * What aggregation needs of a priced job: small and flat, so worker threads send it cheaply.
+ */
+export interface JobSummary extends Omit<TopJob, "findings"> {
+  usageDate: string;
+  period: string;
+  findings: Finding[];
+}
+
+export function summarizeJob(cost: JobCost): JobSummary {
+  return {
+    jobId: cost.job.jobId,
+    billingProject: cost.job.billingProject,
+    principal: cost.job.principal,
+    payerDepartment: cost.attribution.payerDepartment,
+    consumerDepartment: cost.attribution.consumerDepartment,
+    statementType: cost.job.statementType,
+    billedBytes: cost.job.billedBytes,
+    computeCost: cost.pricing.computeCost,
+    endTime: cost.job.endTime,
+    usageDate: cost.usageDate,
+    period: cost.period,
+    findings: cost.findings,
+  };
+}
+
 export interface StorageCostRow {
   period: string;
   department: string;
@@ -63,8 +89,8 @@ export interface StorageCostRow {
 
 const FREE_RIDE_KINDS = new Set(["external_free_ride", "cross_department_free_ride"]);
 
-export function isFreeRide(cost: JobCost): boolean {
-  return cost.findings.some((finding) => FREE_RIDE_KINDS.has(finding.kind));
+export function isFreeRide(job: { findings: readonly Finding[] }): boolean {
+  return job.findings.some((finding) => FREE_RIDE_KINDS.has(finding.kind));
 }
 
 type ComputeSums = Omit<DepartmentCostRow, "period" | "department" | "storage">;
@@ -90,10 +116,10 @@ export class ChargebackAggregator {
   firstDay: string | undefined;
   lastDay: string | undefined;
 
-  addJob(job: JobCost): void {
-    const cost = job.pricing.computeCost;
-    const payer = job.attribution.payerDepartment;
-    const consumer = job.attribution.consumerDepartment;
+  addJob(job: JobSummary): void {
+    const cost = job.computeCost;
+    const payer = job.payerDepartment;
+    const consumer = job.consumerDepartment;
     const freeRide = isFreeRide(job);
     const paid = this.sumsOf(job.period, payer);
     paid.computePaid += cost;
@@ -110,7 +136,7 @@ export class ChargebackAggregator {
     const day = `${job.usageDate}${SEP}${payer}`;
     this.dailyPaid.set(day, (this.dailyPaid.get(day) ?? 0n) + cost);
     this.addPrincipal({
-      principal: job.job.principal,
+      principal: job.principal,
       consumerDepartment: consumer,
       jobs: 1,
       computeCost: cost,
@@ -128,21 +154,11 @@ export class ChargebackAggregator {
     } else this.principals.set(row.principal, { ...row });
   }
 
-  private offerTopJob(job: JobCost): void {
+  private offerTopJob(job: JobSummary): void {
     const last = this.topJobList[this.topJobList.length - 1];
-    if (this.topJobList.length >= TOP_JOBS && last && last.computeCost >= job.pricing.computeCost) return;
-    this.insertTopJob({
-      jobId: job.job.jobId,
-      billingProject: job.job.billingProject,
-      principal: job.job.principal,
-      payerDepartment: job.attribution.payerDepartment,
-      consumerDepartment: job.attribution.consumerDepartment,
-      statementType: job.job.statementType,
-      billedBytes: job.job.billedBytes,
-      computeCost: job.pricing.computeCost,
-      endTime: job.job.endTime,
-      findings: job.findings.map((finding) => finding.kind),
-    });
+    if (this.topJobList.length >= TOP_JOBS && last && last.computeCost >= job.computeCost) return;
+    const { usageDate: _day, period: _period, findings, ...top } = job;
+    this.insertTopJob({ ...top, findings: findings.map((finding) => finding.kind) });
   }
 
   private insertTopJob(top: TopJob): void {

@@ -1,21 +1,19 @@
 // Billing days and reporting periods. Google bills a job by its end time in Pacific time
 // (INFORMATION_SCHEMA.JOBS docs: "Jobs are billed by end_time in PST8PDT"), so a job's day is
 // computed in a configurable IANA time zone, America/Los_Angeles by default.
-import { TZDate } from "@date-fns/tz";
-import {
-  addDays,
-  eachDayOfInterval,
-  eachMonthOfInterval,
-  format,
-  getDaysInMonth,
-  isValid,
-  parseISO,
-} from "date-fns";
+import { tzOffset } from "@date-fns/tz";
+// Deep imports: the date-fns index would load every function it has at start-up.
+import { addDays } from "date-fns/addDays";
+import { eachDayOfInterval } from "date-fns/eachDayOfInterval";
+import { eachMonthOfInterval } from "date-fns/eachMonthOfInterval";
+import { format } from "date-fns/format";
+import { getDaysInMonth } from "date-fns/getDaysInMonth";
+import { isValid } from "date-fns/isValid";
+import { parseISO } from "date-fns/parseISO";
 import type { PeriodGranularity } from "./types.ts";
 
 export const DEFAULT_TIME_ZONE = "America/Los_Angeles";
 
-const QUARTER_HOUR_MS = 15 * 60 * 1000;
 const DATE_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 export function isValidTimeZone(timeZone: string): boolean {
@@ -34,14 +32,25 @@ export function isIsoDate(text: string): boolean {
   return isValid(date) && format(date, "yyyy-MM-dd") === text;
 }
 
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+/** YYYY-MM-DD of a UTC instant, without Date formatting machinery. */
+function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
 /**
- * Maps instants to calendar days in one time zone. Every UTC offset in use is a multiple of
- * 15 minutes, so the day is constant within a UTC quarter-hour: cache per quarter-hour and the
- * costly zone conversion runs about once per 15 minutes of log time, not once per job.
+ * Maps instants to calendar days in one time zone. A zone's offset changes at most a few times a
+ * year, so per UTC day we look the offset up at both ends (date-fns/tz) and, when they agree, the
+ * local day of any instant that day is plain arithmetic. Days with a change fall back to a
+ * lookup per instant.
  */
 export class DayClock {
   readonly timeZone: string;
-  private readonly cache = new Map<number, string>();
+  /** UTC day number -> offset in minutes, or NaN when the offset changes during that day. */
+  private readonly offsets = new Map<number, number>();
+  private readonly names = new Map<number, string>();
 
   constructor(timeZone: string = DEFAULT_TIME_ZONE) {
     if (!isValidTimeZone(timeZone))
@@ -53,14 +62,24 @@ export class DayClock {
 
   /** The calendar day (YYYY-MM-DD) of an instant given as epoch milliseconds. */
   dayOf(epochMs: number): string {
-    const bucket = Math.floor(epochMs / QUARTER_HOUR_MS);
-    let day = this.cache.get(bucket);
-    if (day === undefined) {
-      day = format(new TZDate(bucket * QUARTER_HOUR_MS, this.timeZone), "yyyy-MM-dd");
-      if (this.cache.size > 100_000) this.cache.clear();
-      this.cache.set(bucket, day);
+    const day = Math.floor(epochMs / DAY_MS);
+    let offset = this.offsets.get(day);
+    if (offset === undefined) {
+      const start = tzOffset(this.timeZone, new Date(day * DAY_MS));
+      const end = tzOffset(this.timeZone, new Date((day + 1) * DAY_MS - 1));
+      offset = start === end ? start : Number.NaN;
+      if (this.offsets.size > 100_000) this.offsets.clear();
+      this.offsets.set(day, offset);
     }
-    return day;
+    if (Number.isNaN(offset)) return utcDay(epochMs + tzOffset(this.timeZone, new Date(epochMs)) * MINUTE_MS);
+    const local = Math.floor((epochMs + offset * MINUTE_MS) / DAY_MS);
+    let name = this.names.get(local);
+    if (name === undefined) {
+      name = utcDay(local * DAY_MS);
+      if (this.names.size > 100_000) this.names.clear();
+      this.names.set(local, name);
+    }
+    return name;
   }
 }
 

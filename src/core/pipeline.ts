@@ -3,10 +3,12 @@
 import {
   ChargebackAggregator,
   type DepartmentCostRow,
+  type JobSummary,
   type MatrixRow,
   type PrincipalRow,
   type StorageCostRow,
   storageCosts,
+  summarizeJob,
   type TopJob,
   type TrendRow,
 } from "./aggregate.ts";
@@ -49,7 +51,7 @@ export interface RunCounters {
 
 /** What became of one entry. */
 export type Outcome =
-  | { kind: "job"; cost: JobCost }
+  | { kind: "job"; job: JobSummary }
   | { kind: "rejected"; entry: RejectedEntry }
   | { kind: "duplicate" | "outside_period" | "ignored" | "table_read" };
 
@@ -144,14 +146,14 @@ export class ChargebackPipeline {
         return this.acceptTableRead(parsed);
       case "job":
         if (this.isDuplicate(parsed.jobId)) return { kind: "duplicate" };
-        return this.record(costJob(parsed, this.registry, this.clock, this.granularity));
+        return this.record(summarizeJob(costJob(parsed, this.registry, this.clock, this.granularity)));
     }
   }
 
   /** Takes a job costed elsewhere (a worker thread) with the same costJob. */
-  acceptCosted(cost: JobCost): Outcome {
-    if (this.isDuplicate(cost.job.jobId)) return { kind: "duplicate" };
-    return this.record(cost);
+  acceptCosted(job: JobSummary): Outcome {
+    if (this.isDuplicate(job.jobId)) return { kind: "duplicate" };
+    return this.record(job);
   }
 
   acceptRejected(entry: RejectedEntry): Outcome {
@@ -185,15 +187,15 @@ export class ChargebackPipeline {
     return false;
   }
 
-  private record(cost: JobCost): Outcome {
-    if (!this.inRange(cost.usageDate)) {
+  private record(job: JobSummary): Outcome {
+    if (!this.inRange(job.usageDate)) {
       this.counters.outsidePeriod++;
       return { kind: "outside_period" };
     }
     this.counters.jobs++;
-    this.aggregator.addJob(cost);
-    for (const finding of cost.findings) this.jobFindings.push(finding);
-    return { kind: "job", cost };
+    this.aggregator.addJob(job);
+    for (const finding of job.findings) this.jobFindings.push(finding);
+    return { kind: "job", job };
   }
 
   /** The reports over everything accepted, with storage from the snapshot (if any). */

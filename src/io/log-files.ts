@@ -92,6 +92,58 @@ export async function* readRecordBatches(
   }
 }
 
+/**
+ * Input for the parallel reader: NDJSON as raw bytes cut at line ends (a worker decodes and
+ * splits them; line numbers inside are chunk-relative), JSON arrays as entry texts.
+ */
+export type InputChunk =
+  | { kind: "ndjson"; file: string; data: Uint8Array }
+  | { kind: "records"; batch: RecordBatch };
+
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0xef, 0xbb, 0xbf]);
+
+/** Reads each input as InputChunks of about a megabyte; the main thread only cuts at newlines. */
+export async function* readInputChunks(
+  files: string[],
+  options: { batchSize?: number; onBytes?: (bytes: number) => void } = {},
+): AsyncGenerator<InputChunk> {
+  for (const file of files) {
+    const name = file === STDIN ? "<stdin>" : file;
+    const stream = await openText(file, options.onBytes);
+    const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const head: Buffer[] = [];
+    let first: number | undefined;
+    while (first === undefined) {
+      const next = await iterator.next();
+      if (next.done) break;
+      head.push(next.value);
+      first = next.value.find((byte) => !WHITESPACE.has(byte));
+    }
+    const rest = (async function* () {
+      yield* head;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    })();
+    if (first === 0x5b) {
+      for await (const batch of splitEntries(rest, name, options.batchSize ?? 2000))
+        yield { kind: "records", batch };
+      continue;
+    }
+    let carry: Buffer | undefined;
+    for await (const buffer of rest) {
+      const data = carry ? Buffer.concat([carry, buffer]) : buffer;
+      const cut = data.lastIndexOf(0x0a);
+      if (cut < 0) {
+        carry = data;
+        continue;
+      }
+      // A copy of exactly these bytes: it can be transferred to a worker without taking its neighbours.
+      yield { kind: "ndjson", file: name, data: new Uint8Array(data.subarray(0, cut + 1)) };
+      carry = cut + 1 < data.length ? Buffer.from(data.subarray(cut + 1)) : undefined;
+    }
+    if (carry && carry.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(carry) };
+  }
+}
+
 /** Splits a text stream into entries, detecting NDJSON or a JSON array. Exported for tests. */
 export async function* splitEntries(
   stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,

@@ -1,0 +1,227 @@
+// npm run bench: generates realistic audit logs at several sizes from the sample organisation,
+// runs the full `report` on them (one thread and all cores), and, on the same file and the same
+// totals (billed bytes per billing project, each job once), the alternatives a user has: a bare
+// Node split-and-JSON.parse loop (the practical ceiling), jq, and DuckDB. Each contender runs in
+// its own process under GNU time for wall time and peak RSS.
+//
+//   npm run bench                      # 100 MB and 1 GB
+//   npm run bench -- --sizes 50MB      # quicker
+//   npm run bench -- --skip jq         # leave a contender out
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs, promisify } from "node:util";
+import { parseCsv } from "../src/io/csv.ts";
+import { writeSizedNdjson } from "../src/sample/generate.ts";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WORK = join(ROOT, ".bench");
+const NODE = process.execPath;
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "100MB,1GB" },
+    skip: { type: "string", multiple: true, default: [] },
+    seed: { type: "string", default: "7" },
+  },
+});
+
+function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(MB|GB)$/i.exec(text.trim());
+  if (!match) throw new Error(`--sizes: expected sizes like 100MB or 1GB, found "${text}"`);
+  return Math.round(Number(match[1]) * (match[2]?.toUpperCase() === "GB" ? 1e9 : 1e6));
+}
+
+interface Measure {
+  name: string;
+  seconds: number;
+  peakRssMb: number;
+  totals: Record<string, string>;
+}
+
+/** Runs a command under GNU time; returns wall seconds, peak RSS and stdout. */
+async function timed(
+  command: string,
+  args: string[],
+): Promise<{ seconds: number; peakRssMb: number; stdout: string }> {
+  const { stdout, stderr } = await run("/usr/bin/time", ["-f", "BENCH %e %M", command, ...args], {
+    cwd: ROOT,
+    maxBuffer: 1 << 28,
+    env: { ...process.env, FORCE_COLOR: "0" },
+  });
+  const line = stderr.split("\n").find((l) => l.startsWith("BENCH "));
+  if (!line) throw new Error(`no timing from ${command}: ${stderr}`);
+  const [, seconds, kb] = line.split(" ");
+  return { seconds: Number(seconds), peakRssMb: Number(kb) / 1024, stdout };
+}
+
+async function totalsFromJobCosts(dir: string): Promise<Record<string, string>> {
+  const [header, ...rows] = parseCsv(await readFile(join(dir, "job_costs.csv"), "utf8"));
+  const columns = header?.cells ?? [];
+  const project = columns.indexOf("billing_project");
+  const billed = columns.indexOf("billed_bytes");
+  const statement = columns.indexOf("statement_type");
+  const totals = new Map<string, bigint>();
+  for (const { cells } of rows) {
+    if (cells[statement] === "SCRIPT") continue;
+    const key = cells[project] as string;
+    totals.set(key, (totals.get(key) ?? 0n) + BigInt(cells[billed] || "0"));
+  }
+  return Object.fromEntries([...totals].filter(([, v]) => v > 0n).map(([k, v]) => [k, v.toString()]));
+}
+
+const JQ_PROGRAM = `
+reduce (inputs | fromjson?
+  | select(.protoPayload.metadata.jobChange.after == "DONE" or .protoPayload.methodName == "jobservice.jobcompleted")
+  | if .protoPayload.metadata.jobChange then
+      (.protoPayload.metadata.jobChange.job) as $j
+      | ($j.jobName | split("/")) as $n
+      | {id: ($n[1] + ":" + (.resource.labels.location // "") + "." + $n[3]), project: $n[1],
+         billed: $j.jobStats.queryStats.totalBilledBytes, st: $j.jobConfig.queryConfig.statementType}
+    else
+      (.protoPayload.serviceData.jobCompletedEvent.job) as $j
+      | {id: ($j.jobName.projectId + ":" + ($j.jobName.location // "") + "." + $j.jobName.jobId), project: $j.jobName.projectId,
+         billed: $j.jobStatistics.totalBilledBytes, st: $j.jobConfiguration.query.statementType}
+    end
+  | select((.billed // "") | test("^[0-9]+$"))) as $job
+  ({seen: {}, totals: {}};
+   if .seen[$job.id] then . else .seen[$job.id] = true
+     | if $job.st == "SCRIPT" then . else .totals[$job.project] += ($job.billed | tonumber) end end)
+| .totals`;
+
+/** Totals with their keys in order, so contenders compare by value only. */
+function sorted(totals: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(totals).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+async function main(): Promise<void> {
+  await mkdir(WORK, { recursive: true });
+  const skip = new Set(values.skip);
+  const cores = availableParallelism();
+  const results: { size: string; bytes: number; entries: number; measures: Measure[] }[] = [];
+  for (const sizeText of (values.sizes as string).split(",")) {
+    const target = parseSize(sizeText);
+    const file = join(WORK, `audit-${sizeText.trim()}.ndjson`);
+    const metaFile = `${file}.meta.json`;
+    let meta: { entries: number; bytes: number; seed: number } | undefined;
+    if (existsSync(metaFile)) meta = JSON.parse(await readFile(metaFile, "utf8"));
+    if (
+      !meta ||
+      meta.seed !== Number(values.seed) ||
+      (await stat(file).catch(() => undefined))?.size !== meta.bytes
+    ) {
+      process.stderr.write(`generating ${sizeText} of audit logs ... `);
+      const started = performance.now();
+      const written = await writeSizedNdjson(file, target, Number(values.seed));
+      meta = { ...written, seed: Number(values.seed) };
+      await writeFile(metaFile, JSON.stringify(meta));
+      process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+    }
+    const measures: Measure[] = [];
+    const contenders: { name: string; go: () => Promise<Measure> }[] = [
+      {
+        name: "bare JSON.parse loop (ceiling)",
+        go: async () => {
+          const r = await timed(NODE, ["bench/bare-parse.ts", file]);
+          return { name: "bare JSON.parse loop (ceiling)", ...r, totals: JSON.parse(r.stdout).totals };
+        },
+      },
+      ...[0, cores].map((workers) => ({
+        name: workers === 0 ? "bq-chargeback report, 1 thread" : `bq-chargeback report, ${workers} workers`,
+        go: async () => {
+          const out = join(WORK, `out-${workers}`);
+          await rm(out, { recursive: true, force: true });
+          const r = await timed(NODE, [
+            "bin/bq-chargeback.js",
+            "report",
+            "--logs",
+            file,
+            "--registry",
+            "sample/acme/registry.yaml",
+            "--workers",
+            String(workers),
+            "--no-progress",
+            "--out",
+            out,
+          ]);
+          const name =
+            workers === 0 ? "bq-chargeback report, 1 thread" : `bq-chargeback report, ${workers} workers`;
+          return { name, ...r, totals: await totalsFromJobCosts(out) };
+        },
+      })),
+      {
+        name: "jq 1.6",
+        go: async () => {
+          const r = await timed("jq", ["-R", "-n", "-c", JQ_PROGRAM, file]);
+          const raw = JSON.parse(r.stdout) as Record<string, number>;
+          // jq sums in IEEE doubles: exact only below 2^53
+          const totals = Object.fromEntries(
+            Object.entries(raw).map(([k, v]) => [k, BigInt(Math.round(v)).toString()]),
+          );
+          return { name: "jq 1.6", ...r, totals };
+        },
+      },
+      {
+        name: `DuckDB (read_ndjson_objects, ${cores} threads)`,
+        go: async () => {
+          const r = await timed(NODE, ["bench/duckdb.ts", file]);
+          return {
+            name: `DuckDB (read_ndjson_objects, ${cores} threads)`,
+            ...r,
+            totals: JSON.parse(r.stdout).totals,
+          };
+        },
+      },
+    ];
+    for (const contender of contenders) {
+      if ([...skip].some((word) => contender.name.toLowerCase().includes(word.toLowerCase()))) continue;
+      process.stderr.write(`${sizeText}: ${contender.name} ... `);
+      const measure = await contender.go();
+      measure.totals = sorted(measure.totals);
+      process.stderr.write(`${measure.seconds.toFixed(1)} s, ${measure.peakRssMb.toFixed(0)} MB\n`);
+      measures.push(measure);
+    }
+    results.push({ size: sizeText.trim(), bytes: meta.bytes, entries: meta.entries, measures });
+  }
+  const lines: string[] = [];
+  for (const result of results) {
+    const ceiling = result.measures[0];
+    const reference = JSON.stringify(ceiling?.totals);
+    lines.push(
+      `\n### ${result.size}: ${(result.bytes / 1e6).toFixed(0)} MB, ${result.entries.toLocaleString("en-US")} entries\n`,
+    );
+    lines.push("| contender | seconds | MB/s | entries/s | peak RSS MB | vs ceiling | same totals |");
+    lines.push("|---|---:|---:|---:|---:|---:|---|");
+    for (const m of result.measures) {
+      const same = JSON.stringify(m.totals) === reference;
+      const close =
+        !same &&
+        Object.entries(ceiling?.totals ?? {}).every(([k, v]) => {
+          const other = BigInt(m.totals[k] ?? "0");
+          const diff = other > BigInt(v) ? other - BigInt(v) : BigInt(v) - other;
+          return diff * 10n ** 12n <= BigInt(v);
+        });
+      lines.push(
+        `| ${m.name} | ${m.seconds.toFixed(1)} | ${(result.bytes / 1e6 / m.seconds).toFixed(0)} | ${Math.round(result.entries / m.seconds).toLocaleString("en-US")} | ${m.peakRssMb.toFixed(0)} | ${ceiling ? (ceiling.seconds / m.seconds).toFixed(2) : "-"} | ${same ? "yes" : close ? "within 1e-12 (float sums)" : "NO"} |`,
+      );
+    }
+  }
+  const text = lines.join("\n");
+  console.log(text);
+  await writeFile(join(WORK, "results.md"), `${text}\n`);
+  const mismatch = results.some((r) =>
+    r.measures.some(
+      (m) => JSON.stringify(m.totals) !== JSON.stringify(r.measures[0]?.totals) && !m.name.startsWith("jq"),
+    ),
+  );
+  if (mismatch) {
+    console.error("totals differ between contenders");
+    process.exitCode = 1;
+  }
+}
+
+await main();
