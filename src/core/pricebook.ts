@@ -1,30 +1,35 @@
 // The price book: list prices by location and effective date, each with its source, and the
 // rules that turn a job or a table into nano-dollars. Users override or extend it in the
 // registry (`prices:`). Figures marked third-party are not on a Google page we could store;
-// keep them overridable and check them against your invoice.
-import { mulDivRound, type Nanos, parseUsd } from "./money.ts";
-import type { JobEvent, Pricing, TableStorage } from "./types.ts";
+// they are kept overridable: check them against your invoice.
+// Sources: shared/reference/audit-log-formats.md §8 (tags such as [PROD] are defined there).
+import { formatUsd, mulDivRound, type Nanos, parseUsd } from "./money.ts";
+import type { JobEvent, Pricing, PricingModel, TableStorage } from "./types.ts";
 
 export type Edition = "standard" | "enterprise" | "enterprise_plus";
 export const EDITIONS: readonly Edition[] = ["standard", "enterprise", "enterprise_plus"];
 
 interface Dated {
-  /** Lower-case location: `us`, `eu`, `europe-west1`. */
+  /** Normalised location (see normaliseLocation): `us`, `eu`, `europe-west1`. */
   location: string;
-  /** First day the price applies, YYYY-MM-DD. */
+  /** First day the price applies, YYYY-MM-DD (UTC date of the job's end, or the storage month's first day). */
   from: string;
+  /** Where the figure comes from, in words. */
   source: string;
 }
 
 export interface OnDemandPrice extends Dated {
+  /** Nano-dollars per TiB (2^40 bytes) billed. */
   usdPerTib: Nanos;
 }
 
 export interface EditionPrice extends Dated {
   edition: Edition;
+  /** Nano-dollars per slot-hour. */
   usdPerSlotHour: Nanos;
 }
 
+/** Nano-dollars per GiB-month (2^30 bytes for a whole calendar month), by storage class. */
 export interface StoragePrice extends Dated {
   activeLogical: Nanos;
   longTermLogical: Nanos;
@@ -33,20 +38,34 @@ export interface StoragePrice extends Dated {
 }
 
 export interface PriceBook {
-  onDemand: OnDemandPrice[];
-  editions: EditionPrice[];
-  storage: StoragePrice[];
+  onDemand: readonly OnDemandPrice[];
+  editions: readonly EditionPrice[];
+  storage: readonly StoragePrice[];
 }
 
-const TIB = 2n ** 40n;
-const GIB = 2n ** 30n;
-const MS_PER_HOUR = 3_600_000n;
-const EDITIONS_GA = "2023-07-05";
+/** What pricing needs to know beyond the price book (the Registry is one). */
+export interface PricingContext {
+  priceBook: PriceBook;
+  /** Canonical reservation name (see canonicalReservation) -> edition. */
+  reservationEditions: ReadonlyMap<string, Edition>;
+}
 
-const PROD = "cloud.google.com/bigquery product page: on-demand $6.25 per TiB";
-const MIG =
-  "Google's migration guide SQL and bigquery-utils views price $5 per 2^40 bytes (before the 2023-07-05 change)";
-const THIRD = "third-party capture of Google's pricing page, 2026-09 (unverified against Google)";
+export const BYTES_PER_TIB = 2n ** 40n;
+export const BYTES_PER_GIB = 2n ** 30n;
+export const MS_PER_HOUR = 3_600_000n;
+
+/** "In force since before any log this tool reads": the start of the oldest price of a series. */
+const SINCE_EVER = "2000-01-01";
+/** On-demand +25% with the move to editions (third-party dated; see the US 6.25 entry). */
+const ON_DEMAND_CHANGE = "2023-07-05";
+/** Editions GA: "BigQuery editions ... generally available" [DOCS-RN], 2023-03-29. */
+const EDITIONS_GA = "2023-03-29";
+
+const MIGRATION_SQL =
+  "Google's migration-guide SQL [DOCS-MIG] and bigquery-utils views [BQU] price 5 USD per 2^40 bytes";
+const PRODUCT_PAGE = "cloud.google.com/bigquery product page [PROD]: $6.25 per TiB";
+const REGIONAL_CAPTURE =
+  "third-party, UNVERIFIED: BenchBox regional-pricing test, captured from Google's pricing page 2026-09-18";
 
 function onDemand(location: string, from: string, usd: string, source: string): OnDemandPrice {
   return { location, from, usdPerTib: parseUsd(usd), source };
@@ -56,199 +75,349 @@ function edition(name: Edition, location: string, usd: string, source: string): 
   return { edition: name, location, from: EDITIONS_GA, usdPerSlotHour: parseUsd(usd), source };
 }
 
-/** List prices. Sources: shared/reference/audit-log-formats.md §8. */
+/** List prices, newest figures we have; every entry says where it comes from. */
 export const BUILT_IN_PRICE_BOOK: PriceBook = {
   onDemand: [
-    onDemand("us", "2000-01-01", "5", MIG),
-    onDemand("eu", "2000-01-01", "5", MIG),
-    // "$5/TB in US (multi-region) to $6/TB in Belgium" before 2023 (xavor.com, third-party)
-    onDemand("europe-west1", "2000-01-01", "6", "xavor.com blog, pre-2023 regional on-demand (third-party)"),
-    // The on-demand change to $6.25 with editions took effect 2023-07-05 (adswerve, doit: third-party; date
-    // corroborated by physical storage GA on 2023-07-05 in BigQuery release notes).
-    onDemand("us", EDITIONS_GA, "6.25", PROD),
-    onDemand("eu", EDITIONS_GA, "6.25", THIRD),
-    onDemand("us-east1", EDITIONS_GA, "6.25", THIRD),
-    onDemand("us-central1", EDITIONS_GA, "6.25", THIRD),
-    onDemand("asia-northeast1", EDITIONS_GA, "7.5", THIRD),
-    onDemand("europe-west1", EDITIONS_GA, "7.5", THIRD),
-    onDemand("europe-west2", EDITIONS_GA, "7.8125", THIRD),
-    onDemand("asia-southeast1", EDITIONS_GA, "8.4375", THIRD),
-    onDemand("southamerica-east1", EDITIONS_GA, "11.25", THIRD),
+    // 5 USD per TiB: Google's own SQL divides by 2^40 [DOCS-MIG], [BQU]; old pricing page "$5 per TB".
+    onDemand("us", SINCE_EVER, "5", MIGRATION_SQL),
+    // EU multi-region at the US price before 2023: third-party, UNVERIFIED.
+    onDemand(
+      "eu",
+      SINCE_EVER,
+      "5",
+      "third-party, UNVERIFIED: EU multi-region priced as US before 2023-07-05",
+    ),
+    // "$5/TB in US (multi-region) to $6/TB in Belgium (europe-west1)": third-party, UNVERIFIED.
+    onDemand(
+      "europe-west1",
+      SINCE_EVER,
+      "6",
+      "third-party, UNVERIFIED: xavor.com blog, pre-2023 Belgium price",
+    ),
+    // 6.25 is Google's current list price [PROD]; its start date 2023-07-05 is third-party (adswerve,
+    // doit: "pricing changes will start on July 5, 2023"), corroborated by physical storage GA that day [DOCS-RN].
+    onDemand("us", ON_DEMAND_CHANGE, "6.25", `${PRODUCT_PAGE}; start date third-party (adswerve, doit)`),
+    onDemand("eu", ON_DEMAND_CHANGE, "6.25", REGIONAL_CAPTURE),
+    onDemand("us-east1", ON_DEMAND_CHANGE, "6.25", REGIONAL_CAPTURE),
+    onDemand("asia-northeast1", ON_DEMAND_CHANGE, "7.5", REGIONAL_CAPTURE), // Tokyo
+    onDemand("europe-west1", ON_DEMAND_CHANGE, "7.5", REGIONAL_CAPTURE), // Belgium
+    onDemand("europe-west2", ON_DEMAND_CHANGE, "7.8125", REGIONAL_CAPTURE), // London
+    onDemand("asia-southeast1", ON_DEMAND_CHANGE, "8.4375", REGIONAL_CAPTURE), // Singapore
+    onDemand("southamerica-east1", ON_DEMAND_CHANGE, "11.25", REGIONAL_CAPTURE), // São Paulo
   ],
   editions: [
-    // "Starting at $0.04 per slot hour" (product page) is Standard; Enterprise and Enterprise Plus
-    // pay-as-you-go US list prices from third-party summaries (adriennevermorel.com, adswerve).
+    // "Starting at $0.04 per slot hour" [PROD] is the Standard edition's pay-as-you-go rate.
     edition(
       "standard",
       "us",
       "0.04",
-      "cloud.google.com/bigquery product page: starting at $0.04 per slot hour",
+      "cloud.google.com/bigquery product page [PROD]: from $0.04 per slot hour",
     ),
-    edition("enterprise", "us", "0.06", "third-party summaries of the editions price list (unverified)"),
-    edition("enterprise_plus", "us", "0.10", "third-party summaries of the editions price list (unverified)"),
+    // Enterprise and Enterprise Plus US pay-as-you-go: third-party (adriennevermorel.com, adswerve), UNVERIFIED.
+    edition(
+      "enterprise",
+      "us",
+      "0.06",
+      "third-party, UNVERIFIED: editions price summaries (adswerve, adriennevermorel)",
+    ),
+    edition(
+      "enterprise_plus",
+      "us",
+      "0.10",
+      "third-party, UNVERIFIED: editions price summaries (adriennevermorel)",
+    ),
+    // EU Enterprise "as of October 2023": third-party, UNVERIFIED.
     edition(
       "enterprise",
       "eu",
       "0.066",
-      "sam-pitcher/bq_cost_optimization_assessment README, EU Enterprise Oct 2023 (third-party)",
+      "third-party, UNVERIFIED: sam-pitcher/bq_cost_optimization_assessment README",
+    ),
+    // Mumbai: third-party, UNVERIFIED.
+    edition(
+      "standard",
+      "asia-south1",
+      "0.046",
+      "third-party, UNVERIFIED: deepaksood619 BigQuery pricing notes",
+    ),
+    edition(
+      "enterprise",
+      "asia-south1",
+      "0.069",
+      "third-party, UNVERIFIED: deepaksood619 BigQuery pricing notes",
     ),
   ],
   storage: [
-    // Google's own forecast query in the INFORMATION_SCHEMA.TABLE_STORAGE docs (us-central1 prices).
+    // Google's forecast query in the TABLE_STORAGE docs: "The prices used ... are for the us-central1 region" [DOCS-TS].
     {
-      location: "us",
-      from: "2000-01-01",
+      location: "us-central1",
+      from: SINCE_EVER,
       activeLogical: parseUsd("0.02"),
       longTermLogical: parseUsd("0.01"),
       activePhysical: parseUsd("0.04"),
       longTermPhysical: parseUsd("0.02"),
-      source: "INFORMATION_SCHEMA.TABLE_STORAGE docs, forecast example prices",
+      source: "INFORMATION_SCHEMA.TABLE_STORAGE docs, forecast example, us-central1 [DOCS-TS]",
+    },
+    // US multi-region taken equal to us-central1: UNVERIFIED against Google.
+    {
+      location: "us",
+      from: SINCE_EVER,
+      activeLogical: parseUsd("0.02"),
+      longTermLogical: parseUsd("0.01"),
+      activePhysical: parseUsd("0.04"),
+      longTermPhysical: parseUsd("0.02"),
+      source: "UNVERIFIED: US multi-region assumed equal to the us-central1 figures of [DOCS-TS]",
     },
   ],
 };
 
+/**
+ * Locations compare case-insensitively (`US` = `us`); INFORMATION_SCHEMA's `region-us`
+ * qualifier is accepted for the same place.
+ */
 export function normaliseLocation(location: string): string {
-  return location.trim().toLowerCase();
+  const lower = location.trim().toLowerCase();
+  return lower.startsWith("region-") ? lower.slice("region-".length) : lower;
 }
 
-/** The entry in force for a location on a day, or the US one (said in `fallback`). */
-function pick<T extends Dated>(
-  list: readonly T[],
-  location: string,
-  day: string,
-): { price: T; fallback: boolean } | undefined {
-  const find = (where: string) => {
-    let best: T | undefined;
-    for (const entry of list) {
-      if (entry.location === where && entry.from <= day && (!best || entry.from > best.from)) best = entry;
-    }
-    return best;
-  };
-  const exact = find(normaliseLocation(location));
-  if (exact) return { price: exact, fallback: false };
-  const us = find("us");
-  return us ? { price: us, fallback: true } : undefined;
+/** Multi-regions in capitals as Google writes them (US, EU), regions in lower case. */
+function displayLocation(location: string): string {
+  return location === "us" || location === "eu" ? location.toUpperCase() : location;
 }
 
-/** Adds registry overrides: an entry for the same location and date (and edition) replaces the built-in one. */
+/**
+ * The canonical form of a reservation name, to compare the audit log's form with the registry's:
+ * `projects/P/locations/L/reservations/R`, also from INFORMATION_SCHEMA's `P:L.R`, with the
+ * location in lower case (Google writes both `US` and `us`).
+ */
+export function canonicalReservation(name: string): string {
+  const trimmed = name.trim();
+  const short = /^([^:/]+):([^./]+)\.([^/]+)$/.exec(trimmed);
+  if (short)
+    return `projects/${short[1]}/locations/${normaliseLocation(short[2] as string)}/reservations/${short[3]}`;
+  const long = /^projects\/([^/]+)\/locations\/([^/]+)\/reservations\/([^/]+)$/.exec(trimmed);
+  if (long)
+    return `projects/${long[1]}/locations/${normaliseLocation(long[2] as string)}/reservations/${long[3]}`;
+  return trimmed;
+}
+
+/** Registry overrides win: an entry with the same location and date (and edition) replaces the built-in one. */
 export function mergePriceBook(base: PriceBook, overrides: Partial<PriceBook>): PriceBook {
-  const merge = <T extends Dated>(list: T[], extra: T[] | undefined, key: (entry: T) => string) => {
+  const merge = <T extends Dated>(
+    list: readonly T[],
+    extra: readonly T[] | undefined,
+    key: (entry: T) => string,
+  ) => {
     if (!extra || extra.length === 0) return list;
     const replaced = new Set(extra.map(key));
     return [...list.filter((entry) => !replaced.has(key(entry))), ...extra];
   };
   return {
-    onDemand: merge(base.onDemand, overrides.onDemand, (e) => `${e.location}|${e.from}`),
-    editions: merge(base.editions, overrides.editions, (e) => `${e.edition}|${e.location}|${e.from}`),
-    storage: merge(base.storage, overrides.storage, (e) => `${e.location}|${e.from}`),
+    onDemand: merge(base.onDemand, overrides.onDemand, onDemandKey),
+    editions: merge(base.editions, overrides.editions, editionKey),
+    storage: merge(base.storage, overrides.storage, storageKey),
   };
 }
 
-/** `projects/P/locations/L/reservations/R`, also from INFORMATION_SCHEMA's `P:L.R`. */
-export function canonicalReservation(name: string): string {
-  const short = /^([^:/]+):([^.]+)\.(.+)$/.exec(name);
-  return short ? `projects/${short[1]}/locations/${short[2]}/reservations/${short[3]}` : name;
+export const onDemandKey = (price: OnDemandPrice): string => `${price.location}|${price.from}`;
+export const editionKey = (price: EditionPrice): string => `${price.edition}|${price.location}|${price.from}`;
+export const storageKey = (price: StoragePrice): string => `${price.location}|${price.from}`;
+
+/** A price found for a location and day; `fallback` when the location had none and US was used. */
+export interface PriceInForce<T> {
+  price: T;
+  fallback: boolean;
 }
 
-/** What pricing needs to know beyond the price book. */
-export interface PricingContext {
-  priceBook: PriceBook;
-  /** canonical reservation name -> edition */
-  reservationEditions: ReadonlyMap<string, Edition>;
+/** Each series (kind, edition, location) newest first, built once per price book. */
+const seriesCache = new WeakMap<PriceBook, Map<string, Dated[]>>();
+
+function seriesOf(book: PriceBook): Map<string, Dated[]> {
+  let series = seriesCache.get(book);
+  if (!series) {
+    series = new Map();
+    const add = (key: string, entry: Dated) => {
+      const list = series?.get(key) ?? [];
+      list.push(entry);
+      series?.set(key, list);
+    };
+    for (const entry of book.onDemand) add(`on_demand|${entry.location}`, entry);
+    for (const entry of book.editions) add(`${entry.edition}|${entry.location}`, entry);
+    for (const entry of book.storage) add(`storage|${entry.location}`, entry);
+    for (const list of series.values()) list.sort((a, b) => (a.from < b.from ? 1 : a.from > b.from ? -1 : 0));
+    seriesCache.set(book, series);
+  }
+  return series;
 }
 
-const ZERO = (pricingModel: Pricing["pricingModel"], basis: string): Pricing => ({
-  pricingModel,
-  computeCost: 0n,
-  basis,
-});
+/** The entry in force on `day` at `location`, else the US one (flagged as fallback, never silent). */
+function inForce<T extends Dated>(book: PriceBook, series: string, location: string, day: string) {
+  const all = seriesOf(book);
+  const find = (where: string) =>
+    all.get(`${series}|${where}`)?.find((entry) => entry.from <= day) as T | undefined;
+  const where = normaliseLocation(location);
+  const exact = find(where);
+  if (exact) return { price: exact, fallback: false };
+  const us = where === "us" ? undefined : find("us");
+  return us ? { price: us, fallback: true } : undefined;
+}
 
-const usdText = (nanos: Nanos) => {
-  const text = (Number(nanos) / 1e9).toString();
-  return text;
-};
+export function onDemandPriceOn(
+  book: PriceBook,
+  location: string,
+  day: string,
+): PriceInForce<OnDemandPrice> | undefined {
+  return inForce<OnDemandPrice>(book, "on_demand", location, day);
+}
+
+export function editionPriceOn(
+  book: PriceBook,
+  editionName: Edition,
+  location: string,
+  day: string,
+): PriceInForce<EditionPrice> | undefined {
+  return inForce<EditionPrice>(book, editionName, location, day);
+}
+
+export function storagePriceOn(
+  book: PriceBook,
+  location: string,
+  day: string,
+): PriceInForce<StoragePrice> | undefined {
+  return inForce<StoragePrice>(book, "storage", location, day);
+}
+
+/** An exact USD amount without trailing zeros: 6.25, 0.06, 5. */
+export function plainUsd(nanos: Nanos): string {
+  const text = formatUsd(nanos, 9);
+  return text.replace(/\.?0+$/, "");
+}
+
+function where(found: PriceInForce<Dated>, jobLocation: string): string {
+  if (!found.fallback) return displayLocation(found.price.location);
+  return jobLocation === "" ? "US price (job location unknown)" : `US price (no ${jobLocation} price)`;
+}
+
+function free(pricingModel: PricingModel, basis: string): Pricing {
+  return { pricingModel, computeCost: 0n, basis };
+}
+
+/** The UTC date of the job's end: the day whose price applies. */
+export function priceDay(job: JobEvent): string {
+  if (job.endTime.endsWith("Z")) return job.endTime.slice(0, 10);
+  const ms = Date.parse(job.endTime);
+  return Number.isNaN(ms) ? job.endTime.slice(0, 10) : new Date(ms).toISOString().slice(0, 10);
+}
+
+/** billedBytes x price / 2^40, one half-up rounding to the nano-dollar. */
+function onDemandCost(job: JobEvent, context: PricingContext, day: string, prefix: string): Pricing {
+  const found = onDemandPriceOn(context.priceBook, job.location, day);
+  if (!found) {
+    return free(
+      "unpriced",
+      `${prefix}no on-demand price for ${job.location || "the job's location"} or US on ${day}: add one under prices.on_demand`,
+    );
+  }
+  return {
+    pricingModel: "on_demand",
+    computeCost: mulDivRound(job.billedBytes, found.price.usdPerTib, BYTES_PER_TIB),
+    basis: `${prefix}on-demand ${where(found, job.location)} ${plainUsd(found.price.usdPerTib)} USD/TiB (from ${found.price.from}) x ${job.billedBytes} B`,
+  };
+}
 
 /**
- * A job's compute cost. Script parents cost 0 (their children carry the cost), cache hits and dry
- * runs 0, loads/copies/exports on demand 0; reservation jobs are allocated slot-ms x the edition's
- * slot-hour price; everything else is totalBilledBytes as BigQuery logged it (already rounded up
- * to the MiB and the 10 MiB minimum) x the on-demand price of its location on its end day.
+ * A job's compute cost, by the first rule that applies:
+ * 1. dry run: not billed;
+ * 2. statementType SCRIPT: 0, its child jobs carry the cost (counting both would double it);
+ * 3. cache hit: not billed;
+ * 4. reservation (not "unreserved"): totalSlotMs x the edition's slot-hour price / 3 600 000 — an
+ *    allocation of capacity, not the invoice (idle and autoscaled slots are billed separately);
+ *    a reservation missing from the registry is "unpriced", never guessed;
+ * 5. load (IMPORT), EXPORT and COPY on demand: free;
+ * 6. failed job: its billed bytes when logged (usually 0), else 0;
+ * 7. billed bytes hidden (absent while bytes were processed: row-level security): "unpriced";
+ * 8. on demand: totalBilledBytes as logged (BigQuery already rounded up to the MiB with its
+ *    10 MiB minimum: not applied again) x the location's price per TiB on the end day / 2^40.
+ * Each cost is rounded once, half-up, to the nano-dollar.
  */
 export function priceJob(job: JobEvent, context: PricingContext): Pricing {
-  const day = job.endTime.slice(0, 10);
-  if (job.dryRun) return ZERO("not_billed", "dry run: not billed");
+  if (job.dryRun) return free("not_billed", "dry run: not billed");
   if (job.statementType === "SCRIPT")
-    return ZERO("script_parent", "script parent: its child jobs carry the cost");
-  if (job.cacheHit) return ZERO("cache_hit", "served from cached results: not billed");
-  const reservation = job.reservation;
-  if (reservation !== "" && reservation !== "unreserved") {
-    const editionName = context.reservationEditions.get(canonicalReservation(reservation));
+    return free("script_parent", "script parent: its child jobs carry the cost");
+  if (job.cacheHit) return free("cache_hit", "served from cached results: not billed");
+  const day = priceDay(job);
+  if (job.reservation !== "" && job.reservation !== "unreserved") {
+    const editionName = context.reservationEditions.get(canonicalReservation(job.reservation));
     if (!editionName) {
-      return ZERO(
+      return free(
         "unpriced",
-        `reservation ${reservation} is not in the registry's reservations: add it with its edition`,
+        `reservation ${job.reservation} is not in the registry: add it under reservations with its edition`,
       );
     }
-    const found = pick(
-      context.priceBook.editions.filter((p) => p.edition === editionName),
-      job.location,
-      day,
-    );
-    if (!found) return ZERO("unpriced", `no ${editionName} slot-hour price in the price book`);
-    const cost = mulDivRound(job.slotMs, found.price.usdPerSlotHour, MS_PER_HOUR);
-    const where = found.fallback
-      ? `US price (no ${job.location || "location"} price)`
-      : found.price.location.toUpperCase();
+    const found = editionPriceOn(context.priceBook, editionName, job.location, day);
+    if (!found) {
+      return free(
+        "unpriced",
+        `no ${editionName} slot-hour price for ${job.location || "the job's location"} or US on ${day}: add one under prices.editions`,
+      );
+    }
     return {
       pricingModel: "reservation",
-      computeCost: cost,
-      basis: `${editionName} ${where} ${usdText(found.price.usdPerSlotHour)} USD/slot-hour (from ${found.price.from}) x ${job.slotMs} slot-ms`,
+      computeCost: mulDivRound(job.slotMs, found.price.usdPerSlotHour, MS_PER_HOUR),
+      basis: `${editionName} ${where(found, job.location)} ${plainUsd(found.price.usdPerSlotHour)} USD/slot-hour (from ${found.price.from}) x ${job.slotMs} slot-ms`,
     };
   }
   if (job.jobType === "IMPORT" || job.jobType === "EXPORT" || job.jobType === "COPY") {
-    return ZERO("free_operation", `${job.jobType.toLowerCase()} job on the shared slot pool: free`);
+    return free("free_operation", `${job.jobType.toLowerCase()} job on the shared slot pool: free`);
+  }
+  if (job.error) {
+    if (job.billedBytesPresent) return onDemandCost(job, context, day, "failed job, billed as logged: ");
+    return free("on_demand", "failed job without billed bytes: not charged");
   }
   if (!job.billedBytesPresent && job.processedBytes > 0n) {
-    return ZERO(
+    return free(
       "unpriced",
-      "billed bytes hidden (row-level security hides totalBilledBytes): not priceable from the log",
+      `billed bytes hidden: totalBilledBytes absent though ${job.processedBytes} B were processed (row-level security hides it); not priceable from the log`,
     );
   }
-  const found = pick(context.priceBook.onDemand, job.location, day);
-  if (!found) return ZERO("unpriced", "no on-demand price in the price book");
-  const cost = mulDivRound(job.billedBytes, found.price.usdPerTib, TIB);
-  const where = found.fallback
-    ? `US price (no ${job.location || "location"} price)`
-    : found.price.location.toUpperCase();
-  return {
-    pricingModel: "on_demand",
-    computeCost: cost,
-    basis: `on-demand ${where} ${usdText(found.price.usdPerTib)} USD/TiB (from ${found.price.from}) x ${job.billedBytes} B`,
-  };
-}
-
-/** The storage prices in force for a table's location in a month (US when the location has none). */
-export function storagePrices(
-  table: TableStorage,
-  priceBook: PriceBook,
-  monthStart: string,
-): StoragePrice | undefined {
-  return pick(priceBook.storage, table.location, monthStart)?.price;
+  return onDemandCost(job, context, day, "");
 }
 
 /**
- * One table's storage cost for a whole month, in nano-dollars, rounded once (docs/tables.md):
- * logical:  (active_logical x p_al + long_term_logical x p_ll) / 2^30
- * physical: ((active_physical + fail_safe) x p_ap + long_term_physical x p_lp) / 2^30
- * Time travel is inside active_physical_bytes already (TABLE_STORAGE docs).
+ * The bytes-times-price sum of one table's storage for a whole month, before the division by
+ * 2^30 (bytes per GiB): nano-dollars x bytes / GiB-month. Exactly [DOCS-TS]'s forecast formula:
+ *   LOGICAL:  active_logical_bytes x p_active_logical + long_term_logical_bytes x p_long_term_logical
+ *   PHYSICAL: (active_physical_bytes + fail_safe_physical_bytes) x p_active_physical
+ *             + long_term_physical_bytes x p_long_term_physical
+ * (time travel is already inside active_physical_bytes; fail-safe is billed at the active rate).
+ * p_* are the price book's nano-dollars per GiB-month.
+ */
+export function storageMonthWeightedBytes(table: TableStorage, prices: StoragePrice): bigint {
+  return table.billingModel === "PHYSICAL"
+    ? (table.activePhysicalBytes + table.failSafePhysicalBytes) * prices.activePhysical +
+        table.longTermPhysicalBytes * prices.longTermPhysical
+    : table.activeLogicalBytes * prices.activeLogical + table.longTermLogicalBytes * prices.longTermLogical;
+}
+
+/**
+ * One table's storage cost for one whole calendar month, in nano-dollars:
+ *   ROUND_HALF_UP(storageMonthWeightedBytes / 2^30)   -- one rounding, at the end
+ * using the storage prices in force on `monthStart` (YYYY-MM-01) for the table's location, or the
+ * US ones when the location has none (storagePriceOn says which). To match it in SQL, compute the
+ * weighted sum exactly (BIGNUMERIC: bytes x USD overflow INT64 and must never go through FLOAT64),
+ * divide by 2^30 and round once to 9 decimals, halves away from zero.
+ * Google's own numbers are byte-time integrals over the month; a snapshot stands for the month.
  */
 export function priceStorageMonth(table: TableStorage, context: PricingContext, monthStart: string): Nanos {
-  const prices = storagePrices(table, context.priceBook, monthStart);
-  if (!prices) return 0n;
-  const weighted =
-    table.billingModel === "PHYSICAL"
-      ? (table.activePhysicalBytes + table.failSafePhysicalBytes) * prices.activePhysical +
-        table.longTermPhysicalBytes * prices.longTermPhysical
-      : table.activeLogicalBytes * prices.activeLogical + table.longTermLogicalBytes * prices.longTermLogical;
-  return mulDivRound(weighted, 1n, GIB);
+  const found = storagePriceOn(context.priceBook, table.location, monthStart);
+  if (!found) return 0n;
+  return mulDivRound(storageMonthWeightedBytes(table, found.price), 1n, BYTES_PER_GIB);
+}
+
+/** The part of a month's cost for `days` of its `daysInMonth` days: monthCost x days / daysInMonth, half-up. */
+export function prorate(monthCost: Nanos, days: number, daysInMonth: number): Nanos {
+  if (!Number.isInteger(days) || !Number.isInteger(daysInMonth) || days < 0 || daysInMonth <= 0) {
+    throw new RangeError(`prorate needs whole days: ${days} of ${daysInMonth}`);
+  }
+  return mulDivRound(monthCost, BigInt(days), BigInt(daysInMonth));
 }
