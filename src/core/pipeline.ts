@@ -14,6 +14,7 @@ import {
 } from "./aggregate.ts";
 import { attribute, classifyPrincipal } from "./attribute.ts";
 import { detectJobFindings, type RegistryView, UnexpectedReadDetector } from "./detect.ts";
+import { JobIdSet } from "./job-id-set.ts";
 import { type Nanos, sumNanos } from "./money.ts";
 import { DayClock, periodOf } from "./period.ts";
 import { priceJob, priceStorageMonth } from "./pricebook.ts";
@@ -118,7 +119,7 @@ export class ChargebackPipeline {
     ignored: {},
     rejected: {},
   };
-  private readonly seenJobs = new Set<string>();
+  private readonly seenJobs = new JobIdSet();
   private readonly jobFindings: Finding[] = [];
   private readonly reads: UnexpectedReadDetector;
 
@@ -179,12 +180,9 @@ export class ChargebackPipeline {
 
   private isDuplicate(jobId: string): boolean {
     this.counters.entries++;
-    if (this.seenJobs.has(jobId)) {
-      this.counters.duplicateJobs++;
-      return true;
-    }
-    this.seenJobs.add(jobId);
-    return false;
+    if (this.seenJobs.add(jobId)) return false;
+    this.counters.duplicateJobs++;
+    return true;
   }
 
   private record(job: JobSummary): Outcome {
