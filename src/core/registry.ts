@@ -162,8 +162,18 @@ class Reader {
     throw new ConfigError(this.file, this.lineOf(node), field || "(top level)", problem);
   }
 
-  private resolve(node: unknown): unknown {
-    return isAlias(node) ? node.resolve(this.doc) : node;
+  /** An alias's target; an alias to no anchor is almost always an unquoted `*@domain` pattern. */
+  private resolve(node: unknown, field: string): unknown {
+    if (!isAlias(node)) return node;
+    const target = node.resolve(this.doc);
+    if (target === undefined) {
+      this.fail(
+        node,
+        field,
+        `*${node.source} is read as a YAML alias to a missing anchor: quote values that start with *, such as "*@mkt.acme.example"`,
+      );
+    }
+    return target;
   }
 
   private found(node: unknown): string {
@@ -183,7 +193,7 @@ class Reader {
 
   /** A mapping with only the allowed keys (others are typos); fails on a missing required key. */
   map(raw: unknown, field: string, allowed: readonly string[], required: readonly string[] = []): Fields {
-    const node = this.resolve(raw);
+    const node = this.resolve(raw, field);
     if (!isMap(node)) this.fail(node as Node, field, `expected a mapping, found ${this.found(node)}`);
     const fields: Fields = new Map();
     for (const pair of node.items) {
@@ -197,7 +207,7 @@ class Reader {
           `unknown key${hint ? ` (did you mean ${hint}?)` : ""}; expected one of: ${allowed.join(", ")}`,
         );
       }
-      fields.set(key, this.resolve(pair.value) as Node | null);
+      fields.set(key, this.resolve(pair.value, path) as Node | null);
     }
     for (const key of required) {
       if (!fields.has(key)) this.fail(node, field ? `${field}.${key}` : key, "required, but missing");
@@ -207,15 +217,15 @@ class Reader {
 
   /** A list; an absent or empty value is an empty list. */
   list(raw: unknown, field: string): Node[] {
-    const node = this.resolve(raw);
+    const node = this.resolve(raw, field);
     if (node === undefined || node === null || (isScalar(node) && node.value === null)) return [];
     if (!isSeq(node)) this.fail(node as Node, field, `expected a list, found ${this.found(node)}`);
-    return node.items.map((item) => this.resolve(item) as Node);
+    return node.items.map((item, i) => this.resolve(item, `${field}[${i}]`) as Node);
   }
 
   /** A scalar's source text, checked against a pattern. */
   scalar(raw: unknown, field: string, pattern: RegExp, expected: string): string {
-    const node = this.resolve(raw);
+    const node = this.resolve(raw, field);
     if (!isScalar(node) || node.value === null) {
       this.fail(node as Node, field, `expected ${expected}, found ${this.found(node)}`);
     }
@@ -343,7 +353,7 @@ export function parseRegistry(yamlText: string, fileName: string): Registry {
   const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const syntax = doc.errors[0];
   if (syntax) {
-    const line = syntax.linePos?.[0]?.line ?? 1;
+    const line = lines.linePos(syntax.pos[0]).line;
     throw new ConfigError(fileName, line, "(YAML)", `not valid YAML: ${syntax.message.split("\n")[0]}`);
   }
   const r: Reader = new Reader(fileName, yamlText, lines, doc);
