@@ -58,7 +58,7 @@ export const MS_PER_HOUR = 3_600_000n;
 const SINCE_EVER = "2000-01-01";
 /** On-demand +25% with the move to editions (third-party dated; see the US 6.25 entry). */
 const ON_DEMAND_CHANGE = "2023-07-05";
-/** Editions GA: "BigQuery editions ... generally available" [DOCS-RN], 2023-03-29. */
+/** Editions (Standard, Enterprise, Enterprise Plus) GA on 2023-03-29 [DOCS-RN]. */
 const EDITIONS_GA = "2023-03-29";
 
 const MIGRATION_SQL =
