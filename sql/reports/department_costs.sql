@@ -1,0 +1,68 @@
+-- Per period and department: compute paid and consumed, storage, free rides given and taken
+-- (docs/tables.md). Storage comes from the storage_costs rows of the same run.
+-- Parameters: @from_date DATE, @to_date DATE, @granularity STRING ('month' or 'day'),
+-- @departments ARRAY<STRING> (every registry department, listed even with nothing).
+WITH jobs AS (
+  SELECT *
+  FROM job_costs
+  WHERE usage_date BETWEEN @from_date AND @to_date
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY ingested_at DESC) = 1
+),
+periods AS (
+  SELECT DISTINCT IF(@granularity = 'month', FORMAT_DATE('%Y-%m', day), FORMAT_DATE('%Y-%m-%d', day)) AS period
+  FROM UNNEST(GENERATE_DATE_ARRAY(@from_date, @to_date)) AS day
+),
+job_periods AS (
+  SELECT
+    IF(@granularity = 'month', FORMAT_DATE('%Y-%m', usage_date), FORMAT_DATE('%Y-%m-%d', usage_date)) AS period,
+    payer_department,
+    consumer_department,
+    compute_cost_usd,
+    EXISTS (
+      SELECT 1 FROM UNNEST(findings) AS kind WHERE kind IN ('external_free_ride', 'cross_department_free_ride')
+    ) AS free_ride
+  FROM jobs
+),
+paid AS (
+  SELECT
+    period,
+    payer_department AS department,
+    SUM(compute_cost_usd) AS compute_paid_usd,
+    SUM(IF(free_ride, compute_cost_usd, 0)) AS free_rides_given_usd
+  FROM job_periods
+  GROUP BY period, department
+),
+consumed AS (
+  SELECT
+    period,
+    consumer_department AS department,
+    SUM(compute_cost_usd) AS compute_consumed_usd,
+    SUM(IF(free_ride, compute_cost_usd, 0)) AS free_rides_taken_usd
+  FROM job_periods
+  GROUP BY period, department
+),
+storage AS (
+  SELECT period, department, SUM(storage_usd) AS storage_usd
+  FROM storage_costs
+  WHERE granularity = @granularity AND period IN (SELECT period FROM periods)
+  GROUP BY period, department
+),
+departments AS (
+  SELECT period, department FROM periods CROSS JOIN UNNEST(@departments) AS department
+  UNION DISTINCT SELECT period, department FROM paid
+  UNION DISTINCT SELECT period, department FROM consumed
+  UNION DISTINCT SELECT period, department FROM storage
+)
+SELECT
+  period,
+  department,
+  COALESCE(compute_paid_usd, 0) AS compute_paid_usd,
+  COALESCE(compute_consumed_usd, 0) AS compute_consumed_usd,
+  COALESCE(storage_usd, 0) AS storage_usd,
+  COALESCE(free_rides_given_usd, 0) AS free_rides_given_usd,
+  COALESCE(free_rides_taken_usd, 0) AS free_rides_taken_usd
+FROM departments
+LEFT JOIN paid USING (period, department)
+LEFT JOIN consumed USING (period, department)
+LEFT JOIN storage USING (period, department)
+ORDER BY period, department
