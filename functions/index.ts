@@ -1,7 +1,7 @@
 // Cloud Functions entry points, kept thin: decode the trigger, call src/, write the sinks.
 // The registry is loaded and validated when the instance starts, so a bad registry fails the
 // deployment's first request loudly instead of mis-attributing jobs.
-import { type CloudEvent, cloudEvent } from "@google-cloud/functions-framework";
+import { type CloudEvent, cloudEvent, http } from "@google-cloud/functions-framework";
 import { LogAlertSink } from "../src/cloud/alerts.ts";
 import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
 import { loadRegistry, readCloudConfig } from "../src/cloud/config.ts";
@@ -48,4 +48,15 @@ cloudEvent("ingestAuditLog", async (event: CloudEvent<unknown>) => {
     return;
   }
   await ingestEntry(entry.text, entry.source, context);
+});
+
+/**
+ * Scheduled report, called by Cloud Scheduler with an OIDC token (deployed without public
+ * access): body `{}` (last month), `{"period":"day"}` (yesterday) or `{"from","to","period"}`.
+ */
+http("buildChargebackReport", async (request, response) => {
+  // Loaded on first use: the ingest path, which runs far more often, never pays for it.
+  const { handleReportRequest } = await import("../src/cloud/report.ts");
+  const result = await handleReportRequest(request.body, { config, registry, bigquery });
+  response.status(result.status).json(result.body);
 });

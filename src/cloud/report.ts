@@ -1,0 +1,182 @@
+// The scheduled report (buildChargebackReport): for a period, snapshot the storage of every
+// registered project, then replace that period's rows of storage_costs, department_costs and
+// chargeback_matrix with the SQL of sql/reports, run by BigQuery. Every value reaches SQL as a
+// query parameter; project and region names, which must be identifiers there, are validated.
+// Replacing (DELETE then INSERT in one transaction) makes a second run give the same tables.
+import { readFileSync } from "node:fs";
+import type { BigQuery, Query } from "@google-cloud/bigquery";
+import { DayClock } from "../core/period.ts";
+import { storagePriceOn } from "../core/pricebook.ts";
+import { projectDepartment, type Registry } from "../core/registry.ts";
+import type { CloudConfig } from "./config.ts";
+import { type ReportPeriod, ReportRequestError, reportPeriod } from "./report-period.ts";
+
+const SQL_DIR = new URL("../../sql/reports/", import.meta.url);
+const reportSql = (name: string) => readFileSync(new URL(name, SQL_DIR), "utf8").replace(/;\s*$/, "");
+
+const PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+const REGION = /^[a-z]+(-[a-z]+[0-9]*)?$/;
+
+export class UnsafeIdentifierError extends Error {}
+
+/** `project`.`region-us`.INFORMATION_SCHEMA: the only names built into SQL text, checked first. */
+export function informationSchema(project: string, location: string): string {
+  const region = location.toLowerCase();
+  if (!PROJECT.test(project))
+    throw new UnsafeIdentifierError(`project id ${JSON.stringify(project)} is not a plain project id`);
+  if (!REGION.test(region))
+    throw new UnsafeIdentifierError(`location ${JSON.stringify(location)} is not a BigQuery location`);
+  return `\`${project}\`.\`region-${region}\`.INFORMATION_SCHEMA`;
+}
+
+const PERIOD_START = "PARSE_DATE('%Y-%m-%d', IF(LENGTH(period) = 7, CONCAT(period, '-01'), period))";
+
+/** DELETE the period's rows, INSERT the report's: one transaction, so readers never see half. */
+export function replaceScript(table: string, columns: string[], query: string): string {
+  return [
+    "BEGIN TRANSACTION;",
+    `DELETE FROM ${table} WHERE granularity = @granularity AND period_start BETWEEN IF(@granularity = 'month', DATE_TRUNC(@from_date, MONTH), @from_date) AND @to_date;`,
+    `INSERT INTO ${table} (period_start, granularity, ${columns.join(", ")})`,
+    `SELECT ${PERIOD_START}, @granularity, ${columns.join(", ")} FROM (\n${query}\n);`,
+    "COMMIT TRANSACTION;",
+  ].join("\n");
+}
+
+export function snapshotStatement(project: string, location: string): string {
+  const schema = informationSchema(project, location);
+  return `INSERT INTO table_storage_snapshots (snapshot_date, location, project_id, table_schema, table_name,
+  storage_billing_model, active_logical_bytes, long_term_logical_bytes, active_physical_bytes,
+  long_term_physical_bytes, time_travel_physical_bytes, fail_safe_physical_bytes)
+SELECT @snapshot_date, @location, t.project_id, t.table_schema, t.table_name,
+  COALESCE(UPPER(REPLACE(o.option_value, '"', '')), 'LOGICAL'),
+  t.active_logical_bytes, t.long_term_logical_bytes, t.active_physical_bytes,
+  t.long_term_physical_bytes, t.time_travel_physical_bytes, t.fail_safe_physical_bytes
+FROM ${schema}.TABLE_STORAGE AS t
+LEFT JOIN ${schema}.SCHEMATA_OPTIONS AS o
+  ON o.schema_name = t.table_schema AND o.option_name = 'storage_billing_model'
+WHERE NOT t.deleted`;
+}
+
+export interface ReportDependencies {
+  config: CloudConfig;
+  registry: Registry;
+  bigquery: BigQuery;
+  now?: Date;
+}
+
+export interface ReportResult {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export async function buildReport(period: ReportPeriod, deps: ReportDependencies, snapshotDate: string) {
+  const { registry, bigquery, config } = deps;
+  const defaultDataset = { projectId: config.projectId, datasetId: config.dataset };
+  const run = (query: string, params: Record<string, unknown>, types: Query["types"] = {}) =>
+    bigquery.query({ query, params, types, defaultDataset });
+  const base = { from_date: period.from, to_date: period.to, granularity: period.granularity };
+  const baseTypes = { from_date: "DATE", to_date: "DATE", granularity: "STRING" };
+
+  // 1. Storage snapshot of every registered project, in each location the registry prices storage for.
+  const projects = [...registry.projectIndex.keys()].sort();
+  const locations = [...new Set(registry.priceBook.storage.map((price) => price.location))].filter((l) =>
+    REGION.test(l),
+  );
+  await run(
+    "DELETE FROM table_storage_snapshots WHERE snapshot_date = @snapshot_date",
+    { snapshot_date: snapshotDate },
+    { snapshot_date: "DATE" },
+  );
+  for (const location of locations) {
+    for (const project of projects) {
+      await run(
+        snapshotStatement(project, location),
+        { snapshot_date: snapshotDate, location: location.toUpperCase() },
+        { snapshot_date: "DATE", location: "STRING" },
+      );
+    }
+  }
+
+  // 2. Storage costs, priced with the price book of the period's first day (one location per run: US).
+  const prices = storagePriceOn(registry.priceBook, "US", period.from);
+  if (!prices) throw new Error("the price book has no storage price");
+  const projectDepartments = projects.map((project) => ({
+    project,
+    department: projectDepartment(registry, project).department,
+  }));
+  await run(
+    replaceScript(
+      "storage_costs",
+      ["period", "department", "project_id", "dataset", "billing_model", "storage_usd"],
+      reportSql("storage_costs.sql"),
+    ),
+    {
+      ...base,
+      snapshot_date: snapshotDate,
+      project_departments: projectDepartments,
+      p_active_logical: prices.price.activeLogical.toString(),
+      p_long_term_logical: prices.price.longTermLogical.toString(),
+      p_active_physical: prices.price.activePhysical.toString(),
+      p_long_term_physical: prices.price.longTermPhysical.toString(),
+    },
+    {
+      ...baseTypes,
+      snapshot_date: "DATE",
+      project_departments: [{ project: "STRING", department: "STRING" }],
+      p_active_logical: "INT64",
+      p_long_term_logical: "INT64",
+      p_active_physical: "INT64",
+      p_long_term_physical: "INT64",
+    },
+  );
+
+  // 3. Department costs and the chargeback matrix.
+  await run(
+    replaceScript(
+      "department_costs",
+      [
+        "period",
+        "department",
+        "compute_paid_usd",
+        "compute_consumed_usd",
+        "storage_usd",
+        "free_rides_given_usd",
+        "free_rides_taken_usd",
+      ],
+      reportSql("department_costs.sql"),
+    ),
+    { ...base, departments: registry.departments.map((department) => department.id) },
+    { ...baseTypes, departments: ["STRING"] },
+  );
+  await run(
+    replaceScript(
+      "chargeback_matrix",
+      ["period", "payer_department", "consumer_department", "jobs", "compute_cost_usd"],
+      reportSql("chargeback_matrix.sql"),
+    ),
+    base,
+    baseTypes,
+  );
+}
+
+/** The HTTP function's logic: 400 for a bad request, 200 with what was built. */
+export async function handleReportRequest(body: unknown, deps: ReportDependencies): Promise<ReportResult> {
+  const now = deps.now ?? new Date();
+  let period: ReportPeriod;
+  try {
+    period = reportPeriod(body, now, deps.config.timeZone);
+  } catch (error) {
+    if (error instanceof ReportRequestError) return { status: 400, body: { error: error.message } };
+    throw error;
+  }
+  const snapshotDate = new DayClock(deps.config.timeZone).dayOf(now.getTime());
+  await buildReport(period, deps, snapshotDate);
+  return {
+    status: 200,
+    body: {
+      ...period,
+      snapshot_date: snapshotDate,
+      tables: ["storage_costs", "department_costs", "chargeback_matrix"],
+    },
+  };
+}
