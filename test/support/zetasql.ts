@@ -140,6 +140,10 @@ function fromValueProto(cell: Record<string, unknown>): SqlValue {
       return scaledToDecimal(fromScaledBytes(cell.bignumericValue as Uint8Array), 38);
     case "dateValue":
       return new Date((cell.dateValue as number) * DAY_MS).toISOString().slice(0, 10);
+    case "timestampValue": {
+      const { seconds, nanos } = cell.timestampValue as { seconds: string; nanos: number };
+      return new Date(Number(seconds) * 1000 + Math.floor(nanos / 1_000_000)).toISOString();
+    }
     case "arrayValue":
       return ((cell.arrayValue as { element: Record<string, unknown>[] }).element ?? []).map(fromValueProto);
     default:
