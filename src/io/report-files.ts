@@ -19,6 +19,7 @@ import {
   storageCostCells,
 } from "../core/rows.ts";
 import type { JobCost, RejectedEntry } from "../core/types.ts";
+import { renderHtml } from "../report/html.ts";
 import { renderMarkdown } from "../report/markdown.ts";
 import type { Summary } from "../report/summary.ts";
 import { type CsvValue, csvLine } from "./csv.ts";
@@ -130,6 +131,7 @@ export class ReportFiles {
       ],
       ["summary.json", `${JSON.stringify(summary, null, 2)}\n`],
       ["report.md", renderMarkdown(report, summary)],
+      ["report.html", renderHtml(report, summary)],
     ];
     for (const [name, text] of files) await writeFile(join(this.dir, name), text);
     return ["job_costs.csv", "rejected.ndjson", ...files.map(([name]) => name)];
