@@ -26,6 +26,7 @@ Commands:
   report    read exported audit logs and write chargeback reports (CSV, JSON, Markdown)
   demo      run 'report' on the bundled sample organisation (sample/acme) into out/acme
   sample    generate a sample organisation's logs, registry and storage snapshot
+  backfill  read past entries from the Cloud Logging API into a report folder or BigQuery
   help      show help for a command: bq-chargeback help report
 
 Options:
@@ -213,7 +214,8 @@ export async function main(argv: string[]): Promise<number> {
         console.log(VERSION);
         return 0;
       case "help":
-        console.log(HELP[rest[0] ?? "main"] ?? HELP.main);
+        if (rest[0] === "backfill") console.log((await import("./backfill-command.ts")).HELP_BACKFILL);
+        else console.log(HELP[rest[0] ?? "main"] ?? HELP.main);
         return 0;
       case "report":
         return await reportCommand(rest);
@@ -221,8 +223,14 @@ export async function main(argv: string[]): Promise<number> {
         return await demoCommand(rest);
       case "sample":
         return await sampleCommand(rest);
+      case "backfill": {
+        const { backfillCommand } = await import("./backfill-command.ts");
+        return await backfillCommand(rest);
+      }
       default:
-        throw new UsageError(`unknown command "${command}" (expected report, demo, sample or help)`);
+        throw new UsageError(
+          `unknown command "${command}" (expected report, demo, sample, backfill or help)`,
+        );
     }
   } catch (error) {
     if (
@@ -230,6 +238,7 @@ export async function main(argv: string[]): Promise<number> {
       error instanceof ConfigError ||
       error instanceof InputError ||
       error instanceof SnapshotError ||
+      (error as Error).name === "BackfillUsageError" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"

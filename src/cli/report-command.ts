@@ -5,7 +5,7 @@ import { DayClock } from "../core/period.ts";
 import { ChargebackPipeline } from "../core/pipeline.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
-import { expandInputs, readInputChunks, totalInputBytes } from "../io/log-files.ts";
+import { expandInputs, type InputChunk, readInputChunks, totalInputBytes } from "../io/log-files.ts";
 import { ReportFiles } from "../io/report-files.ts";
 import { readStorageSnapshot } from "../io/storage-snapshot.ts";
 import { buildSummary, type Summary } from "../report/summary.ts";
@@ -15,6 +15,8 @@ import { WorkerPool } from "./worker-pool.ts";
 
 export interface ReportOptions {
   logs: string[];
+  /** Entries from elsewhere than files (the Logging API for backfills); then `logs` is only named in the summary. */
+  source?: AsyncIterable<InputChunk>;
   registryFile: string;
   storageFile?: string;
   storageLocation?: string;
@@ -49,7 +51,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
   const snapshot: TableStorage[] = options.storageFile
     ? await readStorageSnapshot(options.storageFile, options.storageLocation)
     : [];
-  const inputs = await expandInputs(options.logs);
+  const inputs = options.source ? options.logs : await expandInputs(options.logs);
   const pipeline = new ChargebackPipeline({
     registry,
     timeZone: options.timeZone,
@@ -58,16 +60,18 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     to: options.to,
   });
   const files = await ReportFiles.create(options.outDir);
-  const totalBytes = await totalInputBytes(inputs);
+  const totalBytes = options.source ? 0 : await totalInputBytes(inputs);
   const progress = new Progress({ totalBytes, enabled: options.progress });
   const startedAt = performance.now();
   let bytesRead = 0;
-  const chunks = readInputChunks(inputs, {
-    onBytes: (count) => {
-      bytesRead += count;
-      progress.addBytes(count);
-    },
-  });
+  const chunks =
+    options.source ??
+    readInputChunks(inputs, {
+      onBytes: (count) => {
+        bytesRead += count;
+        progress.addBytes(count);
+      },
+    });
   // NDJSON results carry chunk-relative line numbers: add the lines of the file's earlier chunks.
   let lineFile = "";
   let lineOffset = 0;

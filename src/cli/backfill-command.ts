@@ -1,0 +1,175 @@
+// `bq-chargeback backfill`: past entries from the Cloud Logging API through the same pipeline,
+// into local report files (as `report`) or into the BigQuery tables (as the ingest function,
+// with the same insert ids, so live and backfilled rows never double).
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { LogAlertSink } from "../cloud/alerts.ts";
+import { BigQueryRowSink, createBigQuery } from "../cloud/bigquery.ts";
+import { loadRegistry, readCloudConfig } from "../cloud/config.ts";
+import { ingestEntry } from "../cloud/ingest.ts";
+import {
+  backfillFilter,
+  type ListEntries,
+  readLoggingPages,
+  restListEntries,
+} from "../cloud/logging-source.ts";
+import { DayClock, isIsoDate } from "../core/period.ts";
+import type { InputChunk } from "../io/log-files.ts";
+import { summaryText } from "../report/summary.ts";
+import { runReport } from "./report-command.ts";
+
+export const HELP_BACKFILL = `Usage: bq-chargeback backfill --from DATE --to DATE (--organization ID | --folder ID | --project P ...)
+                           --registry FILE (--out DIR | --to-bigquery) [options]
+
+Reads past BigQuery audit entries with the Cloud Logging API (entries.list, the same filter as
+the deployed sink: deploy/sink-filter.txt), page by page in time order, and runs them through
+the same pipeline as 'report' (--out DIR) or as the ingest function (--to-bigquery, configured
+by GOOGLE_CLOUD_PROJECT, BQ_CHARGEBACK_DATASET, BIGQUERY_API_ENDPOINT).
+
+Options:
+  --from DATE, --to DATE   receive days to read, YYYY-MM-DD, inclusive (UTC)
+  --organization ID | --folder ID | --project P (repeatable)
+  --registry FILE          the organisation's registry
+  --out DIR                write the report folder (as 'report')
+  --to-bigquery            write job_costs, findings and rejected_entries rows
+  --checkpoint FILE        where to note progress after each page (default .bq-chargeback-backfill.json)
+  --resume                 with --to-bigquery: continue from the checkpoint (a page may be read
+                           twice; insert ids and the reports count each job once)
+  --page-size N            entries per page, up to 1000 (default 1000)
+  --logging-endpoint URL   another endpoint speaking the Logging REST API (tests, emulators)
+
+Needs roles/logging.privateLogViewer (data_access logs are private) on the resources read.
+entries.list is rate-limited per project: 429 answers are retried with backoff, honouring Retry-After.`;
+
+export class BackfillUsageError extends Error {
+  override readonly name = "BackfillUsageError";
+}
+
+const SINK_FILTER = fileURLToPath(new URL("../../deploy/sink-filter.txt", import.meta.url));
+
+function nextDay(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}
+
+export async function backfillCommand(args: string[], listOverride?: ListEntries): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      from: { type: "string" },
+      to: { type: "string" },
+      organization: { type: "string" },
+      folder: { type: "string" },
+      project: { type: "string", multiple: true },
+      registry: { type: "string" },
+      out: { type: "string" },
+      "to-bigquery": { type: "boolean" },
+      checkpoint: { type: "string" },
+      resume: { type: "boolean" },
+      "page-size": { type: "string" },
+      "logging-endpoint": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP_BACKFILL);
+    return 0;
+  }
+  for (const flag of ["from", "to"] as const) {
+    if (!values[flag] || !isIsoDate(values[flag]))
+      throw new BackfillUsageError(`--${flag}: expected a date YYYY-MM-DD`);
+  }
+  const from = values.from as string;
+  const to = values.to as string;
+  if (from > to) throw new BackfillUsageError(`--from ${from} is after --to ${to}`);
+  const resourceNames = [
+    ...(values.organization ? [`organizations/${values.organization}`] : []),
+    ...(values.folder ? [`folders/${values.folder}`] : []),
+    ...(values.project ?? []).map((project) => `projects/${project}`),
+  ];
+  if (resourceNames.length === 0) throw new BackfillUsageError("give --organization, --folder or --project");
+  for (const name of resourceNames) {
+    if (!/^(organizations|folders)\/\d+$|^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(name)) {
+      throw new BackfillUsageError(`${name}: expected a numeric organization or folder id, or a project id`);
+    }
+  }
+  if (!values.registry) throw new BackfillUsageError("--registry FILE is needed");
+  if (Boolean(values.out) === Boolean(values["to-bigquery"]))
+    throw new BackfillUsageError("give one of --out DIR and --to-bigquery");
+  // A report folder is written whole at the end: a resumed run would hold only the rest.
+  if (values.resume && values.out)
+    throw new BackfillUsageError(
+      "--resume goes with --to-bigquery (a report folder is rebuilt whole: run again)",
+    );
+  const pageSize = Number(values["page-size"] ?? 1000);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
+    throw new BackfillUsageError("--page-size: expected 1 to 1000");
+  const endpoint = values["logging-endpoint"];
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
+    throw new BackfillUsageError("--logging-endpoint: expected http(s)://host[:port]");
+
+  const filter = await backfillFilter(SINK_FILTER, `${from}T00:00:00Z`, `${nextDay(to)}T00:00:00Z`);
+  const list = listOverride ?? restListEntries({ endpoint, projectId: values.project?.[0] });
+  const pages = readLoggingPages(list, {
+    resourceNames,
+    filter,
+    pageSize,
+    checkpointFile: values.checkpoint ?? ".bq-chargeback-backfill.json",
+    resume: values.resume,
+  });
+  const label = `logging:${resourceNames.join(",")}`;
+
+  if (values.out) {
+    let page = 0;
+    const chunks = (async function* (): AsyncGenerator<InputChunk> {
+      for await (const texts of pages) {
+        page++;
+        yield {
+          kind: "records",
+          batch: { file: `${label} page ${page}`, texts, lines: texts.map((_, i) => i + 1) },
+        };
+      }
+    })();
+    const result = await runReport({
+      logs: [label],
+      source: chunks,
+      registryFile: values.registry,
+      granularity: "month",
+      outDir: values.out,
+      workers: 0,
+    });
+    console.log(summaryText(result.summary, values.out));
+    return 0;
+  }
+
+  const config = readCloudConfig({ ...process.env, BQ_CHARGEBACK_REGISTRY: values.registry });
+  const registry = await loadRegistry(config.registry);
+  const context = {
+    registry,
+    clock: new DayClock(config.timeZone),
+    sink: new BigQueryRowSink(
+      createBigQuery({ projectId: config.projectId, apiEndpoint: config.bigqueryEndpoint }),
+      config.dataset,
+    ),
+    alerts: new LogAlertSink({ write: () => undefined }),
+    now: () => new Date(),
+  };
+  const counts: Record<string, number> = {};
+  let page = 0;
+  for await (const texts of pages) {
+    page++;
+    for (const [i, text] of texts.entries()) {
+      const result = await ingestEntry(text, { file: `${label} page ${page}`, line: i + 1 }, context);
+      counts[result.kind] = (counts[result.kind] ?? 0) + 1;
+    }
+  }
+  console.log(
+    `backfilled ${page} pages: ${
+      Object.entries(counts)
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(", ") || "no entries"
+    }`,
+  );
+  return 0;
+}
