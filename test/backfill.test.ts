@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backfillCommand } from "../src/cli/backfill-command.ts";
+import type { EntriesPage } from "../src/cloud/logging-source.ts";
 import { matches, parseFilter } from "../src/deploy/logging-filter.ts";
 import { FakeBigQuery } from "./support/fake-bigquery.ts";
 
@@ -69,8 +70,9 @@ class FakeLogging {
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify({ entries, ...(next ? { nextPageToken: next } : {}) }));
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    const server = this.server;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   async stop(): Promise<void> {
@@ -149,7 +151,7 @@ describe("bq-chargeback backfill", () => {
           method: "POST",
           body: JSON.stringify(request),
         });
-        return response.json();
+        return (await response.json()) as EntriesPage;
       }).then(resolve, resolve);
     });
     expect(await crash).toBeInstanceOf(Error);

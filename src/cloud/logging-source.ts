@@ -40,9 +40,11 @@ export function restListEntries(options: { endpoint?: string; projectId?: string
     if (auth) {
       // A Headers object (google-auth-library 10) or a plain record (earlier versions).
       const given = (await auth.getRequestHeaders()) as unknown as Headers | Record<string, string>;
-      if (typeof (given as Headers).forEach === "function")
-        (given as Headers).forEach((value, key) => (headers[key] = value));
-      else Object.assign(headers, given);
+      if (typeof (given as Headers).forEach === "function") {
+        (given as Headers).forEach((value, key) => {
+          headers[key] = value;
+        });
+      } else Object.assign(headers, given);
     }
     const response = await fetch(`${endpoint}/v2/entries:list`, {
       method: "POST",
