@@ -53,8 +53,8 @@ Options:
   --period P         month (default) or day
   --timezone TZ      IANA time zone of billing days (default America/Los_Angeles, as Google bills)
   --out DIR          output folder (default out/report)
-  --workers N        worker threads that parse and price (default: one per core; 0 runs all in
-                     one thread). Results are the same for every N.
+  --workers N        worker threads that parse and price (default: one per core for inputs of
+                     64 MB or more, else 0: all in one thread). Results are the same for every N.
   --progress         always show progress; --no-progress never (default: on a terminal only)`,
   demo: `Usage: bq-chargeback demo [--out DIR] [report options]
 
