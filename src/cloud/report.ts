@@ -8,6 +8,7 @@ import type { BigQuery, Query } from "@google-cloud/bigquery";
 import { DayClock } from "../core/period.ts";
 import { storagePriceOn } from "../core/pricebook.ts";
 import { projectDepartment, type Registry } from "../core/registry.ts";
+import { DEPARTMENT_COST_COLUMNS, MATRIX_COLUMNS, STORAGE_COST_COLUMNS } from "../core/rows.ts";
 import type { CloudConfig } from "./config.ts";
 import { type ReportPeriod, ReportRequestError, reportPeriod } from "./report-period.ts";
 
@@ -32,7 +33,7 @@ export function informationSchema(project: string, location: string): string {
 const PERIOD_START = "PARSE_DATE('%Y-%m-%d', IF(LENGTH(period) = 7, CONCAT(period, '-01'), period))";
 
 /** DELETE the period's rows, INSERT the report's: one transaction, so readers never see half. */
-export function replaceScript(table: string, columns: string[], query: string): string {
+export function replaceScript(table: string, columns: readonly string[], query: string): string {
   return [
     "BEGIN TRANSACTION;",
     `DELETE FROM ${table} WHERE granularity = @granularity AND period_start BETWEEN IF(@granularity = 'month', DATE_TRUNC(@from_date, MONTH), @from_date) AND @to_date;`,
@@ -105,11 +106,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
     department: projectDepartment(registry, project).department,
   }));
   await run(
-    replaceScript(
-      "storage_costs",
-      ["period", "department", "project_id", "dataset", "billing_model", "storage_usd"],
-      reportSql("storage_costs.sql"),
-    ),
+    replaceScript("storage_costs", STORAGE_COST_COLUMNS, reportSql("storage_costs.sql")),
     {
       ...base,
       snapshot_date: snapshotDate,
@@ -132,28 +129,12 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
 
   // 3. Department costs and the chargeback matrix.
   await run(
-    replaceScript(
-      "department_costs",
-      [
-        "period",
-        "department",
-        "compute_paid_usd",
-        "compute_consumed_usd",
-        "storage_usd",
-        "free_rides_given_usd",
-        "free_rides_taken_usd",
-      ],
-      reportSql("department_costs.sql"),
-    ),
+    replaceScript("department_costs", DEPARTMENT_COST_COLUMNS, reportSql("department_costs.sql")),
     { ...base, departments: registry.departments.map((department) => department.id) },
     { ...baseTypes, departments: ["STRING"] },
   );
   await run(
-    replaceScript(
-      "chargeback_matrix",
-      ["period", "payer_department", "consumer_department", "jobs", "compute_cost_usd"],
-      reportSql("chargeback_matrix.sql"),
-    ),
+    replaceScript("chargeback_matrix", MATRIX_COLUMNS, reportSql("chargeback_matrix.sql")),
     base,
     baseTypes,
   );

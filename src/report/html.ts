@@ -3,6 +3,7 @@
 // Every string from the logs is escaped: principals and project ids come from outside.
 import { formatUsd, type Nanos } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
+import { departmentCostCells, matrixCells } from "../core/rows.ts";
 import type { Finding } from "../core/types.ts";
 import { PALETTE, renderSvg } from "./charts.ts";
 import type { Summary } from "./summary.ts";
@@ -244,15 +245,7 @@ ${table(
     "free rides given",
     "free rides taken",
   ],
-  report.departmentCosts.map((r) => [
-    r.period,
-    r.department,
-    usd(r.computePaid),
-    usd(r.computeConsumed),
-    usd(r.storage),
-    usd(r.freeRidesGiven),
-    usd(r.freeRidesTaken),
-  ]),
+  report.departmentCosts.map((row) => departmentCostCells(row, 2)),
   [2, 3, 4, 5, 6],
 )}
 </section>
@@ -262,13 +255,7 @@ ${figure("chart-matrix", "Compute by paying department (rows) and consuming depa
 ${table(
   "Payer x consumer",
   ["period", "payer", "consumer", "jobs", "compute"],
-  report.chargebackMatrix.map((r) => [
-    r.period,
-    r.payerDepartment,
-    r.consumerDepartment,
-    String(r.jobs),
-    usd(r.computeCost),
-  ]),
+  report.chargebackMatrix.map((row) => matrixCells(row, 2).map(String)),
   [3, 4],
 )}
 </section>

@@ -1,6 +1,7 @@
 // report.md: the chargeback in words and tables, for someone who opens the folder. Pure.
 import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
+import { departmentCostCells, matrixCells } from "../core/rows.ts";
 import type { Summary } from "./summary.ts";
 
 const MAX_FINDINGS = 25;
@@ -49,28 +50,14 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary): stri
         "free rides given",
         "free rides taken",
       ],
-      report.departmentCosts.map((row) => [
-        row.period,
-        row.department,
-        usd(row.computePaid),
-        usd(row.computeConsumed),
-        usd(row.storage),
-        usd(row.freeRidesGiven),
-        usd(row.freeRidesTaken),
-      ]),
+      report.departmentCosts.map((row) => departmentCostCells(row, 2)),
     ),
   );
   out.push("## Chargeback matrix (payer x consumer)");
   out.push(
     table(
       ["period", "payer", "consumer", "jobs", "compute USD"],
-      report.chargebackMatrix.map((row) => [
-        row.period,
-        row.payerDepartment,
-        row.consumerDepartment,
-        String(row.jobs),
-        usd(row.computeCost),
-      ]),
+      report.chargebackMatrix.map((row) => matrixCells(row, 2).map(String)),
     ),
   );
   out.push(`## Findings (${report.findings.length}, most expensive first)`);

@@ -3,10 +3,10 @@
 // runs a query over rows sent with the request (at most 4 MiB a request) with @parameters.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { freePort } from "./free-port.ts";
 
 const ZETASQL = fileURLToPath(
   new URL("../../node_modules/@fivetrandevelopers/zetasql/lib/zetasql/", import.meta.url),
@@ -168,17 +168,6 @@ export function ddlTables(dir: string): TableSchema[] {
       });
       return { name: match[1] as string, columns };
     });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 type Api = Record<
