@@ -105,6 +105,41 @@ describe("deploy/deploy.sh", () => {
     expect(stdout).not.toMatch(/roles\/(owner|editor|[a-z]+\.admin)\b/);
   });
 
+  it("has a teardown that removes the same resources and keeps the data unless asked", async () => {
+    const { stdout } = await run("bash", [
+      `${ROOT}deploy/teardown.sh`,
+      "--project",
+      "acme-chargeback",
+      "--region",
+      "europe-west1",
+      "--organization",
+      "123456789",
+      "--dry-run",
+    ]);
+    for (const step of [
+      /gcloud scheduler jobs delete bq-chargeback-monthly/,
+      /gcloud functions delete bq-chargeback-ingest/,
+      /gcloud logging sinks delete bq-chargeback --organization=123456789/,
+      /gcloud pubsub topics delete bq-chargeback-audit-logs/,
+      /gcloud iam service-accounts delete bq-chargeback-fn@acme-chargeback.iam.gserviceaccount.com/,
+    ]) {
+      expect(stdout).toMatch(step);
+    }
+    expect(stdout).not.toMatch(/bq rm/);
+    const withData = await run("bash", [
+      `${ROOT}deploy/teardown.sh`,
+      "--project",
+      "acme-chargeback",
+      "--region",
+      "europe-west1",
+      "--organization",
+      "1",
+      "--delete-data",
+      "--dry-run",
+    ]);
+    expect(withData.stdout).toMatch(/bq rm -r -f --dataset acme-chargeback:bq_chargeback/);
+  });
+
   it("refuses bad input before doing anything", async () => {
     const attempt = (args: string[]) =>
       run("bash", [`${ROOT}deploy/deploy.sh`, ...args, "--dry-run"]).then(
