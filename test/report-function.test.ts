@@ -108,6 +108,15 @@ describe("buildChargebackReport", () => {
       "department_costs",
       "chargeback_matrix",
     ]);
+    // parameter values arrive, typed (a DATE given as a plain string would be dropped by the client)
+    const matrix = queries.find((q) => q.query.includes("INSERT INTO chargeback_matrix"));
+    expect(matrix?.queryParameters).toEqual(
+      expect.arrayContaining([
+        { name: "from_date", parameterType: { type: "DATE" }, parameterValue: { value: "2026-10-01" } },
+        { name: "to_date", parameterType: { type: "DATE" }, parameterValue: { value: "2026-10-31" } },
+        { name: "granularity", parameterType: { type: "STRING" }, parameterValue: { value: "month" } },
+      ]),
+    );
     // the registry's departments arrive as a parameter, never as SQL text
     const departments = queries.find((q) => q.query.includes("INSERT INTO department_costs"));
     expect(JSON.stringify(departments?.queryParameters)).toContain("marketing");

@@ -14,7 +14,8 @@ import { parseRegistry, projectDepartment } from "../src/core/registry.ts";
 import { jobCostRecord } from "../src/core/rows.ts";
 import type { PeriodGranularity } from "../src/core/types.ts";
 import { parseStorageSnapshot } from "../src/io/storage-snapshot.ts";
-import { ddlTables, type SqlType, type SqlValue, ZetaSql } from "./support/zetasql.ts";
+import { sampleOrganisation, storageRows } from "./support/sample-rows.ts";
+import { ddlTables, type SqlType, ZetaSql } from "./support/zetasql.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SQL = `${ROOT}sql/`;
@@ -50,7 +51,7 @@ beforeAll(async () => {
 afterAll(() => zetasql?.stop());
 
 describe("every SQL file analyses in BigQuery's dialect", () => {
-  for (const folder of ["ddl", "reports"]) {
+  for (const folder of ["ddl", "reports", "page"]) {
     for (const file of readdirSync(`${SQL}${folder}`).filter((name) => name.endsWith(".sql"))) {
       it(`${folder}/${file}`, async () => {
         await expect(zetasql.analyze(read(`${folder}/${file}`), TABLES, PARAMS)).resolves.toBeUndefined();
@@ -66,54 +67,6 @@ describe("every SQL file analyses in BigQuery's dialect", () => {
     await expect(zetasql.analyze(broken, TABLES, PARAMS)).rejects.toThrow(/payer_dept/);
   });
 });
-
-/** The sample organisation through the TypeScript engine, and its job rows as BigQuery would hold them. */
-function sampleOrganisation(granularity: PeriodGranularity, from: string, to: string) {
-  const registry = parseRegistry(readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"), "registry.yaml");
-  const clock = new DayClock();
-  const pipeline = new ChargebackPipeline({ registry, granularity, from, to });
-  const jobRows: Record<string, SqlValue>[] = [];
-  const lines = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`, "utf8").split("\n");
-  for (const [i, line] of lines.entries()) {
-    if (line.trim() === "") continue;
-    const parsed = parseLine(line, { file: "sample", line: i + 1 });
-    if (parsed.kind !== "job") {
-      pipeline.accept(parsed);
-      continue;
-    }
-    const cost = costJob(parsed, registry, clock, granularity);
-    // Every job's row as the ingest function writes it; duplicates too (at-least-once delivery).
-    const record = jobCostRecord(cost);
-    jobRows.push({
-      ...record,
-      ingested_at: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
-    } as unknown as Record<string, SqlValue>);
-    pipeline.acceptCosted(summarizeJob(cost));
-  }
-  const snapshot = parseStorageSnapshot(
-    readFileSync(`${ROOT}sample/acme/table_storage.csv`, "utf8"),
-    "table_storage.csv",
-  );
-  const report = pipeline.report(snapshot);
-  return { registry, jobRows, snapshot, report };
-}
-
-function storageRows(snapshot: ReturnType<typeof parseStorageSnapshot>) {
-  return snapshot.map((table) => ({
-    snapshot_date: "2026-11-01",
-    location: table.location,
-    project_id: table.projectId,
-    table_schema: table.dataset,
-    table_name: table.table,
-    storage_billing_model: table.billingModel,
-    active_logical_bytes: table.activeLogicalBytes,
-    long_term_logical_bytes: table.longTermLogicalBytes,
-    active_physical_bytes: table.activePhysicalBytes,
-    long_term_physical_bytes: table.longTermPhysicalBytes,
-    time_travel_physical_bytes: table.timeTravelPhysicalBytes,
-    fail_safe_physical_bytes: table.failSafePhysicalBytes,
-  }));
-}
 
 async function sqlReports(granularity: PeriodGranularity, from: string, to: string) {
   const { registry, jobRows, snapshot, report } = sampleOrganisation(granularity, from, to);

@@ -14,6 +14,8 @@ export interface CloudConfig {
   bigqueryEndpoint?: string;
   alertsTopic?: string;
   reportBucket?: string;
+  /** Another endpoint speaking the Cloud Storage JSON API (tests); then no credentials are used. */
+  storageEndpoint?: string;
   timeZone: string;
 }
 
@@ -58,7 +60,22 @@ export function readCloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConf
   const timeZone = env.BQ_CHARGEBACK_TIMEZONE || DEFAULT_TIME_ZONE;
   if (!isValidTimeZone(timeZone))
     throw new CloudConfigError(`BQ_CHARGEBACK_TIMEZONE: unknown time zone "${timeZone}"`);
-  return { projectId, dataset, registry, bigqueryEndpoint: endpoint, alertsTopic, reportBucket, timeZone };
+  const storageEndpoint = env.BQ_CHARGEBACK_STORAGE_ENDPOINT || undefined;
+  if (storageEndpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(storageEndpoint)) {
+    throw new CloudConfigError(
+      `BQ_CHARGEBACK_STORAGE_ENDPOINT: expected http(s)://host[:port], found "${storageEndpoint}"`,
+    );
+  }
+  return {
+    projectId,
+    dataset,
+    registry,
+    bigqueryEndpoint: endpoint,
+    alertsTopic,
+    reportBucket,
+    storageEndpoint,
+    timeZone,
+  };
 }
 
 /** Reads the registry from a deployed file or a Cloud Storage object, and validates it. */

@@ -50,7 +50,8 @@ export type IngestResult =
 
 export function findingRow(finding: Finding, usageDate: string, ingestedAt: string): InsertRow {
   return {
-    insertId: `${finding.kind}|${finding.jobId}|${finding.billingProject}|${finding.principal}`,
+    // A read whose job Google redacted has no job id: its time tells it apart from the next one.
+    insertId: `${finding.kind}|${finding.jobId}|${finding.billingProject}|${finding.principal}|${finding.jobId ? "" : finding.time}`,
     json: {
       kind: finding.kind,
       severity: finding.severity,

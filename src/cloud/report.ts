@@ -75,7 +75,9 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
   const defaultDataset = { projectId: config.projectId, datasetId: config.dataset };
   const run = (query: string, params: Record<string, unknown>, types: Query["types"] = {}) =>
     bigquery.query({ query, params, types, defaultDataset });
-  const base = { from_date: period.from, to_date: period.to, granularity: period.granularity };
+  // DATE parameters must be BigQueryDate values: the client drops a plain string given type DATE.
+  const date = (day: string) => bigquery.date(day);
+  const base = { from_date: date(period.from), to_date: date(period.to), granularity: period.granularity };
   const baseTypes = { from_date: "DATE", to_date: "DATE", granularity: "STRING" };
 
   // 1. Storage snapshot of every registered project, in each location the registry prices storage for.
@@ -92,7 +94,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
     for (const project of projects) {
       await run(
         snapshotStatement(project, location),
-        { snapshot_date: snapshotDate, location: location.toUpperCase() },
+        { snapshot_date: date(snapshotDate), location: location.toUpperCase() },
         { snapshot_date: "DATE", location: "STRING" },
       );
     }
@@ -109,7 +111,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
     replaceScript("storage_costs", STORAGE_COST_COLUMNS, reportSql("storage_costs.sql")),
     {
       ...base,
-      snapshot_date: snapshotDate,
+      snapshot_date: date(snapshotDate),
       project_departments: projectDepartments,
       p_active_logical: prices.price.activeLogical.toString(),
       p_long_term_logical: prices.price.longTermLogical.toString(),
@@ -152,12 +154,35 @@ export async function handleReportRequest(body: unknown, deps: ReportDependencie
   }
   const snapshotDate = new DayClock(deps.config.timeZone).dayOf(now.getTime());
   await buildReport(period, deps, snapshotDate);
-  return {
-    status: 200,
-    body: {
-      ...period,
-      snapshot_date: snapshotDate,
-      tables: ["storage_costs", "department_costs", "chargeback_matrix"],
-    },
+  const result: Record<string, unknown> = {
+    ...period,
+    snapshot_date: snapshotDate,
+    tables: ["storage_costs", "department_costs", "chargeback_matrix"],
   };
+  if (deps.config.reportBucket) {
+    // report.html of the period, read back from the tables just written (sql/page), to Cloud Storage.
+    const { readReport, uploadPage } = await import("./report-page.ts");
+    const defaultDataset = { projectId: deps.config.projectId, datasetId: deps.config.dataset };
+    const { html } = await readReport(period, deps.config.timeZone, async (query, params) => {
+      const [rows] = await deps.bigquery.query({
+        query,
+        params: {
+          from_date: deps.bigquery.date(params.from_date as string),
+          to_date: deps.bigquery.date(params.to_date as string),
+          granularity: params.granularity,
+        },
+        types: { from_date: "DATE", to_date: "DATE", granularity: "STRING" },
+        defaultDataset,
+        wrapIntegers: true,
+      });
+      return rows as Record<string, unknown>[];
+    });
+    result.report_html = await uploadPage(
+      html,
+      deps.config.reportBucket,
+      period,
+      deps.config.storageEndpoint,
+    );
+  }
+  return { status: 200, body: result };
 }

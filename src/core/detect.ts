@@ -147,7 +147,8 @@ export class UnexpectedReadDetector {
       severity = read.principal === "" ? "critical" : "high";
       remediation = `a principal outside the registry read ${read.dataProject} from a billing project outside the organisation: remove roles/bigquery.dataViewer for ${member} on ${read.dataProject} (or the dataset), or register the reader as a partner`;
     }
-    const key = read.readerJobId ?? read.entryKey;
+    // A redacted job has no id: reads by one principal at one instant are one job (several tables).
+    const key = read.readerJobId ?? `${read.principal}|${read.timestamp}`;
     const existing = this.byKey.get(key);
     if (existing) {
       if (!existing.dataProjects.includes(read.dataProject)) {

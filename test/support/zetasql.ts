@@ -193,6 +193,7 @@ export class ZetaSql {
       defaults: true,
       oneofs: true,
       longs: String,
+      enums: String,
       includeDirs: [`${ZETASQL}protos`],
     });
     const proto = grpc.loadPackageDefinition(definition) as unknown as {
@@ -273,6 +274,23 @@ export class ZetaSql {
     });
   }
 
+  /** Like evaluate, with the result's column names and ZetaSQL type kinds (TYPE_STRING, ...). */
+  async evaluateWithSchema(
+    sql: string,
+    tables: TableSchema[],
+    rows: Record<string, Record<string, SqlValue>[]>,
+    params: Record<string, { type: SqlType; value: SqlValue }> = {},
+  ): Promise<{
+    columns: { name: string; type: Record<string, unknown> }[];
+    rows: Record<string, SqlValue>[];
+  }> {
+    this.lastColumns = [];
+    const result = await this.evaluate(sql, tables, rows, params);
+    return { columns: this.lastColumns, rows: result };
+  }
+
+  private lastColumns: { name: string; type: Record<string, unknown> }[] = [];
+
   async evaluate(
     sql: string,
     tables: TableSchema[],
@@ -296,7 +314,8 @@ export class ZetaSql {
       tableContent,
       params: Object.entries(params).map(([name, p]) => ({ name, value: valueProto(p.value, p.type) })),
     });
-    const prepared = response.prepared as { columns: { name: string }[] };
+    const prepared = response.prepared as { columns: { name: string; type: Record<string, unknown> }[] };
+    this.lastColumns = prepared.columns;
     const content = response.content as { tableData: { row: { cell: Record<string, unknown>[] }[] } };
     return content.tableData.row.map((row) =>
       Object.fromEntries(

@@ -1,0 +1,208 @@
+// The scheduled report's report.html: buildChargebackReport on the functions-framework server
+// reads the period back with sql/page/*.sql (answered here by ZetaSQL over the sample
+// organisation's rows, through a local endpoint speaking the jobs.query wire format) and writes
+// the page to a local endpoint speaking the Cloud Storage upload API. Its totals equal the
+// TypeScript engine's to the cent.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatUsd, toNumericString } from "../src/core/money.ts";
+import { FakeBigQuery, type QueryRequest } from "./support/fake-bigquery.ts";
+import { FunctionServer } from "./support/function-server.ts";
+import { sampleOrganisation } from "./support/sample-rows.ts";
+import { ddlTables, type SqlType, type SqlValue, ZetaSql } from "./support/zetasql.ts";
+
+const TABLES = ddlTables(new URL("../sql/ddl", import.meta.url).pathname);
+const REGISTRY = new URL("../sample/acme/registry.yaml", import.meta.url).pathname;
+
+const sample = sampleOrganisation("month", "2026-10-01", "2026-10-31");
+const rows: Record<string, Record<string, SqlValue>[]> = {
+  job_costs: sample.jobRows,
+  findings: sample.report.findings.map((f, i) => ({
+    kind: f.kind,
+    severity: f.severity,
+    job_id: f.jobId,
+    billing_project: f.billingProject,
+    principal: f.principal,
+    data_projects: f.dataProjects,
+    cost_usd: toNumericString(f.cost),
+    remediation: f.remediation,
+    finding_time: f.time,
+    usage_date:
+      f.time.slice(0, 10) < "2026-10-01"
+        ? "2026-10-01"
+        : f.time.slice(0, 10) > "2026-10-31"
+          ? "2026-10-31"
+          : f.time.slice(0, 10),
+    ingested_at: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
+  })),
+  rejected_entries: ["invalid_json", "not_bigquery_audit", "invalid_field"].map((reason) => ({
+    received_at: "2026-10-15T00:00:00Z",
+    source: "pubsub:1:1",
+    reason,
+    detail: "",
+    raw: "",
+  })),
+  department_costs: sample.report.departmentCosts.map((r) => ({
+    period_start: `${r.period}-01`,
+    granularity: "month",
+    period: r.period,
+    department: r.department,
+    compute_paid_usd: toNumericString(r.computePaid),
+    compute_consumed_usd: toNumericString(r.computeConsumed),
+    storage_usd: toNumericString(r.storage),
+    free_rides_given_usd: toNumericString(r.freeRidesGiven),
+    free_rides_taken_usd: toNumericString(r.freeRidesTaken),
+  })),
+  chargeback_matrix: sample.report.chargebackMatrix.map((r) => ({
+    period_start: `${r.period}-01`,
+    granularity: "month",
+    period: r.period,
+    payer_department: r.payerDepartment,
+    consumer_department: r.consumerDepartment,
+    jobs: BigInt(r.jobs),
+    compute_cost_usd: toNumericString(r.computeCost),
+  })),
+};
+
+/** REST query parameters -> ZetaSQL parameters (scalars, as the page queries use). */
+function zetaParams(request: QueryRequest): Record<string, { type: SqlType; value: SqlValue }> {
+  const params = (request.queryParameters ?? []) as {
+    name: string;
+    parameterType: { type: string };
+    parameterValue: { value: string };
+  }[];
+  return Object.fromEntries(
+    params.map((p) => [p.name, { type: p.parameterType.type as SqlType, value: p.parameterValue.value }]),
+  );
+}
+
+const REST_TYPES: Record<string, string> = {
+  TYPE_STRING: "STRING",
+  TYPE_INT64: "INTEGER",
+  TYPE_NUMERIC: "NUMERIC",
+  TYPE_DATE: "DATE",
+  TYPE_TIMESTAMP: "TIMESTAMP",
+  TYPE_BOOL: "BOOLEAN",
+};
+
+/** A ZetaSQL result as jobs.query returns it: schema fields and rows of {f: [{v}]}. */
+function restResult(
+  columns: { name: string; type: Record<string, unknown> }[],
+  result: Record<string, SqlValue>[],
+) {
+  const kindOf = (type: Record<string, unknown>) => String(type.typeKind);
+  const fields = columns.map((column) => {
+    const kind = kindOf(column.type);
+    if (kind === "TYPE_ARRAY") {
+      const element = kindOf((column.type.arrayType as { elementType: Record<string, unknown> }).elementType);
+      return { name: column.name, type: REST_TYPES[element] ?? "STRING", mode: "REPEATED" };
+    }
+    return { name: column.name, type: REST_TYPES[kind] ?? "STRING", mode: "NULLABLE" };
+  });
+  const encode = (value: SqlValue, kind: string): unknown => {
+    if (value === null) return null;
+    // the client asks for int64 timestamps (formatOptions.useInt64Timestamp): microseconds
+    if (kind === "TYPE_TIMESTAMP") return String(BigInt(Date.parse(String(value))) * 1000n);
+    return String(value);
+  };
+  return {
+    fields,
+    rows: result.map((row) => ({
+      f: columns.map((column) => {
+        const value = row[column.name] ?? null;
+        const kind = kindOf(column.type);
+        if (kind === "TYPE_ARRAY") return { v: ((value as SqlValue[]) ?? []).map((v) => ({ v: String(v) })) };
+        return { v: encode(value, kind) };
+      }),
+    })),
+  };
+}
+
+let bigquery: FakeBigQuery;
+let zetasql: ZetaSql;
+let server: FunctionServer;
+let storage: Server;
+const uploads: { path: string; body: string }[] = [];
+
+beforeAll(async () => {
+  zetasql = await ZetaSql.start();
+  bigquery = new FakeBigQuery();
+  bigquery.queryHandler = async (request) => {
+    // The report's DML (snapshot, replace) is checked elsewhere; the report tables here already
+    // hold the TypeScript engine's rows. The page's SELECTs are evaluated by ZetaSQL.
+    if (
+      !request.query.trimStart().startsWith("SELECT") &&
+      !request.query.trimStart().startsWith("WITH") &&
+      !request.query.trimStart().startsWith("--")
+    ) {
+      return { fields: [], rows: [] };
+    }
+    if (request.query.includes("INFORMATION_SCHEMA")) return { fields: [], rows: [] };
+    const { columns, rows: result } = await zetasql.evaluateWithSchema(
+      request.query,
+      TABLES,
+      rows,
+      zetaParams(request),
+    );
+    return restResult(columns, result);
+  };
+  storage = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    uploads.push({ path: req.url ?? "", body: Buffer.concat(chunks).toString("utf8") });
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ kind: "storage#object" }));
+  });
+  await new Promise<void>((resolve) => storage.listen(0, "127.0.0.1", resolve));
+  server = await FunctionServer.start({
+    target: "buildChargebackReport",
+    signatureType: "http",
+    env: {
+      GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+      BQ_CHARGEBACK_REGISTRY: REGISTRY,
+      BIGQUERY_API_ENDPOINT: await bigquery.start(),
+      BQ_CHARGEBACK_REPORT_BUCKET: "gs://acme-finance-reports/chargeback",
+      BQ_CHARGEBACK_STORAGE_ENDPOINT: `http://127.0.0.1:${(storage.address() as AddressInfo).port}`,
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await bigquery?.stop();
+  zetasql?.stop();
+  await new Promise<void>((resolve) => (storage ? storage.close(() => resolve()) : resolve()));
+});
+
+describe("the scheduled report's report.html", () => {
+  it("is written to Cloud Storage with the period's totals, equal to the TypeScript engine's", async () => {
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ from: "2026-10-01", to: "2026-10-31", period: "month" }),
+    });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(body.report_html).toBe(
+      "gs://acme-finance-reports/chargeback/report-2026-10-01-2026-10-31-month.html",
+    );
+    // (the harness's start-up probe also invoked the function once, for the default period: last month)
+    const upload = uploads.at(-1);
+    expect(upload?.path).toBe(
+      "/upload/storage/v1/b/acme-finance-reports/o?uploadType=media&name=chargeback%2Freport-2026-10-01-2026-10-31-month.html",
+    );
+    const html = upload?.body ?? "";
+    const shown = (id: string) => new RegExp(`id="${id}">([^<]*)<`).exec(html)?.[1];
+    expect(shown("total-compute")).toBe(formatUsd(sample.report.totals.compute, 2));
+    expect(shown("total-storage")).toBe(formatUsd(sample.report.totals.storage, 2));
+    expect(shown("total-free-rides")).toBe(formatUsd(sample.report.totals.freeRides, 2));
+    expect(shown("total-findings")).toBe(String(sample.report.findings.length));
+    expect(shown("total-rejected")).toBe("3");
+    for (const department of ["marketing", "finance", "data-science", "platform", "sales"])
+      expect(html).toContain(department);
+    // charts were drawn from the rows read back
+    expect((html.match(/<svg/g) ?? []).length).toBe(3);
+    expect(html).toContain("pat@partner-x.example");
+  }, 60_000);
+});
