@@ -1,28 +1,26 @@
-// report.html: loaded in headless Chromium (Debian's, driven by playwright-core) with the network
+// report.html: loaded in headless Chromium (driven by playwright-core, see support/browser.ts) with the network
 // closed, checked for console errors, drawn charts, and totals equal to the CSV files; a
 // screenshot and a PDF are kept in test-artifacts/. Plus the escaping of hostile log strings.
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runReport } from "../src/cli/report-command.ts";
 import { ChargebackAggregator, summarizeJob } from "../src/core/aggregate.ts";
 import { parseCsv } from "../src/io/csv.ts";
 import { renderHtml } from "../src/report/html.ts";
 import { buildSummary } from "../src/report/summary.ts";
+import { launchChromium } from "./support/browser.ts";
 import { jobCost } from "./support/jobs.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(ROOT, "test-artifacts");
 
 let out: string;
-let browser: Awaited<ReturnType<typeof chromium.launch>>;
+let browser: Browser;
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), "Chromium is missing: apt-get install -y chromium (.ci/run does)").toBe(true);
   out = await mkdtemp(join(tmpdir(), "bqcb-html-"));
   await runReport({
     logs: [join(ROOT, "sample/acme/logs/*.*")],
@@ -33,19 +31,7 @@ beforeAll(async () => {
     workers: 0,
     progress: false,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
