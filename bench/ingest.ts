@@ -4,7 +4,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { InsertRow } from "../src/cloud/ingest.ts";
-import { DayClock } from "../src/core/period.ts";
 import { parseRegistry } from "../src/core/registry.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -20,12 +19,12 @@ console.log(
   `cold start: import functions/index.ts ${(performance.now() - importStart).toFixed(0)} ms wall, ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`,
 );
 
-const { ingestEntry } = await import("../src/cloud/ingest.ts");
+const { createIngestContext, ingestEntry } = await import("../src/cloud/ingest.ts");
 const lines = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`, "utf8").trim().split("\n");
 let rows = 0;
-const context = {
+const context = createIngestContext({
   registry: parseRegistry(readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"), "registry.yaml"),
-  clock: new DayClock(),
+  timeZone: "America/Los_Angeles",
   sink: {
     async insert(_table: string, inserted: InsertRow[]) {
       rows += inserted.length;
@@ -33,7 +32,7 @@ const context = {
   },
   alerts: { async alert() {} },
   now: () => new Date("2026-11-01T00:00:00Z"),
-};
+});
 const rounds = 5;
 const started = process.cpuUsage();
 for (let round = 0; round < rounds; round++) {

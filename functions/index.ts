@@ -5,25 +5,23 @@ import { type CloudEvent, cloudEvent, http } from "@google-cloud/functions-frame
 import { LogAlertSink } from "../src/cloud/alerts.ts";
 import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
 import { loadRegistry, readCloudConfig } from "../src/cloud/config.ts";
-import { type IngestContext, ingestEntry, rejectRow } from "../src/cloud/ingest.ts";
+import { createIngestContext, ingestEntry, rejectRow } from "../src/cloud/ingest.ts";
 import { EnvelopeError, unwrapCloudEvent } from "../src/cloud/pubsub-message.ts";
 import { RestPublisher } from "../src/cloud/pubsub-publisher.ts";
-import { DayClock } from "../src/core/period.ts";
 
 const config = readCloudConfig();
 const registry = await loadRegistry(config.registry);
 const bigquery = createBigQuery({ projectId: config.projectId, apiEndpoint: config.bigqueryEndpoint });
 const sink = new BigQueryRowSink(bigquery, config.dataset);
 
-const context: IngestContext = {
+const context = createIngestContext({
   registry,
-  clock: new DayClock(config.timeZone),
+  timeZone: config.timeZone,
   sink,
   alerts: new LogAlertSink(
     config.alertsTopic ? { publisher: new RestPublisher(), topic: config.alertsTopic } : {},
   ),
-  now: () => new Date(),
-};
+});
 
 /**
  * Pub/Sub (Log Router sink) -> one job_costs row per job, findings, alerts. A transient BigQuery

@@ -4,16 +4,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { summarizeJob } from "../src/core/aggregate.ts";
 import { toNumericString } from "../src/core/money.ts";
-import { parseLine } from "../src/core/parse.ts";
-import { DayClock } from "../src/core/period.ts";
-import { ChargebackPipeline, type ChargebackReport, costJob } from "../src/core/pipeline.ts";
+import type { ChargebackReport } from "../src/core/pipeline.ts";
 import { storagePriceOn } from "../src/core/pricebook.ts";
-import { parseRegistry, projectDepartment } from "../src/core/registry.ts";
-import { jobCostRecord } from "../src/core/rows.ts";
+import { projectDepartment } from "../src/core/registry.ts";
 import type { PeriodGranularity } from "../src/core/types.ts";
-import { parseStorageSnapshot } from "../src/io/storage-snapshot.ts";
 import { sampleOrganisation, storageRows } from "./support/sample-rows.ts";
 import { ddlTables, type SqlType, ZetaSql } from "./support/zetasql.ts";
 

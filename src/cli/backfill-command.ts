@@ -6,14 +6,14 @@ import { parseArgs } from "node:util";
 import { LogAlertSink } from "../cloud/alerts.ts";
 import { BigQueryRowSink, createBigQuery } from "../cloud/bigquery.ts";
 import { loadRegistry, readCloudConfig } from "../cloud/config.ts";
-import { ingestEntry } from "../cloud/ingest.ts";
+import { createIngestContext, ingestEntry } from "../cloud/ingest.ts";
 import {
   backfillFilter,
   type ListEntries,
   readLoggingPages,
   restListEntries,
 } from "../cloud/logging-source.ts";
-import { DayClock, isIsoDate } from "../core/period.ts";
+import { isIsoDate } from "../core/period.ts";
 import type { InputChunk } from "../io/log-files.ts";
 import { summaryText } from "../report/summary.ts";
 import { runReport } from "./report-command.ts";
@@ -145,16 +145,15 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
 
   const config = readCloudConfig({ ...process.env, BQ_CHARGEBACK_REGISTRY: values.registry });
   const registry = await loadRegistry(config.registry);
-  const context = {
+  const context = createIngestContext({
     registry,
-    clock: new DayClock(config.timeZone),
+    timeZone: config.timeZone,
     sink: new BigQueryRowSink(
       createBigQuery({ projectId: config.projectId, apiEndpoint: config.bigqueryEndpoint }),
       config.dataset,
     ),
     alerts: new LogAlertSink({ write: () => undefined }),
-    now: () => new Date(),
-  };
+  });
   const counts: Record<string, number> = {};
   let page = 0;
   for await (const texts of pages) {

@@ -1,15 +1,13 @@
 // The work on one chunk of input, in a worker thread or in the main thread (the same function):
-// split, parse, attribute, price and check, and hand back small flat results in input order.
-// De-duplication and aggregation stay in the main thread, which takes chunks back in sequence,
-// so results do not depend on how many workers ran.
+// split into entries and run core's stage one (assessEntry) on each, handing back the verdicts in
+// input order. Stage two (de-duplication, aggregation) stays in the main thread, which takes
+// chunks back in sequence, so results do not depend on how many workers ran.
 import { parentPort, workerData } from "node:worker_threads";
-import { type JobSummary, summarizeJob } from "../core/aggregate.ts";
-import { parseLine } from "../core/parse.ts";
-import { DayClock } from "../core/period.ts";
-import { costJob } from "../core/pipeline.ts";
-import { parseRegistry, type Registry } from "../core/registry.ts";
+import type { JobSummary } from "../core/aggregate.ts";
+import { assessEntry, type EntryContext, entryContext, type Verdict } from "../core/pipeline.ts";
+import { parseRegistry } from "../core/registry.ts";
 import { jobCostCsvCells, jobCostRecord } from "../core/rows.ts";
-import type { PeriodGranularity, RejectedEntry, TableReadEvent } from "../core/types.ts";
+import type { PeriodGranularity } from "../core/types.ts";
 import { csvLine } from "../io/csv.ts";
 import type { InputChunk } from "../io/log-files.ts";
 
@@ -20,11 +18,8 @@ export interface WorkerSetup {
   granularity: PeriodGranularity;
 }
 
-export type WorkerItem =
-  | { kind: "job"; job: JobSummary; csv: string }
-  | { kind: "rejected"; entry: RejectedEntry }
-  | { kind: "ignored"; reason: string }
-  | { kind: "table_read"; read: TableReadEvent };
+/** A verdict of core's stage one; a job carries its job_costs line, formatted here, off the main thread. */
+export type WorkerItem = Exclude<Verdict, { kind: "job" }> | { kind: "job"; job: JobSummary; csv: string };
 
 export interface ChunkResult {
   items: WorkerItem[];
@@ -32,45 +27,17 @@ export interface ChunkResult {
   lineCount: number;
 }
 
-export interface ChunkContext {
-  registry: Registry;
-  clock: DayClock;
-  granularity: PeriodGranularity;
-}
-
 const decoder = new TextDecoder();
 
-function processText(
-  text: string,
-  file: string,
-  line: number,
-  context: ChunkContext,
-  items: WorkerItem[],
-): void {
-  const parsed = parseLine(text, { file, line });
-  switch (parsed.kind) {
-    case "job": {
-      const cost = costJob(parsed, context.registry, context.clock, context.granularity);
-      items.push({
-        kind: "job",
-        job: summarizeJob(cost),
-        csv: csvLine(jobCostCsvCells(jobCostRecord(cost), cost)),
-      });
-      break;
-    }
-    case "rejected":
-      items.push({ kind: "rejected", entry: parsed });
-      break;
-    case "ignored":
-      items.push({ kind: "ignored", reason: parsed.reason });
-      break;
-    case "table_read":
-      items.push({ kind: "table_read", read: parsed });
-      break;
-  }
+function processText(text: string, file: string, line: number, context: EntryContext, items: WorkerItem[]) {
+  const assessed = assessEntry(text, { file, line }, context);
+  if (assessed.kind === "job") {
+    const { job, cost } = assessed;
+    items.push({ kind: "job", job, csv: csvLine(jobCostCsvCells(jobCostRecord(cost), cost)) });
+  } else items.push(assessed);
 }
 
-export function processChunk(chunk: InputChunk, context: ChunkContext): ChunkResult {
+export function processChunk(chunk: InputChunk, context: EntryContext): ChunkResult {
   const items: WorkerItem[] = [];
   if (chunk.kind === "records") {
     const { batch } = chunk;
@@ -97,12 +64,8 @@ export function processChunk(chunk: InputChunk, context: ChunkContext): ChunkRes
   return { items, lineCount: line };
 }
 
-export function chunkContext(setup: WorkerSetup): ChunkContext {
-  return {
-    registry: parseRegistry(setup.registryText, setup.registryFile),
-    clock: new DayClock(setup.timeZone),
-    granularity: setup.granularity,
-  };
+export function chunkContext(setup: WorkerSetup): EntryContext {
+  return entryContext(parseRegistry(setup.registryText, setup.registryFile), setup);
 }
 
 if (parentPort && workerData) {

@@ -1,8 +1,7 @@
 // `bq-chargeback report`: exported logs in, a report folder out, the same core as the cloud.
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { DayClock } from "../core/period.ts";
-import { ChargebackPipeline } from "../core/pipeline.ts";
+import { ChargebackPipeline, entryContext } from "../core/pipeline.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
 import { expandInputs, type InputChunk, readInputChunks, totalInputBytes } from "../io/log-files.ts";
@@ -74,61 +73,54 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
         progress.addBytes(count);
       },
     });
-  // NDJSON results carry chunk-relative line numbers: add the lines of the file's earlier chunks.
-  let lineFile = "";
-  let lineOffset = 0;
-  const take = (file: string, result: ChunkResult) => {
-    if (file !== lineFile) {
-      lineFile = file;
-      lineOffset = 0;
-    }
-    for (const item of result.items) {
-      switch (item.kind) {
-        case "job":
-          if (pipeline.acceptCosted(item.job).kind === "job") files.writeJobLine(item.csv);
-          break;
-        case "rejected": {
-          const entry = { ...item.entry, source: { file, line: item.entry.source.line + lineOffset } };
-          pipeline.acceptRejected(entry);
-          files.writeRejected(entry);
-          break;
-        }
-        case "ignored":
-          pipeline.acceptIgnored(item.reason);
-          break;
-        case "table_read":
-          pipeline.acceptTableRead(item.read);
-          break;
-      }
-    }
-    lineOffset += result.lineCount;
-  };
   // Worker threads cost ~0.3 s to start: below a few tens of MB one thread finishes first.
   const workers =
     options.workers ?? (options.source || totalBytes >= PARALLEL_FROM_BYTES ? defaultWorkers() : 0);
-  if (workers > 0) {
-    const pool = new WorkerPool(workers, {
-      registryText,
-      registryFile: options.registryFile,
-      timeZone: options.timeZone,
-      granularity: options.granularity,
-    });
-    try {
-      for await (const { file, result } of pool.map(chunks)) {
-        take(file, result);
-        await files.drain();
-        progress.setEntries(pipeline.counters.entries);
+  const pool =
+    workers > 0
+      ? new WorkerPool(workers, {
+          registryText,
+          registryFile: options.registryFile,
+          timeZone: options.timeZone,
+          granularity: options.granularity,
+        })
+      : undefined;
+  // Stage one on the pool or inline, chunk results in input order either way.
+  const results: AsyncIterable<{ file: string; result: ChunkResult }> = pool
+    ? pool.map(chunks)
+    : (async function* () {
+        const context = entryContext(registry, options);
+        for await (const chunk of chunks) {
+          const file = chunk.kind === "ndjson" ? chunk.file : chunk.batch.file;
+          yield { file, result: processChunk(chunk, context) };
+        }
+      })();
+  // NDJSON results carry chunk-relative line numbers: add the lines of the file's earlier chunks.
+  let lineFile = "";
+  let lineOffset = 0;
+  try {
+    for await (const { file, result } of results) {
+      if (file !== lineFile) {
+        lineFile = file;
+        lineOffset = 0;
       }
-    } finally {
-      await pool.close();
-    }
-  } else {
-    const context = { registry, clock: new DayClock(options.timeZone), granularity: options.granularity };
-    for await (const chunk of chunks) {
-      take(chunk.kind === "ndjson" ? chunk.file : chunk.batch.file, processChunk(chunk, context));
+      for (const item of result.items) {
+        // Stage two, and the outcome routed to the streamed files.
+        if (item.kind === "rejected") {
+          const entry = { ...item.entry, source: { file, line: item.entry.source.line + lineOffset } };
+          pipeline.accept({ kind: "rejected", entry });
+          files.writeRejected(entry);
+          continue;
+        }
+        const outcome = pipeline.accept(item);
+        if (outcome.kind === "job" && item.kind === "job") files.writeJobLine(item.csv);
+      }
+      lineOffset += result.lineCount;
       await files.drain();
       progress.setEntries(pipeline.counters.entries);
     }
+  } finally {
+    await pool?.close();
   }
   progress.done();
   const report = pipeline.report(snapshot);

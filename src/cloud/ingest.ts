@@ -2,12 +2,8 @@
 // library, so it is tested with plain objects. Rows carry insert ids derived from the job, so a
 // redelivered message writes nothing new (BigQuery's best-effort de-duplication) and the
 // reports de-duplicate by job_id for what slips through.
-import { UnexpectedReadDetector } from "../core/detect.ts";
 import { toNumericString } from "../core/money.ts";
-import { parseLine } from "../core/parse.ts";
-import type { DayClock } from "../core/period.ts";
-import { periodOf } from "../core/period.ts";
-import { costJob, registryView } from "../core/pipeline.ts";
+import { assessEntry, type EntryContext, entryContext } from "../core/pipeline.ts";
 import type { Registry } from "../core/registry.ts";
 import { jobCostRecord } from "../core/rows.ts";
 import type { Finding, FindingKind, SourceRef } from "../core/types.ts";
@@ -33,13 +29,27 @@ export interface AlertSink {
   alert(finding: Finding): Promise<void>;
 }
 
-export interface IngestContext {
-  registry: Registry;
-  clock: DayClock;
+export interface IngestContext extends EntryContext {
   sink: RowSink;
   alerts: AlertSink;
   /** Current time, injected (the core has no clock). */
   now: () => Date;
+}
+
+/** The one way to make an ingest context: periods by month, billing days in the given zone. */
+export function createIngestContext(options: {
+  registry: Registry;
+  timeZone: string;
+  sink: RowSink;
+  alerts: AlertSink;
+  now?: () => Date;
+}): IngestContext {
+  return {
+    ...entryContext(options.registry, { timeZone: options.timeZone, granularity: "month" }),
+    sink: options.sink,
+    alerts: options.alerts,
+    now: options.now ?? (() => new Date()),
+  };
 }
 
 export type IngestResult =
@@ -85,29 +95,29 @@ export async function rejectRow(
   ]);
 }
 
+/** Core's stage one on one entry, its rows written; de-duplication and aggregation are the SQL's. */
 export async function ingestEntry(
   text: string,
   source: SourceRef,
   context: IngestContext,
 ): Promise<IngestResult> {
-  const parsed = parseLine(text, source);
+  const assessed = assessEntry(text, source, context);
   const ingestedAt = context.now().toISOString();
-  switch (parsed.kind) {
+  switch (assessed.kind) {
     case "ignored":
-      return { kind: "ignored", reason: parsed.reason };
-    case "rejected":
-      await rejectRow(context.sink, source, parsed.reason, parsed.detail, parsed.raw, context.now());
-      return { kind: "rejected", reason: parsed.reason };
+      return { kind: "ignored", reason: assessed.reason };
+    case "rejected": {
+      const { entry } = assessed;
+      await rejectRow(context.sink, source, entry.reason, entry.detail, entry.raw, context.now());
+      return { kind: "rejected", reason: entry.reason };
+    }
     case "table_read": {
-      const detector = new UnexpectedReadDetector(registryView(context.registry));
-      const usageDate = context.clock.dayOf(parsed.timestampMs);
-      detector.add(parsed, periodOf(usageDate, "month"));
-      const findings = detector.findings();
-      await writeFindings(findings, usageDate, ingestedAt, context);
+      const findings = assessed.finding ? [assessed.finding] : [];
+      await writeFindings(findings, assessed.usageDate, ingestedAt, context);
       return { kind: "table_read", findings: findings.length };
     }
     case "job": {
-      const cost = costJob(parsed, context.registry, context.clock, "month");
+      const { cost } = assessed;
       const record = jobCostRecord(cost);
       await context.sink.insert("job_costs", [
         { insertId: record.job_id, json: { ...record, ingested_at: ingestedAt } },

@@ -117,8 +117,47 @@ export function detectJobFindings(
 }
 
 /**
- * Watches tableDataRead (reason JOB) entries of our data projects for reads billed where nobody
- * expected. Reads of one job across several tables become one finding; repeated entries none.
+ * The finding of one tableDataRead entry, if it is one: a job (reason JOB) read one of our data
+ * projects and was billed where nobody expected. Pure: the ingest function judges each read alone.
+ */
+export function unexpectedReadFinding(
+  read: TableReadEvent,
+  view: RegistryView,
+  period: string,
+): Finding | undefined {
+  if (read.reason !== "JOB") return undefined;
+  if (view.projectKind(read.dataProject) === "unregistered") return undefined;
+  const reader = read.readerBillingProject;
+  let severity: Severity;
+  let remediation: string;
+  const member = iamMember(read.principal);
+  if (reader !== undefined) {
+    if (view.projectKind(reader) !== "unregistered" || view.isPartnerBillingProject(reader)) return undefined;
+    severity = "high";
+    remediation = `remove roles/bigquery.dataViewer for ${member} on ${read.dataProject} (or the dataset), or add ${reader} to a partner's billing_projects in the registry if this sharing is intended`;
+  } else {
+    // Google redacts the billing project when it is outside the organisation: judge by the principal.
+    if (view.principalKind(read.principal) === "partner") return undefined;
+    severity = read.principal === "" ? "critical" : "high";
+    remediation = `a principal outside the registry read ${read.dataProject} from a billing project outside the organisation: remove roles/bigquery.dataViewer for ${member} on ${read.dataProject} (or the dataset), or register the reader as a partner`;
+  }
+  return {
+    kind: "unexpected_billing_project",
+    severity,
+    jobId: read.readerJobId ?? "",
+    billingProject: reader ?? "",
+    principal: read.principal,
+    dataProjects: [read.dataProject],
+    cost: 0n,
+    remediation,
+    time: read.timestamp,
+    period,
+  };
+}
+
+/**
+ * Collects the findings of table reads: reads of one job across several tables become one
+ * finding; repeated entries none.
  */
 export class UnexpectedReadDetector {
   private readonly byKey = new Map<string, Finding>();
@@ -130,45 +169,25 @@ export class UnexpectedReadDetector {
 
   /** Returns true when the read is a finding (new or merged into an existing one). */
   add(read: TableReadEvent, period: string): boolean {
-    if (read.reason !== "JOB") return false;
-    if (this.view.projectKind(read.dataProject) === "unregistered") return false;
-    const reader = read.readerBillingProject;
-    let severity: Severity;
-    let remediation: string;
-    const member = iamMember(read.principal);
-    if (reader !== undefined) {
-      if (this.view.projectKind(reader) !== "unregistered" || this.view.isPartnerBillingProject(reader))
-        return false;
-      severity = "high";
-      remediation = `remove roles/bigquery.dataViewer for ${member} on ${read.dataProject} (or the dataset), or add ${reader} to a partner's billing_projects in the registry if this sharing is intended`;
-    } else {
-      // Google redacts the billing project when it is outside the organisation: judge by the principal.
-      if (this.view.principalKind(read.principal) === "partner") return false;
-      severity = read.principal === "" ? "critical" : "high";
-      remediation = `a principal outside the registry read ${read.dataProject} from a billing project outside the organisation: remove roles/bigquery.dataViewer for ${member} on ${read.dataProject} (or the dataset), or register the reader as a partner`;
-    }
+    const finding = unexpectedReadFinding(read, this.view, period);
+    if (finding) this.merge(finding);
+    return finding !== undefined;
+  }
+
+  /** Takes a read's finding (judged elsewhere, e.g. in a worker thread). */
+  merge(finding: Finding): void {
     // A redacted job has no id: reads by one principal at one instant are one job (several tables).
-    const key = read.readerJobId ?? `${read.principal}|${read.timestamp}`;
+    const key = finding.jobId || `${finding.principal}|${finding.time}`;
     const existing = this.byKey.get(key);
-    if (existing) {
-      if (!existing.dataProjects.includes(read.dataProject)) {
-        existing.dataProjects = [...existing.dataProjects, read.dataProject].sort();
-      }
-      return true;
+    if (!existing) {
+      this.byKey.set(key, { ...finding, dataProjects: [...finding.dataProjects] });
+      return;
     }
-    this.byKey.set(key, {
-      kind: "unexpected_billing_project",
-      severity,
-      jobId: read.readerJobId ?? "",
-      billingProject: reader ?? "",
-      principal: read.principal,
-      dataProjects: [read.dataProject],
-      cost: 0n,
-      remediation,
-      time: read.timestamp,
-      period,
-    });
-    return true;
+    for (const project of finding.dataProjects) {
+      if (!existing.dataProjects.includes(project)) {
+        existing.dataProjects = [...existing.dataProjects, project].sort();
+      }
+    }
   }
 
   findings(): Finding[] {

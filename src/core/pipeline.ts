@@ -1,5 +1,9 @@
-// The core's one entry point: parsed entries in, attributed and priced jobs, findings and report
-// rows out. Pure (no I/O, no clock): the CLI, the Cloud Functions and the tests all drive it.
+// The one path of the core, in two stages. Stage one, assessEntry: one entry's text in, what it
+// is out (parsed, attributed, priced, checked), with no state, so it runs in any worker thread or
+// Cloud Function instance. Stage two, ChargebackPipeline.accept: each job once, the period kept,
+// everything aggregated into the reports; one instance sees every entry. The CLI (inline or with
+// workers) runs both; the ingest function runs stage one and leaves de-duplication and
+// aggregation to the SQL of sql/. Pure (no I/O, no clock).
 import {
   ChargebackAggregator,
   type DepartmentCostRow,
@@ -13,9 +17,15 @@ import {
   type TrendRow,
 } from "./aggregate.ts";
 import { attribute, classifyPrincipal } from "./attribute.ts";
-import { detectJobFindings, type RegistryView, UnexpectedReadDetector } from "./detect.ts";
+import {
+  detectJobFindings,
+  type RegistryView,
+  UnexpectedReadDetector,
+  unexpectedReadFinding,
+} from "./detect.ts";
 import { JobIdSet } from "./job-id-set.ts";
 import { type Nanos, sumNanos } from "./money.ts";
+import { parseLine } from "./parse.ts";
 import { DayClock, periodOf } from "./period.ts";
 import { priceJob, priceStorageMonth } from "./pricebook.ts";
 import { projectDepartment, type Registry } from "./registry.ts";
@@ -23,10 +33,9 @@ import type {
   Finding,
   JobCost,
   JobEvent,
-  ParsedEntry,
   PeriodGranularity,
   RejectedEntry,
-  TableReadEvent,
+  SourceRef,
   TableStorage,
 } from "./types.ts";
 
@@ -50,7 +59,38 @@ export interface RunCounters {
   rejected: Record<string, number>;
 }
 
-/** What became of one entry. */
+/** What stage one needs besides the entry: the registry, the billing day and the period length. */
+export interface EntryContext {
+  registry: Registry;
+  view: RegistryView;
+  clock: DayClock;
+  granularity: PeriodGranularity;
+}
+
+export function entryContext(
+  registry: Registry,
+  options: { timeZone?: string; granularity?: PeriodGranularity } = {},
+): EntryContext {
+  return {
+    registry,
+    view: registryView(registry),
+    clock: new DayClock(options.timeZone),
+    granularity: options.granularity ?? "month",
+  };
+}
+
+/** What one entry is, judged alone: small and flat, so it crosses threads cheaply. */
+export type Verdict =
+  | { kind: "job"; job: JobSummary }
+  /** A tableDataRead: its billing day, and its finding when the read was billed where nobody expected. */
+  | { kind: "table_read"; usageDate: string; finding: Finding | undefined }
+  | { kind: "ignored"; reason: string }
+  | { kind: "rejected"; entry: RejectedEntry };
+
+/** Stage one's answer: the verdict, and for a job its full cost (what its job_costs row is made of). */
+export type Assessment = Exclude<Verdict, { kind: "job" }> | { kind: "job"; job: JobSummary; cost: JobCost };
+
+/** What became of one entry after stage two. */
 export type Outcome =
   | { kind: "job"; job: JobSummary }
   | { kind: "rejected"; entry: RejectedEntry }
@@ -88,19 +128,34 @@ function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
 
-/** Attributes, prices and checks one job: the same function for every engine. */
-export function costJob(
-  job: JobEvent,
-  registry: Registry,
-  clock: DayClock,
-  granularity: PeriodGranularity,
-): JobCost {
-  const usageDate = clock.dayOf(job.endTimeMs);
-  const period = periodOf(usageDate, granularity);
-  const attribution = attribute(job, registry);
-  const pricing = priceJob(job, registry);
+/** Attributes, prices and checks one job. */
+export function costJob(job: JobEvent, context: EntryContext): JobCost {
+  const usageDate = context.clock.dayOf(job.endTimeMs);
+  const period = periodOf(usageDate, context.granularity);
+  const attribution = attribute(job, context.registry);
+  const pricing = priceJob(job, context.registry);
   const findings = detectJobFindings(job, attribution, pricing, period);
   return { job, attribution, pricing, findings, usageDate, period };
+}
+
+/** Stage one: parses one entry and, for a job or a read, attributes, prices and checks it. */
+export function assessEntry(text: string, source: SourceRef, context: EntryContext): Assessment {
+  const parsed = parseLine(text, source);
+  switch (parsed.kind) {
+    case "job": {
+      const cost = costJob(parsed, context);
+      return { kind: "job", job: summarizeJob(cost), cost };
+    }
+    case "table_read": {
+      const usageDate = context.clock.dayOf(parsed.timestampMs);
+      const period = periodOf(usageDate, context.granularity);
+      return { kind: "table_read", usageDate, finding: unexpectedReadFinding(parsed, context.view, period) };
+    }
+    case "ignored":
+      return { kind: "ignored", reason: parsed.reason };
+    case "rejected":
+      return { kind: "rejected", entry: parsed };
+  }
 }
 
 export class ChargebackPipeline {
@@ -136,50 +191,28 @@ export class ChargebackPipeline {
     return (this.from === undefined || day >= this.from) && (this.to === undefined || day <= this.to);
   }
 
-  /** Takes one parsed entry; a job is counted once, whatever arrives twice. */
-  accept(parsed: ParsedEntry): Outcome {
-    switch (parsed.kind) {
+  /** Stage two: takes one entry's verdict; a job is counted once, whatever arrives twice. */
+  accept(verdict: Verdict): Outcome {
+    this.counters.entries++;
+    switch (verdict.kind) {
       case "rejected":
-        return this.acceptRejected(parsed);
+        bump(this.counters.rejected, verdict.entry.reason);
+        return { kind: "rejected", entry: verdict.entry };
       case "ignored":
-        return this.acceptIgnored(parsed.reason);
+        bump(this.counters.ignored, verdict.reason);
+        return { kind: "ignored" };
       case "table_read":
-        return this.acceptTableRead(parsed);
+        this.counters.tableReads++;
+        if (!this.inRange(verdict.usageDate)) return { kind: "outside_period" };
+        if (verdict.finding) this.reads.merge(verdict.finding);
+        return { kind: "table_read" };
       case "job":
-        if (this.isDuplicate(parsed.jobId)) return { kind: "duplicate" };
-        return this.record(summarizeJob(costJob(parsed, this.registry, this.clock, this.granularity)));
+        if (this.isDuplicate(verdict.job.jobId)) return { kind: "duplicate" };
+        return this.record(verdict.job);
     }
   }
 
-  /** Takes a job costed elsewhere (a worker thread) with the same costJob. */
-  acceptCosted(job: JobSummary): Outcome {
-    if (this.isDuplicate(job.jobId)) return { kind: "duplicate" };
-    return this.record(job);
-  }
-
-  acceptRejected(entry: RejectedEntry): Outcome {
-    this.counters.entries++;
-    bump(this.counters.rejected, entry.reason);
-    return { kind: "rejected", entry };
-  }
-
-  acceptIgnored(reason: string): Outcome {
-    this.counters.entries++;
-    bump(this.counters.ignored, reason);
-    return { kind: "ignored" };
-  }
-
-  acceptTableRead(read: TableReadEvent): Outcome {
-    this.counters.entries++;
-    this.counters.tableReads++;
-    const day = this.clock.dayOf(read.timestampMs);
-    if (!this.inRange(day)) return { kind: "outside_period" };
-    this.reads.add(read, periodOf(day, this.granularity));
-    return { kind: "table_read" };
-  }
-
   private isDuplicate(jobId: string): boolean {
-    this.counters.entries++;
     if (this.seenJobs.add(jobId)) return false;
     this.counters.duplicateJobs++;
     return true;

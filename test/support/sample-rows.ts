@@ -2,10 +2,7 @@
 // would hold them: shared by the SQL-equals-TypeScript tests.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { summarizeJob } from "../../src/core/aggregate.ts";
-import { parseLine } from "../../src/core/parse.ts";
-import { DayClock } from "../../src/core/period.ts";
-import { ChargebackPipeline, costJob } from "../../src/core/pipeline.ts";
+import { assessEntry, ChargebackPipeline, entryContext } from "../../src/core/pipeline.ts";
 import { parseRegistry } from "../../src/core/registry.ts";
 import { jobCostRecord } from "../../src/core/rows.ts";
 import type { PeriodGranularity } from "../../src/core/types.ts";
@@ -17,25 +14,21 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The sample organisation through the TypeScript engine, and its job rows as BigQuery would hold them. */
 export function sampleOrganisation(granularity: PeriodGranularity, from: string, to: string) {
   const registry = parseRegistry(readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"), "registry.yaml");
-  const clock = new DayClock();
+  const context = entryContext(registry, { granularity });
   const pipeline = new ChargebackPipeline({ registry, granularity, from, to });
   const jobRows: Record<string, SqlValue>[] = [];
   const lines = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`, "utf8").split("\n");
   for (const [i, line] of lines.entries()) {
     if (line.trim() === "") continue;
-    const parsed = parseLine(line, { file: "sample", line: i + 1 });
-    if (parsed.kind !== "job") {
-      pipeline.accept(parsed);
-      continue;
-    }
-    const cost = costJob(parsed, registry, clock, granularity);
+    const assessed = assessEntry(line, { file: "sample", line: i + 1 }, context);
+    pipeline.accept(assessed);
+    if (assessed.kind !== "job") continue;
     // Every job's row as the ingest function writes it; duplicates too (at-least-once delivery).
-    const record = jobCostRecord(cost);
+    const record = jobCostRecord(assessed.cost);
     jobRows.push({
       ...record,
       ingested_at: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
     } as unknown as Record<string, SqlValue>);
-    pipeline.acceptCosted(summarizeJob(cost));
   }
   const snapshot = parseStorageSnapshot(
     readFileSync(`${ROOT}sample/acme/table_storage.csv`, "utf8"),
