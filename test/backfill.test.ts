@@ -174,6 +174,15 @@ describe("bq-chargeback backfill", () => {
     expect(ids.length).toBe(summary.jobs + summary.jobs_outside_period);
   }, 60_000);
 
+  it("reads a domain-scoped project (example.com:p) by its resource name", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bqcb-scoped-"));
+    logging.requests.length = 0;
+    const args = base(dir);
+    args.splice(args.indexOf("--organization"), 2, "--project", "example.com:acme-archive");
+    expect(await backfillCommand([...args, "--out", join(dir, "report")])).toBe(0);
+    expect(logging.requests[0]?.resourceNames).toEqual(["projects/example.com:acme-archive"]);
+  }, 60_000);
+
   it("refuses bad arguments with a clear message", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bqcb-bad-"));
     await expect(backfillCommand(["--from", "2026-13-01", "--to", "2026-10-31"])).rejects.toThrow(

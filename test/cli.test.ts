@@ -259,6 +259,41 @@ describe("the same answer every way", () => {
   }, 60_000);
 });
 
+describe("a domain-scoped project (example.com:p)", () => {
+  it("is registered, attributed and reported like any other", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bqcb-scoped-"));
+    const registry = join(dir, "registry.yaml");
+    await writeFile(
+      registry,
+      [
+        "organization: { domains: [acme.example] }",
+        "departments:",
+        "  - id: finance",
+        '    projects: ["example.com:acme-archive", acme-fin-lake]',
+        "    principals: [carol@acme.example]",
+      ].join("\n"),
+    );
+    // The ingest function's fixture entry, as if run in the domain-scoped project by a finance analyst.
+    const entry = (await readFile(join(ROOT, "test/fixtures/functions/v2-jobchange-done.json"), "utf8"))
+      .replaceAll("acme-fin-bi", "example.com:acme-archive")
+      .replaceAll("px-data", "acme-fin-lake")
+      .replace("pat@partner-x.example", "carol@acme.example");
+    const logs = join(dir, "entries.ndjson");
+    await writeFile(logs, `${JSON.stringify(JSON.parse(entry))}\n`);
+    const result = await cli(["report", "--logs", logs, "--registry", registry, "--out", join(dir, "out")]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await table(join(dir, "out"), "job_costs.csv")).toEqual([
+      expect.objectContaining({
+        job_id: "example.com:acme-archive:US.bquxjob_4f1a_19b2c3d4e5f",
+        billing_project: "example.com:acme-archive",
+        payer_department: "finance",
+        consumer_department: "finance",
+      }),
+    ]);
+    expect(await table(join(dir, "out"), "findings.csv")).toEqual([]);
+  }, 60_000);
+});
+
 describe("bad usage and configuration exit 2 with a message", () => {
   it("says what is missing or wrong", async () => {
     const noRegistry = await cli(["report", "--logs", "x.json"]);

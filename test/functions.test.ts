@@ -133,6 +133,29 @@ describe("ingestAuditLog on the functions-framework server", () => {
     });
   });
 
+  it("attributes a job of a domain-scoped project (example.com:p) like any other", async () => {
+    // The same entry as if run in finance's domain-scoped project by a finance analyst.
+    const scoped = JSON.parse(
+      JSON.stringify(jobEntry)
+        .replaceAll("acme-fin-bi", "example.com:acme-archive")
+        .replaceAll("px-data", "acme-fin-lake"),
+    ) as { protoPayload: { authenticationInfo: { principalEmail: string } } };
+    scoped.protoPayload.authenticationInfo.principalEmail = "carol@acme.example";
+    const response = await structured(scoped);
+    expect(response.status).toBeLessThan(300);
+    expect(bigquery.rows("job_costs")).toEqual([
+      expect.objectContaining({
+        job_id: "example.com:acme-archive:US.bquxjob_4f1a_19b2c3d4e5f",
+        billing_project: "example.com:acme-archive",
+        payer_department: "finance",
+        consumer_department: "finance",
+        data_projects: ["acme-fin-lake"],
+        findings: [],
+      }),
+    ]);
+    expect(bigquery.rows("rejected_entries")).toEqual([]);
+  });
+
   it("counts a message delivered three times, in three envelopes, once", async () => {
     for (const send of [binary, structured, legacyPush]) {
       const response = await send(jobEntry);

@@ -114,7 +114,7 @@ describe("registry errors name the file, the line and the field", () => {
   it("reports a bad project id with what it found", () => {
     const error = configError(yaml(...HEAD, "  - id: marketing", "    projects: [Acme Mkt]"));
     expect(error.message).toBe(
-      'registry.yaml:7: departments[1].projects[0]: expected a project id (6-30 chars: lower-case letters, digits, hyphens), found "Acme Mkt"',
+      'registry.yaml:7: departments[1].projects[0]: expected a project id (6-30 chars: lower-case letters, digits, hyphens; optionally domain-scoped, example.com:p), found "Acme Mkt"',
     );
     expect([error.file, error.line, error.field]).toEqual(["registry.yaml", 7, "departments[1].projects[0]"]);
   });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { informationSchema, UnsafeIdentifierError } from "../src/cloud/report.ts";
 import { FakeBigQuery, type QueryRequest } from "./support/fake-bigquery.ts";
 import { FunctionServer } from "./support/function-server.ts";
-import { ddlTables, type SqlType, ZetaSql } from "./support/zetasql.ts";
+import { ddlTables, informationSchemaViews, type SqlType, ZetaSql } from "./support/zetasql.ts";
 
 const TABLES = ddlTables(new URL("../sql/ddl", import.meta.url).pathname);
 const REGISTRY = new URL("./fixtures/functions/registry.yaml", import.meta.url).pathname;
@@ -97,11 +97,15 @@ describe("buildChargebackReport", () => {
     const sql = queries.map((q) => q.query);
     expect(sql[0]).toMatch(/^DELETE FROM table_storage_snapshots WHERE snapshot_date = @snapshot_date$/);
     const snapshots = sql.filter((text) => text.includes("INFORMATION_SCHEMA.TABLE_STORAGE"));
-    // one per registered project (four in the fixture registry) and storage-priced location
-    expect(snapshots.length % 4).toBe(0);
+    // one per registered project (five in the fixture registry) and storage-priced location
+    expect(snapshots.length % 5).toBe(0);
     expect(snapshots.some((text) => text.includes("`acme-fin-lake`.`region-us`.INFORMATION_SCHEMA"))).toBe(
       true,
     );
+    // a domain-scoped project is one quoted name, colon included
+    expect(
+      snapshots.some((text) => text.includes("`example.com:acme-archive`.`region-us`.INFORMATION_SCHEMA")),
+    ).toBe(true);
     const replaced = sql.filter((text) => text.startsWith("BEGIN TRANSACTION"));
     expect(replaced.map((text) => /INSERT INTO (\w+)/.exec(text)?.[1])).toEqual([
       "storage_costs",
@@ -126,22 +130,30 @@ describe("buildChargebackReport", () => {
   it("sends only statements BigQuery's analyser accepts", async () => {
     await post({ period: "day", from: "2026-10-05", to: "2026-10-05" });
     const checked: string[] = [];
+    // the registry's projects' INFORMATION_SCHEMA views, so the snapshot statements are checked too
+    const projects = ["acme-fin-bi", "acme-fin-lake", "example.com:acme-archive", "acme-mkt-bi", "acme-etl"];
+    const locations = ["us", "us-central1"];
+    const views = projects.flatMap((project) => locations.map((l) => informationSchemaViews(project, l)));
     for (const request of queries) {
-      if (request.query.includes("INFORMATION_SCHEMA")) continue; // project-qualified views: not in the local catalog
       const statements = request.query
         .split(/;\n/)
         .map((text) => text.trim().replace(/;$/, ""))
         .filter((text) => text !== "" && !/^(BEGIN|COMMIT) TRANSACTION$/.test(text));
       for (const statement of statements) {
         await expect(
-          zetasql.analyze(statement, TABLES, parameterTypes(request)),
+          zetasql.analyze(statement, TABLES, parameterTypes(request), views),
           statement.slice(0, 80),
         ).resolves.toBeUndefined();
         checked.push(statement);
       }
     }
     expect(checked.filter((s) => s.startsWith("DELETE"))).toHaveLength(4);
-    expect(checked.filter((s) => s.startsWith("INSERT"))).toHaveLength(3);
+    expect(checked.filter((s) => s.includes("INFORMATION_SCHEMA"))).toHaveLength(
+      projects.length * locations.length,
+    );
+    expect(checked.filter((s) => s.startsWith("INSERT"))).toHaveLength(
+      3 + projects.length * locations.length,
+    );
   });
 
   it("answers 400 to a request it does not understand, and runs nothing", async () => {
@@ -153,6 +165,9 @@ describe("buildChargebackReport", () => {
 
   it("never builds a project or region name into SQL unless it is a plain identifier", () => {
     expect(informationSchema("acme-fin-lake", "EU")).toBe("`acme-fin-lake`.`region-eu`.INFORMATION_SCHEMA");
+    expect(informationSchema("example.com:acme-archive", "europe-west1")).toBe(
+      "`example.com:acme-archive`.`region-europe-west1`.INFORMATION_SCHEMA",
+    );
     expect(() => informationSchema("acme`; DROP TABLE x; --", "us")).toThrow(UnsafeIdentifierError);
     expect(() => informationSchema("acme-fin-lake", "us`.x")).toThrow(UnsafeIdentifierError);
   });

@@ -13,6 +13,7 @@ import {
   readLoggingPages,
   restListEntries,
 } from "../cloud/logging-source.ts";
+import { isProjectId } from "../core/identifiers.ts";
 import { isIsoDate } from "../core/period.ts";
 import type { InputChunk } from "../io/log-files.ts";
 import { summaryText } from "../report/summary.ts";
@@ -90,7 +91,8 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
   ];
   if (resourceNames.length === 0) throw new BackfillUsageError("give --organization, --folder or --project");
   for (const name of resourceNames) {
-    if (!/^(organizations|folders)\/\d+$|^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(name)) {
+    const project = name.startsWith("projects/") ? name.slice("projects/".length) : undefined;
+    if (project === undefined ? !/^(organizations|folders)\/\d+$/.test(name) : !isProjectId(project)) {
       throw new BackfillUsageError(`${name}: expected a numeric organization or folder id, or a project id`);
     }
   }

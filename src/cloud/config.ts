@@ -2,6 +2,7 @@
 // value stops the function with a message naming the variable, never a half-working deploy.
 import { readFile } from "node:fs/promises";
 import { GoogleAuth } from "google-auth-library";
+import { isDatasetId, isProjectId, PROJECT_ID_EXPECTED } from "../core/identifiers.ts";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../core/period.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 
@@ -19,18 +20,15 @@ export interface CloudConfig {
   timeZone: string;
 }
 
-/** Project ids (optionally domain-scoped, `example.com:project`) and dataset names, as BigQuery allows them. */
-export const PROJECT_ID = /^(?:[a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-export const DATASET_ID = /^[A-Za-z_][A-Za-z0-9_]{0,1023}$/;
-const TOPIC = /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
+const TOPIC = /^projects\/([^/]+)\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
 
 export function readCloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConfig {
   const projectId = env.GOOGLE_CLOUD_PROJECT ?? env.GCLOUD_PROJECT ?? "";
-  if (!PROJECT_ID.test(projectId)) {
-    throw new CloudConfigError(`GOOGLE_CLOUD_PROJECT: expected a project id, found "${projectId}"`);
+  if (!isProjectId(projectId)) {
+    throw new CloudConfigError(`GOOGLE_CLOUD_PROJECT: expected ${PROJECT_ID_EXPECTED}, found "${projectId}"`);
   }
   const dataset = env.BQ_CHARGEBACK_DATASET || "bq_chargeback";
-  if (!DATASET_ID.test(dataset)) {
+  if (!isDatasetId(dataset)) {
     throw new CloudConfigError(
       `BQ_CHARGEBACK_DATASET: expected letters, digits and underscores, found "${dataset}"`,
     );
@@ -43,7 +41,8 @@ export function readCloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConf
     throw new CloudConfigError(`BIGQUERY_API_ENDPOINT: expected http(s)://host[:port], found "${endpoint}"`);
   }
   const alertsTopic = env.BQ_CHARGEBACK_ALERTS_TOPIC || undefined;
-  if (alertsTopic !== undefined && !TOPIC.test(alertsTopic)) {
+  const topicProject = alertsTopic === undefined ? undefined : TOPIC.exec(alertsTopic)?.[1];
+  if (alertsTopic !== undefined && !(topicProject !== undefined && isProjectId(topicProject))) {
     throw new CloudConfigError(
       `BQ_CHARGEBACK_ALERTS_TOPIC: expected projects/PROJECT/topics/TOPIC, found "${alertsTopic}"`,
     );

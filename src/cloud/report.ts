@@ -5,6 +5,7 @@
 // Replacing (DELETE then INSERT in one transaction) makes a second run give the same tables.
 import { readFileSync } from "node:fs";
 import type { BigQuery, Query } from "@google-cloud/bigquery";
+import { informationSchema } from "../core/identifiers.ts";
 import { DayClock } from "../core/period.ts";
 import { storagePriceOn } from "../core/pricebook.ts";
 import { projectDepartment, type Registry } from "../core/registry.ts";
@@ -15,20 +16,7 @@ import { type ReportPeriod, ReportRequestError, reportPeriod } from "./report-pe
 const SQL_DIR = new URL("../../sql/reports/", import.meta.url);
 const reportSql = (name: string) => readFileSync(new URL(name, SQL_DIR), "utf8").replace(/;\s*$/, "");
 
-const PROJECT = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-const REGION = /^[a-z]+(-[a-z]+[0-9]*)?$/;
-
-export class UnsafeIdentifierError extends Error {}
-
-/** `project`.`region-us`.INFORMATION_SCHEMA: the only names built into SQL text, checked first. */
-export function informationSchema(project: string, location: string): string {
-  const region = location.toLowerCase();
-  if (!PROJECT.test(project))
-    throw new UnsafeIdentifierError(`project id ${JSON.stringify(project)} is not a plain project id`);
-  if (!REGION.test(region))
-    throw new UnsafeIdentifierError(`location ${JSON.stringify(location)} is not a BigQuery location`);
-  return `\`${project}\`.\`region-${region}\`.INFORMATION_SCHEMA`;
-}
+export { informationSchema, UnsafeIdentifierError } from "../core/identifiers.ts";
 
 const PERIOD_START = "PARSE_DATE('%Y-%m-%d', IF(LENGTH(period) = 7, CONCAT(period, '-01'), period))";
 
@@ -82,9 +70,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
 
   // 1. Storage snapshot of every registered project, in each location the registry prices storage for.
   const projects = [...registry.projectIndex.keys()].sort();
-  const locations = [...new Set(registry.priceBook.storage.map((price) => price.location))].filter((l) =>
-    REGION.test(l),
-  );
+  const locations = [...new Set(registry.priceBook.storage.map((price) => price.location))];
   await run(
     "DELETE FROM table_storage_snapshots WHERE snapshot_date = @snapshot_date",
     { snapshot_date: snapshotDate },

@@ -13,12 +13,10 @@ import {
   type Attribution,
   externalDepartment,
   type JobEvent,
+  OUTSIDE,
   type PrincipalKind,
   UNASSIGNED,
 } from "./types.ts";
-
-/** The data owner of a project that is not in the registry. */
-export const OUTSIDE = "outside";
 
 export interface PrincipalClass {
   readonly department: string;

@@ -1,15 +1,16 @@
 // Free-ride and unexpected-billing rules. Every finding names the job, the principal, the
 // projects and the permission to change, because the fix for a free ride is always a grant.
-import type {
-  Attribution,
-  BillingProjectKind,
-  Finding,
-  FindingKind,
-  JobEvent,
-  Pricing,
-  PrincipalKind,
-  Severity,
-  TableReadEvent,
+import {
+  type Attribution,
+  type BillingProjectKind,
+  type Finding,
+  type FindingKind,
+  type JobEvent,
+  OUTSIDE,
+  type Pricing,
+  type PrincipalKind,
+  type Severity,
+  type TableReadEvent,
 } from "./types.ts";
 
 /** What detection needs to know of the registry. */
@@ -26,8 +27,6 @@ export function iamMember(principal: string): string {
   if (principal.includes("://") || /^(user|serviceAccount|group|domain):/.test(principal)) return principal;
   return principal.endsWith(".gserviceaccount.com") ? `serviceAccount:${principal}` : `user:${principal}`;
 }
-
-const OUTSIDE = "outside";
 
 function finding(
   kind: FindingKind,

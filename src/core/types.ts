@@ -116,8 +116,10 @@ export interface RejectedEntry {
 
 export type ParsedEntry = JobEvent | TableReadEvent | IgnoredEntry | RejectedEntry;
 
-/** Department ids are registry ids; these are the two kinds of non-registry department. */
+/** Department ids are registry ids; these are the kinds of non-registry department. */
 export const UNASSIGNED = "unassigned";
+/** The data owner of a project that is not in the registry. */
+export const OUTSIDE = "outside";
 export const externalDepartment = (domain: string): string => `external:${domain}`;
 
 export type PrincipalKind =

@@ -28,6 +28,12 @@ export interface TableSchema {
   columns: { name: string; type: SqlType }[];
 }
 
+/** Tables under a path of names, as BigQuery's `project`.`region-us`.INFORMATION_SCHEMA.VIEW. */
+export interface NestedTables {
+  path: string[];
+  tables: TableSchema[];
+}
+
 /** JS values: strings (also NUMERIC as decimal text, DATE as YYYY-MM-DD, TIMESTAMP as RFC 3339), bigint/number for INT64, booleans, arrays, objects for structs, null. */
 export type SqlValue = string | number | bigint | boolean | null | SqlValue[] | { [field: string]: SqlValue };
 
@@ -254,22 +260,45 @@ export class ZetaSql {
     };
   }
 
-  private catalog(tables: TableSchema[]) {
-    return {
-      name: "bq_chargeback",
-      table: tables.map((table) => ({
+  private catalog(tables: TableSchema[], nested: NestedTables[] = []) {
+    const tableProtos = (list: TableSchema[]) =>
+      list.map((table) => ({
         name: table.name,
         column: table.columns.map((column) => ({ name: column.name, type: typeProto(column.type) })),
-      })),
+      }));
+    // One sub-catalog a path element: `a`.`b`.T is table T of catalog b of catalog a.
+    const subCatalogs = (entries: NestedTables[]): unknown[] => {
+      const names = [...new Set(entries.map((entry) => entry.path[0] as string))];
+      return names.map((name) => {
+        const here = entries.filter((entry) => entry.path[0] === name);
+        const rest = here.map((entry) => ({ path: entry.path.slice(1), tables: entry.tables }));
+        return {
+          name,
+          table: tableProtos(
+            rest.filter((entry) => entry.path.length === 0).flatMap((entry) => entry.tables),
+          ),
+          catalog: subCatalogs(rest.filter((entry) => entry.path.length > 0)),
+        };
+      });
+    };
+    return {
+      name: "bq_chargeback",
+      table: tableProtos(tables),
+      catalog: subCatalogs(nested),
       builtinFunctionOptions: { languageOptions: this.languageOptions },
     };
   }
 
   /** Resolves when ZetaSQL accepts the statement; rejects with its message. */
-  async analyze(sql: string, tables: TableSchema[], params: Record<string, SqlType> = {}): Promise<void> {
+  async analyze(
+    sql: string,
+    tables: TableSchema[],
+    params: Record<string, SqlType> = {},
+    nested: NestedTables[] = [],
+  ): Promise<void> {
     await this.call("analyze", {
       sqlStatement: sql,
-      simpleCatalog: this.catalog(tables),
+      simpleCatalog: this.catalog(tables, nested),
       options: this.options(params),
     });
   }
@@ -327,4 +356,43 @@ export class ZetaSql {
   stop(): void {
     this.child.kill("SIGKILL");
   }
+}
+
+/**
+ * The two INFORMATION_SCHEMA views the storage snapshot reads, under `project`.`region-R`, with
+ * the columns it uses as Google documents them (TABLE_STORAGE, SCHEMATA_OPTIONS).
+ */
+export function informationSchemaViews(project: string, location: string): NestedTables {
+  const int64 = (name: string) => ({ name, type: "INT64" as SqlType });
+  const string = (name: string) => ({ name, type: "STRING" as SqlType });
+  return {
+    path: [project, `region-${location.toLowerCase()}`, "INFORMATION_SCHEMA"],
+    tables: [
+      {
+        name: "TABLE_STORAGE",
+        columns: [
+          string("project_id"),
+          string("table_schema"),
+          string("table_name"),
+          int64("active_logical_bytes"),
+          int64("long_term_logical_bytes"),
+          int64("active_physical_bytes"),
+          int64("long_term_physical_bytes"),
+          int64("time_travel_physical_bytes"),
+          int64("fail_safe_physical_bytes"),
+          { name: "deleted", type: "BOOL" },
+        ],
+      },
+      {
+        name: "SCHEMATA_OPTIONS",
+        columns: [
+          string("catalog_name"),
+          string("schema_name"),
+          string("option_name"),
+          string("option_type"),
+          string("option_value"),
+        ],
+      },
+    ],
+  };
 }

@@ -1,0 +1,104 @@
+// The registry's `prices:` section: the built-in price book's shape, amounts read exactly from
+// their source text.
+import type { Node } from "yaml";
+import { isLocation, LOCATION_EXPECTED } from "../identifiers.ts";
+import {
+  EDITIONS,
+  type EditionPrice,
+  editionKey,
+  normaliseLocation,
+  type OnDemandPrice,
+  onDemandKey,
+  type PriceBook,
+  type StoragePrice,
+  storageKey,
+} from "../pricebook.ts";
+import { type Fields, pattern, type YamlReader } from "./yaml-reader.ts";
+
+const LOCATION = { test: isLocation, expected: LOCATION_EXPECTED };
+const SOURCE = pattern(/^.{1,500}$/, "text");
+const STORAGE_CLASSES = [
+  "active_logical",
+  "long_term_logical",
+  "active_physical",
+  "long_term_physical",
+] as const;
+
+export function readPrices(r: YamlReader, node: unknown): Partial<PriceBook> {
+  const prices = r.map(node, "prices", ["on_demand", "editions", "storage"]);
+  const location = (n: unknown, field: string) => normaliseLocation(r.scalar(n, field, LOCATION));
+  const source = (entry: Fields, field: string) =>
+    entry.has("source") ? r.scalar(entry.get("source"), `${field}.source`, SOURCE) : `registry ${field}`;
+  /** Two entries for the same series and day would make the price ambiguous. */
+  const unique = <T>(list: T[], nodes: Node[], key: (entry: T) => string, field: string): T[] => {
+    const seen = new Set<string>();
+    list.forEach((entry, i) => {
+      const k = key(entry);
+      if (seen.has(k))
+        r.fail(nodes[i], `${field}[${i}]`, "duplicate entry: same location and from date as an earlier one");
+      seen.add(k);
+    });
+    return list;
+  };
+
+  const onDemandNodes = r.list(prices.get("on_demand"), "prices.on_demand");
+  const onDemand: OnDemandPrice[] = onDemandNodes.map((n, i) => {
+    const field = `prices.on_demand[${i}]`;
+    const e = r.map(
+      n,
+      field,
+      ["location", "from", "usd_per_tib", "source"],
+      ["location", "from", "usd_per_tib"],
+    );
+    return {
+      location: location(e.get("location"), `${field}.location`),
+      from: r.date(e.get("from"), `${field}.from`),
+      usdPerTib: r.usd(e.get("usd_per_tib"), `${field}.usd_per_tib`),
+      source: source(e, field),
+    };
+  });
+
+  const editionNodes = r.list(prices.get("editions"), "prices.editions");
+  const editions: EditionPrice[] = editionNodes.map((n, i) => {
+    const field = `prices.editions[${i}]`;
+    const e = r.map(
+      n,
+      field,
+      ["edition", "location", "from", "usd_per_slot_hour", "source"],
+      ["edition", "location", "from", "usd_per_slot_hour"],
+    );
+    return {
+      edition: r.oneOf(e.get("edition"), `${field}.edition`, EDITIONS),
+      location: location(e.get("location"), `${field}.location`),
+      from: r.date(e.get("from"), `${field}.from`),
+      usdPerSlotHour: r.usd(e.get("usd_per_slot_hour"), `${field}.usd_per_slot_hour`),
+      source: source(e, field),
+    };
+  });
+
+  const storageNodes = r.list(prices.get("storage"), "prices.storage");
+  const storage: StoragePrice[] = storageNodes.map((n, i) => {
+    const field = `prices.storage[${i}]`;
+    const e = r.map(
+      n,
+      field,
+      ["location", "from", ...STORAGE_CLASSES, "source"],
+      ["location", "from", ...STORAGE_CLASSES],
+    );
+    return {
+      location: location(e.get("location"), `${field}.location`),
+      from: r.date(e.get("from"), `${field}.from`),
+      activeLogical: r.usd(e.get("active_logical"), `${field}.active_logical`),
+      longTermLogical: r.usd(e.get("long_term_logical"), `${field}.long_term_logical`),
+      activePhysical: r.usd(e.get("active_physical"), `${field}.active_physical`),
+      longTermPhysical: r.usd(e.get("long_term_physical"), `${field}.long_term_physical`),
+      source: source(e, field),
+    };
+  });
+
+  return {
+    onDemand: unique(onDemand, onDemandNodes, onDemandKey, "prices.on_demand"),
+    editions: unique(editions, editionNodes, editionKey, "prices.editions"),
+    storage: unique(storage, storageNodes, storageKey, "prices.storage"),
+  };
+}
