@@ -16,6 +16,8 @@ export interface WorkerSetup {
   registryFile: string;
   timeZone?: string;
   granularity: PeriodGranularity;
+  /** Entries timed after this instant are rejected (the run's clock plus skew). */
+  notAfterMs: number;
 }
 
 /** A verdict of core's stage one; a job carries its job_costs line, formatted here, off the main thread. */

@@ -1,6 +1,7 @@
 // `bq-chargeback report`: exported logs in, a report folder out, the same core as the cloud.
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { notAfterFor } from "../core/parse.ts";
 import { ChargebackPipeline, entryContext } from "../core/pipeline.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
@@ -74,6 +75,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       },
     });
   // Worker threads cost ~0.3 s to start: below a few tens of MB one thread finishes first.
+  const notAfterMs = notAfterFor(Date.now());
   const workers =
     options.workers ?? (options.source || totalBytes >= PARALLEL_FROM_BYTES ? defaultWorkers() : 0);
   const pool =
@@ -83,13 +85,14 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
           registryFile: options.registryFile,
           timeZone: options.timeZone,
           granularity: options.granularity,
+          notAfterMs,
         })
       : undefined;
   // Stage one on the pool or inline, chunk results in input order either way.
   const results: AsyncIterable<{ file: string; result: ChunkResult }> = pool
     ? pool.map(chunks)
     : (async function* () {
-        const context = entryContext(registry, options);
+        const context = entryContext(registry, { ...options, notAfterMs });
         for await (const chunk of chunks) {
           const file = chunk.kind === "ndjson" ? chunk.file : chunk.batch.file;
           yield { file, result: processChunk(chunk, context) };

@@ -3,6 +3,7 @@
 // redelivered message writes nothing new (BigQuery's best-effort de-duplication) and the
 // reports de-duplicate by job_id for what slips through.
 import { toNumericString } from "../core/money.ts";
+import { notAfterFor } from "../core/parse.ts";
 import { assessEntry, type EntryContext, entryContext } from "../core/pipeline.ts";
 import type { Registry } from "../core/registry.ts";
 import { jobCostRecord } from "../core/rows.ts";
@@ -101,7 +102,9 @@ export async function ingestEntry(
   source: SourceRef,
   context: IngestContext,
 ): Promise<IngestResult> {
-  const assessed = assessEntry(text, source, context);
+  // The function instance lives for days: the latest acceptable time moves with its clock.
+  const notAfterMs = notAfterFor(context.now().getTime());
+  const assessed = assessEntry(text, source, { ...context, notAfterMs });
   const ingestedAt = context.now().toISOString();
   switch (assessed.kind) {
     case "ignored":

@@ -102,8 +102,12 @@ const zeroSums = (): ComputeSums => ({
   freeRidesTaken: 0n,
 });
 
-/** A separator that cannot occur in period or department ids. */
-const SEP = "\u0000";
+/**
+ * A Map key for a tuple of texts: the JSON of the array. Unlike texts joined with a separator,
+ * no text can forge it: a department named after an external domain can hold any character.
+ */
+const keyOf = (...parts: string[]): string => JSON.stringify(parts);
+const partsOf = (key: string): string[] => JSON.parse(key) as string[];
 
 export class ChargebackAggregator {
   private readonly departments = new Map<string, ComputeSums>();
@@ -127,13 +131,13 @@ export class ChargebackAggregator {
     const consumed = this.sumsOf(job.period, consumer);
     consumed.computeConsumed += cost;
     if (freeRide) consumed.freeRidesTaken += cost;
-    const pair = `${job.period}${SEP}${payer}${SEP}${consumer}`;
+    const pair = keyOf(job.period, payer, consumer);
     const cell = this.matrix.get(pair);
     if (cell) {
       cell.jobs++;
       cell.cost += cost;
     } else this.matrix.set(pair, { jobs: 1, cost });
-    const day = `${job.usageDate}${SEP}${payer}`;
+    const day = keyOf(job.usageDate, payer);
     this.dailyPaid.set(day, (this.dailyPaid.get(day) ?? 0n) + cost);
     this.addPrincipal({
       principal: job.principal,
@@ -172,7 +176,7 @@ export class ChargebackAggregator {
   /** Adds another aggregator's sums into this one (parallel runs). */
   merge(other: ChargebackAggregator): void {
     for (const [key, sums] of other.departments) {
-      const [period = "", department = ""] = key.split(SEP);
+      const [period = "", department = ""] = partsOf(key);
       const mine = this.sumsOf(period, department);
       mine.computePaid += sums.computePaid;
       mine.computeConsumed += sums.computeConsumed;
@@ -198,7 +202,7 @@ export class ChargebackAggregator {
   }
 
   private sumsOf(period: string, department: string): ComputeSums {
-    const key = `${period}${SEP}${department}`;
+    const key = keyOf(period, department);
     let sums = this.departments.get(key);
     if (!sums) {
       sums = zeroSums();
@@ -220,18 +224,22 @@ export class ChargebackAggregator {
   }): DepartmentCostRow[] {
     const storageBy = new Map<string, Nanos>();
     for (const row of options.storage) {
-      const key = `${row.period}${SEP}${row.department}`;
+      const key = keyOf(row.period, row.department);
       storageBy.set(key, (storageBy.get(key) ?? 0n) + row.storage);
+    }
+    // Departments with sums, per period: one pass over the keys, not one per period.
+    const active = new Map<string, string[]>();
+    for (const key of [...this.departments.keys(), ...storageBy.keys()]) {
+      const [period = "", department = ""] = partsOf(key);
+      const list = active.get(period);
+      if (list) list.push(department);
+      else active.set(period, [department]);
     }
     const rows: DepartmentCostRow[] = [];
     for (const period of periodsBetween(options.from, options.to, options.granularity)) {
-      const names = new Set(options.registryDepartments);
-      for (const key of [...this.departments.keys(), ...storageBy.keys()]) {
-        const [keyPeriod, department] = key.split(SEP);
-        if (keyPeriod === period && department !== undefined) names.add(department);
-      }
+      const names = new Set([...options.registryDepartments, ...(active.get(period) ?? [])]);
       for (const department of [...names].sort()) {
-        const key = `${period}${SEP}${department}`;
+        const key = keyOf(period, department);
         const sums = this.departments.get(key) ?? zeroSums();
         rows.push({ period, department, ...sums, storage: storageBy.get(key) ?? 0n });
       }
@@ -243,7 +251,7 @@ export class ChargebackAggregator {
   trend(): TrendRow[] {
     return [...this.dailyPaid.entries()]
       .map(([key, computePaid]) => {
-        const [day = "", department = ""] = key.split(SEP);
+        const [day = "", department = ""] = partsOf(key);
         return { day, department, computePaid };
       })
       .sort((a, b) => compare(a.day, b.day) || compare(a.department, b.department));
@@ -272,7 +280,7 @@ export class ChargebackAggregator {
   chargebackMatrix(): MatrixRow[] {
     return [...this.matrix.entries()]
       .map(([key, cell]) => {
-        const [period = "", payerDepartment = "", consumerDepartment = ""] = key.split(SEP);
+        const [period = "", payerDepartment = "", consumerDepartment = ""] = partsOf(key);
         return { period, payerDepartment, consumerDepartment, jobs: cell.jobs, computeCost: cell.cost };
       })
       .sort(
@@ -309,7 +317,7 @@ export function storageCosts(options: {
     for (const table of options.snapshot) {
       const share = mulDivRound(options.monthCost(table, monthStart), BigInt(days), BigInt(daysInMonth));
       const department = options.departmentOf(table.projectId);
-      const key = [period, department, table.projectId, table.dataset, table.billingModel].join(SEP);
+      const key = keyOf(period, department, table.projectId, table.dataset, table.billingModel);
       const row = sums.get(key);
       if (row) row.storage += share;
       else

@@ -10,7 +10,31 @@ const V1_TYPE = "type.googleapis.com/google.cloud.bigquery.logging.v1.AuditData"
 const BIGQUERY = "bigquery.googleapis.com";
 
 const INT64 = /^-?\d{1,19}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+const INT32_MAX = 2 ** 31 - 1;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|([+-])(\d{2}):(\d{2}))$/i;
+
+/**
+ * The instants an entry may carry. BigQuery's audit logs begin after its 2011 launch; an entry
+ * from a later time than the reader's clock (plus skew) is a forgery or a broken clock. Both
+ * bounds also keep every date inside what BigQuery's TIMESTAMP and DATE columns accept.
+ */
+export const EARLIEST_ENTRY_MS = Date.UTC(2011, 0, 1);
+/** Without a clock (pure use), the latest instant accepted. */
+export const LATEST_ENTRY_MS = Date.UTC(2100, 0, 1);
+/** How far ahead of the reader's clock an entry's time may be (clock skew between hosts). */
+export const CLOCK_SKEW_MS = 24 * 3_600_000;
+
+export interface ParseOptions {
+  /** Timestamps after this instant are rejected: the reader's now plus CLOCK_SKEW_MS. */
+  notAfterMs?: number;
+}
+
+/** The latest entry time to accept when the clock says `nowMs`. */
+export function notAfterFor(nowMs: number): number {
+  return Math.min(nowMs + CLOCK_SKEW_MS, LATEST_ENTRY_MS);
+}
 const JOB_NAME = /^projects\/([^/]+)\/jobs\/([^/]+)$/;
 const TABLE_NAME = /^projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/;
 
@@ -35,18 +59,52 @@ function str(value: unknown): string {
   return typeof value === "string" ? value : "";
 }
 
-function describe(value: unknown): string {
+const DESCRIBE_LENGTH = 60;
+
+/**
+ * A short JSON-like preview of a value for a rejection message. Bounded in depth and length:
+ * JSON.stringify recurses, and a value nested a few thousand levels overflows the stack.
+ */
+export function describe(value: unknown): string {
   if (value === undefined) return "nothing";
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  const text = preview(value, 3, DESCRIBE_LENGTH + 1);
+  return text.length > DESCRIBE_LENGTH ? `${text.slice(0, DESCRIBE_LENGTH - 3)}...` : text;
+}
+
+function preview(value: unknown, depth: number, budget: number): string {
+  if (typeof value === "string")
+    return JSON.stringify(value.length > budget ? value.slice(0, budget) : value);
+  if (typeof value !== "object" || value === null) return String(value);
+  const open = Array.isArray(value) ? "[" : "{";
+  const close = Array.isArray(value) ? "]" : "}";
+  if (depth === 0) return `${open}...${close}`;
+  let text = open;
+  for (const key in value) {
+    if (text.length > budget) break;
+    if (text.length > 1) text += ",";
+    const item = preview((value as Json)[key], depth - 1, budget - text.length);
+    text += Array.isArray(value) ? item : `${JSON.stringify(key.slice(0, budget))}:${item}`;
+  }
+  return text + close;
+}
+
+function inInt64(value: bigint): boolean {
+  return value >= INT64_MIN && value <= INT64_MAX;
 }
 
 /** An int64 as Google encodes it (a JSON string), or a safe JSON number; absent is 0. */
 function int64(value: unknown, path: string, nonNegative = true): bigint {
   if (value === undefined || value === null) return 0n;
   let result: bigint;
-  if (typeof value === "string" && INT64.test(value)) result = BigInt(value);
-  else if (typeof value === "number" && Number.isSafeInteger(value)) result = BigInt(value);
+  if (typeof value === "string" && INT64.test(value)) {
+    result = BigInt(value);
+    if (!inInt64(result))
+      throw new FieldError(
+        "invalid_field",
+        path,
+        `${path}: expected an int64 from -2^63 to 2^63-1, found ${describe(value)}`,
+      );
+  } else if (typeof value === "number" && Number.isSafeInteger(value)) result = BigInt(value);
   else
     throw new FieldError(
       "invalid_field",
@@ -67,13 +125,14 @@ function timestamp(
   value: unknown,
   path: string,
   required: boolean,
+  notAfterMs: number,
 ): { text: string; ms: number } | undefined {
   if (value === undefined || value === null || value === "") {
     if (required)
       throw new FieldError("missing_field", path, `${path}: expected an RFC 3339 timestamp, found nothing`);
     return undefined;
   }
-  const ms = typeof value === "string" && RFC3339.test(value) ? Date.parse(value) : Number.NaN;
+  const ms = typeof value === "string" ? rfc3339Ms(value) : Number.NaN;
   if (Number.isNaN(ms)) {
     throw new FieldError(
       "invalid_field",
@@ -81,7 +140,92 @@ function timestamp(
       `${path}: expected an RFC 3339 timestamp, found ${describe(value)}`,
     );
   }
+  if (ms < EARLIEST_ENTRY_MS || ms > notAfterMs) {
+    throw new FieldError(
+      "invalid_field",
+      path,
+      `${path}: expected a time from ${new Date(EARLIEST_ENTRY_MS).toISOString()} to ${new Date(notAfterMs).toISOString()}, found ${describe(value)}`,
+    );
+  }
   return { text: value as string, ms };
+}
+
+/**
+ * Epoch milliseconds of an RFC 3339 timestamp, or NaN. Stricter than Date.parse, which takes
+ * 2026-02-30 as March 2 and 24:00:00 as the next midnight: BigQuery refuses both.
+ */
+function rfc3339Ms(text: string): number {
+  const match = RFC3339.exec(text);
+  if (!match) return Number.NaN;
+  const [, year, month, day, hour, minute, second, , offsetHour = "00", offsetMinute = "00"] = match.map(
+    Number,
+  ) as number[];
+  if (
+    (year as number) < 1 ||
+    (month as number) < 1 ||
+    (month as number) > 12 ||
+    (day as number) < 1 ||
+    (day as number) > daysInMonth(year as number, month as number) ||
+    (hour as number) > 23 ||
+    (minute as number) > 59 ||
+    (second as number) > 59 ||
+    (offsetHour as number) > 23 ||
+    (offsetMinute as number) > 59
+  )
+    return Number.NaN;
+  return Date.parse(text);
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** A google.rpc.Status code: an int32 (a JSON number, or a string as proto3 JSON allows); absent is 0. */
+function errorCode(value: unknown, path: string): number {
+  if (value === undefined || value === null) return 0;
+  const code = typeof value === "string" && /^-?\d{1,10}$/.test(value) ? Number(value) : value;
+  if (typeof code === "number" && Number.isInteger(code) && Math.abs(code) <= INT32_MAX) return code;
+  throw new FieldError(
+    "invalid_field",
+    path,
+    `${path}: expected an int32 status code, found ${describe(value)}`,
+  );
+}
+
+function stringLabels(labels: Json | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  if (labels)
+    for (const [key, value] of Object.entries(labels)) if (typeof value === "string") result[key] = value;
+  return result;
+}
+
+/** An unpaired UTF-16 surrogate (in `u` mode only unpaired ones match). */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Every text the entry gave us, checked to be well-formed Unicode: JSON can spell an unpaired
+ * surrogate (backslash-u d800), which no UTF-8 column can store, so BigQuery would refuse the row.
+ */
+function wellFormed<T extends JobEvent | TableReadEvent>(event: T): T {
+  for (const [field, value] of Object.entries(event)) {
+    const texts = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
+    for (const text of texts) {
+      if (typeof text === "string" && LONE_SURROGATE.test(text)) {
+        throw new FieldError(
+          "invalid_field",
+          field,
+          `${field}: expected Unicode text, found an unpaired surrogate in ${describe(text)}`,
+        );
+      }
+    }
+  }
+  if (event.kind === "job" && event.error && LONE_SURROGATE.test(event.error.message))
+    throw new FieldError(
+      "invalid_field",
+      "error.message",
+      "error.message: expected Unicode text, found an unpaired surrogate",
+    );
+  return event;
 }
 
 /** Drops partition and snapshot decorators: `t$20240101`, `t@1700000000000`. */
@@ -117,7 +261,7 @@ function rejected(reason: string, detail: string, raw: string, source: SourceRef
   return { kind: "rejected", reason, detail, source, raw };
 }
 
-export function parseLine(line: string, source: SourceRef): ParsedEntry {
+export function parseLine(line: string, source: SourceRef, options: ParseOptions = {}): ParsedEntry {
   if (line.trim() === "") return { kind: "ignored", reason: "blank_line", source };
   let entry: unknown;
   try {
@@ -125,10 +269,29 @@ export function parseLine(line: string, source: SourceRef): ParsedEntry {
   } catch (error) {
     return rejected("invalid_json", `not valid JSON: ${(error as Error).message}`, line, source);
   }
-  return parseEntry(entry, line, source);
+  return parseEntry(entry, line, source, options);
 }
 
-export function parseEntry(entry: unknown, raw: string, source: SourceRef): ParsedEntry {
+export function parseEntry(
+  entry: unknown,
+  raw: string,
+  source: SourceRef,
+  options: ParseOptions = {},
+): ParsedEntry {
+  try {
+    return parseLogEntry(entry, raw, source, options.notAfterMs ?? LATEST_ENTRY_MS);
+  } catch (error) {
+    // A defect here must cost one entry, not the run (or, in the function, a poison message).
+    return rejected(
+      "unreadable_entry",
+      `the entry could not be read: ${(error as Error)?.message ?? String(error)}`,
+      raw,
+      source,
+    );
+  }
+}
+
+function parseLogEntry(entry: unknown, raw: string, source: SourceRef, notAfterMs: number): ParsedEntry {
   const log = obj(entry);
   if (!log) {
     return rejected(
@@ -161,11 +324,11 @@ export function parseEntry(entry: unknown, raw: string, source: SourceRef): Pars
       metadata &&
       (metadata["@type"] === V2_TYPE || metadata.jobChange || metadata.jobInsertion || metadata.tableDataRead)
     ) {
-      return parseV2(log, payload, metadata, source);
+      return parseV2(log, payload, metadata, source, notAfterMs);
     }
     const serviceData = obj(payload.serviceData);
     if (serviceData && (serviceData["@type"] === V1_TYPE || serviceData.jobCompletedEvent)) {
-      return parseV1(payload, serviceData, source);
+      return parseV1(payload, serviceData, source, notAfterMs);
     }
     const service = str(payload.serviceName);
     if (service === BIGQUERY) {
@@ -192,7 +355,13 @@ export function parseEntry(entry: unknown, raw: string, source: SourceRef): Pars
   }
 }
 
-function parseV2(log: Json, payload: Json, metadata: Json, source: SourceRef): ParsedEntry {
+function parseV2(
+  log: Json,
+  payload: Json,
+  metadata: Json,
+  source: SourceRef,
+  notAfterMs: number,
+): ParsedEntry {
   const change = obj(metadata.jobChange);
   const insertion = obj(metadata.jobInsertion);
   if (change || insertion) {
@@ -218,7 +387,10 @@ function parseV2(log: Json, payload: Json, metadata: Json, source: SourceRef): P
     const queryConfig = obj(config.queryConfig);
     const stats = obj(job.jobStats) ?? {};
     const queryStats = obj(stats.queryStats) ?? {};
-    const end = timestamp(stats.endTime, `${base}.jobStats.endTime`, true) as { text: string; ms: number };
+    const end = timestamp(stats.endTime, `${base}.jobStats.endTime`, true, notAfterMs) as {
+      text: string;
+      ms: number;
+    };
     const status = obj(job.jobStatus);
     const errorResult = obj(status?.errorResult);
     const referencedTables: string[] = [];
@@ -252,25 +424,34 @@ function parseV2(log: Json, payload: Json, metadata: Json, source: SourceRef): P
       cacheHit: queryStats.cacheHit === true,
       dryRun: false,
       referencedTables,
-      createTime: timestamp(stats.createTime, `${base}.jobStats.createTime`, false)?.text,
-      startTime: timestamp(stats.startTime, `${base}.jobStats.startTime`, false)?.text,
+      createTime: timestamp(stats.createTime, `${base}.jobStats.createTime`, false, notAfterMs)?.text,
+      startTime: timestamp(stats.startTime, `${base}.jobStats.startTime`, false, notAfterMs)?.text,
       endTime: end.text,
       endTimeMs: end.ms,
-      labels: labels ? (labels as Record<string, string>) : {},
+      labels: stringLabels(labels),
       source,
     };
     if (errorResult)
-      result.error = { code: Number(errorResult.code ?? 0), message: str(errorResult.message) };
+      result.error = {
+        code: errorCode(errorResult.code, `${base}.jobStatus.errorResult.code`),
+        message: str(errorResult.message),
+      };
     if (parentMatch)
       result.parentJobId = jobIdOf(parentMatch[1] as string, location, parentMatch[2] as string);
-    return result;
+    return wellFormed(result);
   }
   const read = obj(metadata.tableDataRead);
-  if (read) return parseTableRead(log, payload, read, source);
+  if (read) return parseTableRead(log, payload, read, source, notAfterMs);
   return { kind: "ignored", reason: "not_a_job_event", source };
 }
 
-function parseTableRead(log: Json, payload: Json, read: Json, source: SourceRef): TableReadEvent {
+function parseTableRead(
+  log: Json,
+  payload: Json,
+  read: Json,
+  source: SourceRef,
+  notAfterMs: number,
+): TableReadEvent {
   const resourceName = str(payload.resourceName);
   const table = TABLE_NAME.exec(resourceName);
   const dataProject = table?.[1] ?? str(obj(obj(log.resource)?.labels)?.project_id);
@@ -281,7 +462,7 @@ function parseTableRead(log: Json, payload: Json, read: Json, source: SourceRef)
       `protoPayload.resourceName: expected projects/P/datasets/D/tables/T, found ${describe(payload.resourceName)}`,
     );
   }
-  const time = timestamp(log.timestamp, "timestamp", true) as { text: string; ms: number };
+  const time = timestamp(log.timestamp, "timestamp", true, notAfterMs) as { text: string; ms: number };
   // The reading job's name; Google redacts it when the billing project is outside the organisation.
   const reader = JOB_NAME.exec(str(read.jobName));
   const result: TableReadEvent = {
@@ -299,7 +480,7 @@ function parseTableRead(log: Json, payload: Json, read: Json, source: SourceRef)
     result.readerBillingProject = reader[1];
     result.readerJobId = `${reader[1]}:${reader[2]}`;
   }
-  return result;
+  return wellFormed(result);
 }
 
 const V1_JOB_TYPES: Record<string, string> = {
@@ -319,7 +500,7 @@ function tableRef(value: unknown): string | undefined {
     : undefined;
 }
 
-function parseV1(payload: Json, serviceData: Json, source: SourceRef): ParsedEntry {
+function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs: number): ParsedEntry {
   const completed = obj(serviceData.jobCompletedEvent);
   if (!completed) return { kind: "ignored", reason: "not_a_job_event", source };
   const base = "protoPayload.serviceData.jobCompletedEvent.job";
@@ -341,7 +522,10 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef): ParsedEnt
   const location = str(name?.location);
   const config = obj(job.jobConfiguration) ?? {};
   const stats = obj(job.jobStatistics) ?? {};
-  const end = timestamp(stats.endTime, `${base}.jobStatistics.endTime`, true) as { text: string; ms: number };
+  const end = timestamp(stats.endTime, `${base}.jobStatistics.endTime`, true, notAfterMs) as {
+    text: string;
+    ms: number;
+  };
   let jobType = "";
   for (const key of Object.keys(V1_JOB_TYPES))
     if (config[key] !== undefined) jobType = V1_JOB_TYPES[key] as string;
@@ -383,16 +567,19 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef): ParsedEnt
       !(error && (error.code !== undefined || error.message !== undefined)),
     dryRun: config.dryRun === true,
     referencedTables,
-    createTime: timestamp(stats.createTime, `${base}.jobStatistics.createTime`, false)?.text,
-    startTime: timestamp(stats.startTime, `${base}.jobStatistics.startTime`, false)?.text,
+    createTime: timestamp(stats.createTime, `${base}.jobStatistics.createTime`, false, notAfterMs)?.text,
+    startTime: timestamp(stats.startTime, `${base}.jobStatistics.startTime`, false, notAfterMs)?.text,
     endTime: end.text,
     endTimeMs: end.ms,
-    labels: labels ? (labels as Record<string, string>) : {},
+    labels: stringLabels(labels),
     source,
   };
   // A succeeded v1 job carries `"error": {}`.
   if (error && (error.code !== undefined || error.message !== undefined)) {
-    result.error = { code: Number(error.code ?? 0), message: str(error.message) };
+    result.error = {
+      code: errorCode(error.code, `${base}.jobStatus.error.code`),
+      message: str(error.message),
+    };
   }
-  return result;
+  return wellFormed(result);
 }

@@ -101,7 +101,7 @@ export function periodsBetween(from: string, to: string, granularity: PeriodGran
   return eachMonthOfInterval(interval).map((d) => format(d, "yyyy-MM"));
 }
 
-/** How many days of `period` lie inside [from, to]. */
+/** How many days of `period` lie inside [from, to]: arithmetic, not a list of the days. */
 export function daysOfPeriodWithin(period: string, from: string, to: string): number {
   const start = periodStart(period);
   const end =
@@ -111,7 +111,7 @@ export function daysOfPeriodWithin(period: string, from: string, to: string): nu
   const lo = start > from ? start : from;
   const hi = end < to ? end : to;
   if (lo > hi) return 0;
-  return eachDayOfInterval({ start: parseISO(lo), end: parseISO(hi) }).length;
+  return Math.round((Date.parse(`${hi}T00:00:00Z`) - Date.parse(`${lo}T00:00:00Z`)) / DAY_MS) + 1;
 }
 
 export function daysInMonthOf(day: string): number {

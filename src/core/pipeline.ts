@@ -65,17 +65,20 @@ export interface EntryContext {
   view: RegistryView;
   clock: DayClock;
   granularity: PeriodGranularity;
+  /** Entries timed after this instant are rejected: the reader's clock plus skew (notAfterFor). */
+  notAfterMs?: number;
 }
 
 export function entryContext(
   registry: Registry,
-  options: { timeZone?: string; granularity?: PeriodGranularity } = {},
+  options: { timeZone?: string; granularity?: PeriodGranularity; notAfterMs?: number } = {},
 ): EntryContext {
   return {
     registry,
     view: registryView(registry),
     clock: new DayClock(options.timeZone),
     granularity: options.granularity ?? "month",
+    notAfterMs: options.notAfterMs,
   };
 }
 
@@ -140,7 +143,7 @@ export function costJob(job: JobEvent, context: EntryContext): JobCost {
 
 /** Stage one: parses one entry and, for a job or a read, attributes, prices and checks it. */
 export function assessEntry(text: string, source: SourceRef, context: EntryContext): Assessment {
-  const parsed = parseLine(text, source);
+  const parsed = parseLine(text, source, { notAfterMs: context.notAfterMs });
   switch (parsed.kind) {
     case "job": {
       const cost = costJob(parsed, context);

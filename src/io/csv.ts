@@ -5,13 +5,18 @@ export type CsvValue = string | number | bigint | boolean | null | undefined;
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
-/** Guards against spreadsheet formula injection: a cell that a spreadsheet would evaluate is prefixed with '. */
+/**
+ * Guards against spreadsheet formula injection (OWASP "CSV Injection"): every text cell that
+ * starts with one of these is prefixed with ', whatever follows (`-1+cmd|...` is a formula too).
+ * Numbers are written from number and bigint values, which never need it; amounts formatted as
+ * text (USD) are never negative, so the guard leaves them as they are.
+ */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
 function cell(value: CsvValue): string {
   if (value === null || value === undefined) return "";
   let text = String(value);
-  if (typeof value === "string" && FORMULA_START.test(text) && !/^-?\d/.test(text)) text = `'${text}`;
+  if (typeof value === "string" && FORMULA_START.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
