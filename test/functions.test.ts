@@ -164,7 +164,8 @@ describe("ingestAuditLog on the functions-framework server", () => {
     const jobInserts = bigquery.inserts.filter((insert) => insert.table === "job_costs");
     expect(jobInserts).toHaveLength(3);
     expect(new Set(jobInserts.flatMap((insert) => insert.rows.map((row) => row.insertId)))).toEqual(
-      new Set([JOB_ID]),
+      // one insert id per job key and copy completeness (src/core/job-copies.ts): this copy is complete
+      new Set(["acme-fin-bi:bquxjob_4f1a_19b2c3d4e5f#15"]),
     );
     expect(bigquery.rows("job_costs")).toHaveLength(1);
   });

@@ -4,13 +4,22 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOB_KEY_SQL, jobKey } from "../src/core/job-copies.ts";
 import { toNumericString } from "../src/core/money.ts";
-import type { ChargebackReport } from "../src/core/pipeline.ts";
+import {
+  assessEntry,
+  ChargebackPipeline,
+  type ChargebackReport,
+  entryContext,
+} from "../src/core/pipeline.ts";
 import { storagePriceOn } from "../src/core/pricebook.ts";
-import { projectDepartment } from "../src/core/registry.ts";
+import { parseRegistry, projectDepartment } from "../src/core/registry.ts";
+import { jobCostRecord } from "../src/core/rows.ts";
 import type { PeriodGranularity } from "../src/core/types.ts";
+import { parseStorageSnapshot } from "../src/io/storage-snapshot.ts";
+import { jobCopies } from "./support/job-copies.ts";
 import { sampleOrganisation, storageRows } from "./support/sample-rows.ts";
-import { ddlTables, type SqlType, ZetaSql } from "./support/zetasql.ts";
+import { ddlTables, type SqlType, type SqlValue, ZetaSql } from "./support/zetasql.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SQL = `${ROOT}sql/`;
@@ -150,5 +159,59 @@ describe("SQL and TypeScript reports agree to the nano-dollar on the sample orga
       new Set(["2026-10-09", "2026-10-10", "2026-10-11", "2026-10-12"]),
     );
     expectSameReports(sql.report, sql);
+  }, 60_000);
+});
+
+describe("copies of one job in the SQL reports (issue 11 C.12, C.13)", () => {
+  it("computes the same job key as the TypeScript", async () => {
+    const ids = [
+      "acme-fin-bi:US.bquxjob_4f1a",
+      "acme-fin-bi:us.bquxjob_4f1a",
+      "acme-fin-bi:bquxjob_4f1a",
+      "example.com:analytics:EU.job_1",
+      "example.com:analytics:job_1",
+    ];
+    const rows = await zetasql.evaluate(
+      `SELECT job_id, ${JOB_KEY_SQL} AS job_key FROM job_costs ORDER BY job_id`,
+      TABLES,
+      { job_costs: ids.map((job_id) => ({ job_id })) },
+    );
+    expect(rows).toEqual([...ids].sort().map((id) => ({ job_id: id, job_key: jobKey(id) })));
+  });
+
+  it("counts a job once, from its most complete copy, as the TypeScript does", async () => {
+    const registry = parseRegistry(
+      readFileSync(`${ROOT}test/fixtures/functions/registry.yaml`, "utf8"),
+      "registry.yaml",
+    );
+    const context = entryContext(registry);
+    const copies = jobCopies();
+    // the order a sink may deliver them: the incomplete copies first
+    const lines = [copies.emptyAuthentication, copies.noLocation, copies.noStatistics, copies.full];
+    const pipeline = new ChargebackPipeline({ registry, from: "2026-10-01", to: "2026-10-31" });
+    const jobRows = lines.map((line, i) => {
+      const assessed = assessEntry(line, { file: "copies", line: i + 1 }, context);
+      if (assessed.kind !== "job") throw new Error("expected a job");
+      pipeline.accept(assessed);
+      return { ...jobCostRecord(assessed.cost), ingested_at: `2026-11-01T00:00:0${i}Z` } as unknown as Record<
+        string,
+        SqlValue
+      >;
+    });
+    const report = pipeline.report();
+    expect(pipeline.counters.jobs).toBe(1);
+    const params = {
+      from_date: { type: "DATE" as SqlType, value: "2026-10-01" },
+      to_date: { type: "DATE" as SqlType, value: "2026-10-31" },
+      granularity: { type: "STRING" as SqlType, value: "month" },
+      departments: { type: PARAMS.departments as SqlType, value: registry.departments.map((d) => d.id) },
+    };
+    const tables = { job_costs: jobRows, storage_costs: [] };
+    const departments = await zetasql.evaluate(read("reports/department_costs.sql"), TABLES, tables, params);
+    const matrix = await zetasql.evaluate(read("reports/chargeback_matrix.sql"), TABLES, tables, params);
+    expect(matrix).toEqual([
+      expect.objectContaining({ consumer_department: "external:partner-x.example", jobs: 1n }),
+    ]);
+    expectSameReports(report, { report, storage: [], departments, matrix, jobRows });
   }, 60_000);
 });

@@ -115,8 +115,14 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
           files.writeRejected(entry);
           continue;
         }
-        const outcome = pipeline.accept(item);
-        if (outcome.kind === "job" && item.kind === "job") files.writeJobLine(item.csv);
+        if (item.kind === "job") {
+          const job = { ...item.job, source: { file, line: item.job.source.line + lineOffset } };
+          const outcome = pipeline.accept({ kind: "job", job }, item.csv);
+          if (outcome.kind === "job") files.writeJobLine(item.csv);
+          else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
+          continue;
+        }
+        pipeline.accept(item);
       }
       lineOffset += result.lineCount;
       await files.drain();
@@ -126,6 +132,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     await pool?.close();
   }
   progress.done();
+  for (const held of pipeline.releaseHeld()) if (held.line !== undefined) files.writeJobLine(held.line);
   const report = pipeline.report(snapshot);
   const summary = buildSummary(report, { inputs, bytesRead, elapsedMs: performance.now() - startedAt });
   const written = await files.finish(report, summary);

@@ -1,7 +1,8 @@
 // One log entry in, rows out: the ingest function's logic without the trigger or the client
 // library, so it is tested with plain objects. Rows carry insert ids derived from the job, so a
 // redelivered message writes nothing new (BigQuery's best-effort de-duplication) and the
-// reports de-duplicate by job_id for what slips through.
+// reports keep one row per job key, the most complete, for what slips through.
+import { jobKey } from "../core/job-copies.ts";
 import { toNumericString } from "../core/money.ts";
 import { notAfterFor } from "../core/parse.ts";
 import { assessEntry, type EntryContext, entryContext } from "../core/pipeline.ts";
@@ -123,7 +124,11 @@ export async function ingestEntry(
       const { cost } = assessed;
       const record = jobCostRecord(cost);
       await context.sink.insert("job_costs", [
-        { insertId: record.job_id, json: { ...record, ingested_at: ingestedAt } },
+        // One insert id per job key and completeness: a redelivery is dropped, a more complete copy is not.
+        {
+          insertId: `${jobKey(record.job_id)}#${assessed.job.completeness}`,
+          json: { ...record, ingested_at: ingestedAt },
+        },
       ]);
       await writeFindings(cost.findings, cost.usageDate, ingestedAt, context);
       return { kind: "job", jobId: record.job_id, findings: cost.findings.length };

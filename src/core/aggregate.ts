@@ -1,9 +1,10 @@
 // The in-memory engine of the reports: period x department sums and the payer x consumer matrix,
 // with exactly the semantics of docs/tables.md that the SQL in sql/reports reproduces.
 // State is small (periods x departments) and mergeable, so workers can aggregate in parallel.
+import { copyCompleteness } from "./job-copies.ts";
 import { mulDivRound, type Nanos } from "./money.ts";
 import { daysInMonthOf, daysOfPeriodWithin, periodStart, periodsBetween } from "./period.ts";
-import type { Finding, JobCost, PeriodGranularity, TableStorage } from "./types.ts";
+import type { AuditFormat, Finding, JobCost, PeriodGranularity, SourceRef, TableStorage } from "./types.ts";
 
 export interface DepartmentCostRow {
   period: string;
@@ -59,6 +60,11 @@ export interface JobSummary extends Omit<TopJob, "findings"> {
   usageDate: string;
   period: string;
   findings: Finding[];
+  /** How much this copy of the job tells (copyCompleteness): of several copies the most complete is kept. */
+  completeness: number;
+  /** Which entry this copy came from, to say which copy of a duplicated job was kept. */
+  source: SourceRef;
+  format: AuditFormat;
 }
 
 export function summarizeJob(cost: JobCost): JobSummary {
@@ -75,6 +81,9 @@ export function summarizeJob(cost: JobCost): JobSummary {
     usageDate: cost.usageDate,
     period: cost.period,
     findings: cost.findings,
+    completeness: copyCompleteness(cost.job),
+    source: cost.job.source,
+    format: cost.job.format,
   };
 }
 
@@ -161,7 +170,15 @@ export class ChargebackAggregator {
   private offerTopJob(job: JobSummary): void {
     const last = this.topJobList[this.topJobList.length - 1];
     if (this.topJobList.length >= TOP_JOBS && last && last.computeCost >= job.computeCost) return;
-    const { usageDate: _day, period: _period, findings, ...top } = job;
+    const {
+      usageDate: _day,
+      period: _period,
+      completeness: _completeness,
+      source: _source,
+      format: _format,
+      findings,
+      ...top
+    } = job;
     this.insertTopJob({ ...top, findings: findings.map((finding) => finding.kind) });
   }
 

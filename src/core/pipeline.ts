@@ -23,6 +23,7 @@ import {
   UnexpectedReadDetector,
   unexpectedReadFinding,
 } from "./detect.ts";
+import { COMPLETE_COPY, jobKey } from "./job-copies.ts";
 import { JobIdSet } from "./job-id-set.ts";
 import { type Nanos, sumNanos } from "./money.ts";
 import { parseLine } from "./parse.ts";
@@ -93,11 +94,41 @@ export type Verdict =
 /** Stage one's answer: the verdict, and for a job its full cost (what its job_costs row is made of). */
 export type Assessment = Exclude<Verdict, { kind: "job" }> | { kind: "job"; job: JobSummary; cost: JobCost };
 
+/** One copy of a job, as a duplicates record names it. */
+export interface JobCopy {
+  source: SourceRef;
+  format: string;
+  completeness: number;
+}
+
+/** A copy of a job not counted because another copy of the same job was kept. */
+export interface DroppedCopy {
+  jobKey: string;
+  dropped: JobCopy;
+  /** The copy counted; undefined when it was complete and counted as it came (its source is not kept). */
+  kept: JobCopy | undefined;
+}
+
 /** What became of one entry after stage two. */
 export type Outcome =
   | { kind: "job"; job: JobSummary }
   | { kind: "rejected"; entry: RejectedEntry }
-  | { kind: "duplicate" | "outside_period" | "ignored" | "table_read" };
+  | { kind: "duplicate"; copy: DroppedCopy }
+  /** An incomplete copy: counted when the run ends (releaseHeld) unless a more complete one comes. */
+  | { kind: "held" }
+  | { kind: "outside_period" | "ignored" | "table_read" };
+
+/** A job counted, with the job_costs line the caller gave along. */
+export interface CountedJob {
+  job: JobSummary;
+  line: string | undefined;
+}
+
+const copyOf = (job: JobSummary): JobCopy => ({
+  source: job.source,
+  format: job.format,
+  completeness: job.completeness,
+});
 
 export interface ChargebackReport {
   from: string;
@@ -178,6 +209,8 @@ export class ChargebackPipeline {
     rejected: {},
   };
   private readonly seenJobs = new JobIdSet();
+  /** Incomplete copies, by job key, waiting for a more complete copy until the run ends. */
+  private readonly held = new Map<string, CountedJob>();
   private readonly jobFindings: Finding[] = [];
   private readonly reads: UnexpectedReadDetector;
 
@@ -194,8 +227,12 @@ export class ChargebackPipeline {
     return (this.from === undefined || day >= this.from) && (this.to === undefined || day <= this.to);
   }
 
-  /** Stage two: takes one entry's verdict; a job is counted once, whatever arrives twice. */
-  accept(verdict: Verdict): Outcome {
+  /**
+   * Stage two: takes one entry's verdict (and for a job the job_costs line to write for it). A job
+   * is counted once whatever its copies; of several, the most complete is kept: a complete copy
+   * counts at once, an incomplete one is held until a better copy comes or the run ends.
+   */
+  accept(verdict: Verdict, line?: string): Outcome {
     this.counters.entries++;
     switch (verdict.kind) {
       case "rejected":
@@ -210,15 +247,35 @@ export class ChargebackPipeline {
         if (verdict.finding) this.reads.merge(verdict.finding);
         return { kind: "table_read" };
       case "job":
-        if (this.isDuplicate(verdict.job.jobId)) return { kind: "duplicate" };
-        return this.record(verdict.job);
+        return this.acceptJob(verdict.job, line);
     }
   }
 
-  private isDuplicate(jobId: string): boolean {
-    if (this.seenJobs.add(jobId)) return false;
+  private acceptJob(job: JobSummary, line: string | undefined): Outcome {
+    const key = jobKey(job.jobId);
+    if (this.seenJobs.add(key)) {
+      if (job.completeness >= COMPLETE_COPY) return this.record(job);
+      this.held.set(key, { job, line });
+      return { kind: "held" };
+    }
     this.counters.duplicateJobs++;
-    return true;
+    const held = this.held.get(key);
+    if (held && job.completeness > held.job.completeness) {
+      this.held.set(key, { job, line });
+      return { kind: "duplicate", copy: { jobKey: key, dropped: copyOf(held.job), kept: copyOf(job) } };
+    }
+    return {
+      kind: "duplicate",
+      copy: { jobKey: key, dropped: copyOf(job), kept: held ? copyOf(held.job) : undefined },
+    };
+  }
+
+  /** Counts the held copies (the best of each job's copies): call once all entries are in. */
+  releaseHeld(): CountedJob[] {
+    const counted: CountedJob[] = [];
+    for (const held of this.held.values()) if (this.record(held.job).kind === "job") counted.push(held);
+    this.held.clear();
+    return counted;
   }
 
   private record(job: JobSummary): Outcome {
@@ -234,6 +291,7 @@ export class ChargebackPipeline {
 
   /** The reports over everything accepted, with storage from the snapshot (if any). */
   report(snapshot: readonly TableStorage[] = []): ChargebackReport {
+    this.releaseHeld();
     const from = this.from ?? this.aggregator.firstDay ?? this.to ?? "";
     const to = this.to ?? this.aggregator.lastDay ?? from;
     const storage =

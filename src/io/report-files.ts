@@ -3,7 +3,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ChargebackReport } from "../core/pipeline.ts";
+import type { ChargebackReport, DroppedCopy, JobCopy } from "../core/pipeline.ts";
 import {
   DEPARTMENT_COST_COLUMNS,
   departmentCostCells,
@@ -65,11 +65,13 @@ export class ReportFiles {
   readonly dir: string;
   private readonly jobs: BufferedFile;
   private readonly rejected: BufferedFile;
+  private readonly duplicates: BufferedFile;
 
   private constructor(dir: string) {
     this.dir = dir;
     this.jobs = new BufferedFile(join(dir, "job_costs.csv"));
     this.rejected = new BufferedFile(join(dir, "rejected.ndjson"));
+    this.duplicates = new BufferedFile(join(dir, "duplicates.ndjson"));
     this.jobs.append(csvLine(JOB_COST_COLUMNS));
   }
 
@@ -91,15 +93,32 @@ export class ReportFiles {
     this.rejected.append(`${JSON.stringify(rejectedRecord(entry))}\n`);
   }
 
+  /** A copy of a job not counted, and which copy was kept instead. */
+  writeDuplicate(copy: DroppedCopy): void {
+    const where = (c: JobCopy) => ({
+      source: `${c.source.file}:${c.source.line}`,
+      audit_format: c.format,
+      completeness: c.completeness,
+    });
+    const record = {
+      job_key: copy.jobKey,
+      dropped: where(copy.dropped),
+      kept: copy.kept ? where(copy.kept) : "the complete copy counted first",
+    };
+    this.duplicates.append(`${JSON.stringify(record)}\n`);
+  }
+
   /** Call between batches: writes out buffered lines, waiting for the disk when it lags. */
   async drain(): Promise<void> {
     if (this.jobs.needsFlush) await this.jobs.flush();
     if (this.rejected.needsFlush) await this.rejected.flush();
+    if (this.duplicates.needsFlush) await this.duplicates.flush();
   }
 
   async finish(report: ChargebackReport, summary: Summary): Promise<string[]> {
     await this.jobs.close();
     await this.rejected.close();
+    await this.duplicates.close();
     const files: [string, string][] = [
       [
         "department_costs.csv",
@@ -134,7 +153,7 @@ export class ReportFiles {
       ["report.html", renderHtml(report, summary)],
     ];
     for (const [name, text] of files) await writeFile(join(this.dir, name), text);
-    return ["job_costs.csv", "rejected.ndjson", ...files.map(([name]) => name)];
+    return ["job_costs.csv", "rejected.ndjson", "duplicates.ndjson", ...files.map(([name]) => name)];
   }
 }
 
