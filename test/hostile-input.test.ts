@@ -188,6 +188,9 @@ describe("6. aggregation keys cannot be forged by the texts in them", () => {
     usageDate: "2026-10-01",
     period: "2026-10",
     findings: [],
+    completeness: 15,
+    source: { file: "test", line: 1 },
+    format: "v2",
   });
 
   it("a department holding NUL keeps its cost in department_costs and the matrix", () => {
