@@ -157,6 +157,23 @@ function fromValueProto(cell: Record<string, unknown>): SqlValue {
   }
 }
 
+const KINDS = Object.fromEntries(Object.entries(SCALARS).map(([name, kind]) => [kind, name]));
+
+/** The SqlType of a result column, from the type proto ZetaSQL answers with. */
+export function sqlTypeOf(type: Record<string, unknown>): SqlType {
+  const kind = type.typeKind as string;
+  if (kind === "TYPE_ARRAY")
+    return { array: sqlTypeOf((type.arrayType as { elementType: Record<string, unknown> }).elementType) };
+  if (kind === "TYPE_STRUCT") {
+    const fields = (type.structType as { field: { fieldName: string; fieldType: Record<string, unknown> }[] })
+      .field;
+    return { struct: fields.map((field) => ({ name: field.fieldName, type: sqlTypeOf(field.fieldType) })) };
+  }
+  const scalar = KINDS[kind];
+  if (!scalar) throw new Error(`no SqlType for ${kind}`);
+  return scalar as SqlType;
+}
+
 /** Column lists of the CREATE TABLE statements under a folder: one catalog, read from the DDL itself. */
 export function ddlTables(dir: string): TableSchema[] {
   return readdirSync(dir)

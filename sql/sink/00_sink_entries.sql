@@ -1,0 +1,325 @@
+-- Step 1 of the sink pipeline (sql/sink/README.md): the entries of a Log Router sink's table
+-- cloudaudit_googleapis_com_data_access (partitioned by `timestamp`) in this run's window, read
+-- as src/core/parse.ts reads a LogEntry: one row per completed job event (v2 jobChange or
+-- jobInsertion DONE from the JSON text in protopayload_auditlog.metadataJson, v1 jobcompleted
+-- from the typed record protopayload_auditlog.servicedata_v1_bigquery), per v2 tableDataRead,
+-- and per entry the parser rejects, with the parser's reason and message. Facts only: no
+-- registry, no prices. Other entries (jobs not done, other methods) are skipped, as the parser
+-- ignores them.
+-- Window: the partitions of the 3 days before @run_time's day and that day up to @run_time, so
+-- entries that reach the sink late (up to 3 days) are read again; every later step is a MERGE,
+-- so reading an entry twice changes nothing.
+-- Parameter: @run_time TIMESTAMP (set by the BigQuery Data Transfer Service for scheduled queries).
+CREATE TEMP TABLE sink_entries AS
+WITH entries AS (
+  SELECT
+    e.logName AS log_name,
+    e.insertId AS insert_id,
+    e.timestamp AS log_time,
+    e.receiveTimestamp AS receive_time,
+    COALESCE(e.resource.labels.location, '') AS resource_location,
+    e.resource.labels.project_id AS resource_project,
+    e.protopayload_auditlog AS payload,
+    e.protopayload_auditlog.metadataJson AS metadata,
+    COALESCE(
+      NULLIF(e.protopayload_auditlog.authenticationInfo.principalEmail, ''),
+      e.protopayload_auditlog.authenticationInfo.principalSubject,
+      ''
+    ) AS principal,
+    TO_JSON_STRING(e) AS raw
+  FROM cloudaudit_googleapis_com_data_access AS e
+  WHERE e.timestamp >= TIMESTAMP_SUB(TIMESTAMP_TRUNC(@run_time, DAY), INTERVAL 3 DAY)
+    AND e.timestamp < @run_time
+),
+formats AS (
+  SELECT
+    *,
+    CASE
+      WHEN
+        JSON_VALUE(metadata, '$."@type"') = 'type.googleapis.com/google.cloud.audit.BigQueryAuditMetadata'
+        OR JSON_QUERY(metadata, '$.jobChange') IS NOT NULL
+        OR JSON_QUERY(metadata, '$.jobInsertion') IS NOT NULL
+        OR JSON_QUERY(metadata, '$.tableDataRead') IS NOT NULL
+        THEN 'v2'
+      WHEN payload.servicedata_v1_bigquery IS NOT NULL THEN 'v1'
+      WHEN COALESCE(payload.serviceName, '') != 'bigquery.googleapis.com' THEN 'not_bigquery'
+    END AS audit_format
+  FROM entries
+),
+v2_events AS (
+  SELECT
+    *,
+    CASE
+      WHEN JSON_QUERY(metadata, '$.jobChange') IS NOT NULL THEN 'jobChange'
+      WHEN JSON_QUERY(metadata, '$.jobInsertion') IS NOT NULL THEN 'jobInsertion'
+    END AS event
+  FROM formats
+  WHERE audit_format = 'v2'
+),
+v2_jobs_raw AS (
+  SELECT
+    *,
+    IF(event = 'jobChange', JSON_QUERY(metadata, '$.jobChange.job'), JSON_QUERY(metadata, '$.jobInsertion.job')) AS job
+  FROM v2_events
+  WHERE event IS NOT NULL
+),
+v2_fields AS (
+  SELECT
+    *,
+    CONCAT('protoPayload.metadata.', event, '.job') AS base,
+    COALESCE(
+      IF(event = 'jobChange', JSON_VALUE(metadata, '$.jobChange.after') = 'DONE', FALSE)
+        OR JSON_VALUE(job, '$.jobStatus.jobState') = 'DONE',
+      FALSE
+    ) AS done,
+    JSON_QUERY(job, '$.jobName') AS name_raw,
+    REGEXP_EXTRACT(IF(STARTS_WITH(JSON_QUERY(job, '$.jobName'), '"'), JSON_VALUE(job, '$.jobName'), ''), r'^projects/([^/]+)/jobs/[^/]+$') AS project,
+    REGEXP_EXTRACT(IF(STARTS_WITH(JSON_QUERY(job, '$.jobName'), '"'), JSON_VALUE(job, '$.jobName'), ''), r'^projects/[^/]+/jobs/([^/]+)$') AS job_name,
+    JSON_QUERY(job, '$.jobStats.endTime') AS end_raw,
+    JSON_QUERY(job, '$.jobStats.createTime') AS create_raw,
+    JSON_QUERY(job, '$.jobStats.startTime') AS start_raw,
+    JSON_QUERY(job, '$.jobStats.queryStats.totalBilledBytes') AS billed_raw,
+    JSON_QUERY(job, '$.jobStats.queryStats.totalProcessedBytes') AS processed_raw,
+    JSON_QUERY(job, '$.jobStats.totalSlotMs') AS slot_raw
+  FROM v2_jobs_raw
+),
+v2_checked AS (
+  SELECT
+    *,
+    -- The parser's checks in its order; the first that fails names the field and what was expected.
+    (
+      SELECT AS STRUCT
+        IF(state = 'missing', 'missing_field', 'invalid_field') AS reason,
+        CONCAT(base, field, ': ', expected, ', found ', IF(state = 'missing' OR raw IS NULL, 'nothing', IF(LENGTH(raw) > 60, CONCAT(SUBSTR(raw, 1, 57), '...'), raw))) AS detail
+      FROM (
+        SELECT
+          n,
+          field,
+          raw,
+          CASE
+            WHEN rule = 'job' THEN IF(job IS NULL, 'missing', 'ok')
+            WHEN NOT done THEN 'ok'
+            WHEN rule = 'name' THEN IF(project IS NULL, 'missing', 'ok')
+            -- int64s are JSON strings of digits (or safe JSON integers); absent is 0.
+            WHEN rule = 'int64' THEN CASE
+              WHEN raw IS NULL OR raw = 'null' THEN 'ok'
+              WHEN NOT REGEXP_CONTAINS(raw, r'^"-?\d{1,19}"$|^-?\d{1,16}$') OR SAFE_CAST(TRIM(raw, '"') AS INT64) IS NULL THEN 'invalid'
+              WHEN SAFE_CAST(TRIM(raw, '"') AS INT64) < 0 THEN 'negative'
+              ELSE 'ok'
+            END
+            -- RFC 3339 as the parser accepts it; only endTime is required.
+            WHEN raw IS NULL OR raw IN ('null', '""') THEN IF(rule = 'required_time', 'missing', 'ok')
+            WHEN REGEXP_CONTAINS(raw, r'^"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})"$') AND SAFE_CAST(TRIM(raw, '"') AS TIMESTAMP) IS NOT NULL THEN 'ok'
+            ELSE 'invalid'
+          END AS state,
+          CASE rule
+            WHEN 'job' THEN 'expected the job'
+            WHEN 'name' THEN 'expected projects/PROJECT/jobs/JOB'
+            WHEN 'int64' THEN 'expected an int64 (a string of digits)'
+            ELSE 'expected an RFC 3339 timestamp'
+          END AS expected_shape
+        FROM UNNEST([
+          STRUCT(1 AS n, 'job' AS rule, '' AS field, CAST(NULL AS STRING) AS raw),
+          STRUCT(2, 'name', '.jobName', name_raw),
+          STRUCT(3, 'required_time', '.jobStats.endTime', end_raw),
+          STRUCT(4, 'int64', '.jobStats.queryStats.totalBilledBytes', billed_raw),
+          STRUCT(5, 'int64', '.jobStats.queryStats.totalProcessedBytes', processed_raw),
+          STRUCT(6, 'int64', '.jobStats.totalSlotMs', slot_raw),
+          STRUCT(7, 'time', '.jobStats.createTime', create_raw),
+          STRUCT(8, 'time', '.jobStats.startTime', start_raw)
+        ])
+      ),
+      UNNEST([IF(state = 'negative', 'expected a non-negative count', expected_shape)]) AS expected
+      WHERE state != 'ok'
+      ORDER BY n
+      LIMIT 1
+    ) AS rejection
+  FROM v2_fields
+),
+v2_jobs AS (
+  SELECT
+    'job' AS entry_kind,
+    log_name,
+    insert_id,
+    log_time,
+    receive_time,
+    'v2' AS audit_format,
+    project AS billing_project,
+    job_name,
+    resource_location AS location,
+    principal,
+    COALESCE(JSON_VALUE(job, '$.jobConfig.type'), '') AS job_type,
+    COALESCE(JSON_VALUE(job, '$.jobConfig.queryConfig.statementType'), '') AS statement_type,
+    COALESCE(CAST(TRIM(billed_raw, '"') AS INT64), 0) AS billed_bytes,
+    billed_raw IS NOT NULL AS billed_bytes_present,
+    COALESCE(CAST(TRIM(processed_raw, '"') AS INT64), 0) AS processed_bytes,
+    COALESCE(CAST(TRIM(slot_raw, '"') AS INT64), 0) AS slot_ms,
+    COALESCE(JSON_VALUE(job, '$.jobStats.reservation'), '') AS reservation,
+    COALESCE(JSON_VALUE(job, '$.jobStats.queryStats.cacheHit') = 'true', FALSE) AS cache_hit,
+    FALSE AS dry_run,
+    IF(JSON_QUERY(job, '$.jobStatus.errorResult') IS NOT NULL, COALESCE(SAFE_CAST(JSON_VALUE(job, '$.jobStatus.errorResult.code') AS INT64), 0), NULL) AS error_code,
+    ARRAY(
+      SELECT DISTINCT REGEXP_REPLACE(referenced, r'[$@].*$', '')
+      FROM UNNEST(JSON_VALUE_ARRAY(job, '$.jobStats.queryStats.referencedTables')) AS referenced
+    ) AS referenced_tables,
+    IF(
+      REGEXP_CONTAINS(COALESCE(JSON_VALUE(job, '$.jobStats.parentJobName'), ''), r'^projects/[^/]+/jobs/[^/]+$'),
+      CONCAT(
+        REGEXP_EXTRACT(JSON_VALUE(job, '$.jobStats.parentJobName'), r'^projects/([^/]+)/'),
+        ':',
+        IF(resource_location = '', '', CONCAT(resource_location, '.')),
+        REGEXP_EXTRACT(JSON_VALUE(job, '$.jobStats.parentJobName'), r'/jobs/([^/]+)$')
+      ),
+      NULL
+    ) AS parent_job_id,
+    CAST(TRIM(end_raw, '"') AS TIMESTAMP) AS end_time
+  FROM v2_checked
+  WHERE done AND rejection IS NULL
+),
+v1_jobs AS (
+  SELECT
+    'job' AS entry_kind,
+    log_name,
+    insert_id,
+    log_time,
+    receive_time,
+    raw,
+    'v1' AS audit_format,
+    job.jobName.projectId AS billing_project,
+    job.jobName.jobId AS job_name,
+    COALESCE(job.jobName.location, '') AS location,
+    principal,
+    job_type,
+    COALESCE(job.jobConfiguration.query.statementType, '') AS statement_type,
+    COALESCE(job.jobStatistics.totalBilledBytes, 0) AS billed_bytes,
+    job.jobStatistics.totalBilledBytes IS NOT NULL AS billed_bytes_present,
+    COALESCE(job.jobStatistics.totalProcessedBytes, 0) AS processed_bytes,
+    COALESCE(job.jobStatistics.totalSlotMs, 0) AS slot_ms,
+    COALESCE(job.jobStatistics.reservation, '') AS reservation,
+    -- v1 has no cacheHit: Google's own v1 view calls a query without bytes, slot-ms or error cached.
+    job_type = 'QUERY' AND job.jobStatistics.totalProcessedBytes IS NULL AND job.jobStatistics.totalSlotMs IS NULL AND NOT failed AS cache_hit,
+    COALESCE(job.jobConfiguration.dryRun, FALSE) AS dry_run,
+    IF(failed, COALESCE(job.jobStatus.error.code, 0), NULL) AS error_code,
+    ARRAY(
+      SELECT DISTINCT REGEXP_REPLACE(CONCAT('projects/', t.projectId, '/datasets/', t.datasetId, '/tables/', t.tableId), r'[$@].*$', '')
+      FROM UNNEST(job.jobStatistics.referencedTables) AS t
+      WHERE COALESCE(t.projectId, '') != '' AND COALESCE(t.datasetId, '') != '' AND COALESCE(t.tableId, '') != ''
+    ) AS referenced_tables,
+    CAST(NULL AS STRING) AS parent_job_id,
+    job.jobStatistics.endTime AS end_time,
+    job IS NULL AS job_missing,
+    COALESCE(job.jobName.projectId, '') = '' OR COALESCE(job.jobName.jobId, '') = '' AS name_missing,
+    TO_JSON_STRING(job.jobName) AS name_raw,
+    COALESCE(job.jobStatus.state, '') IN ('', 'DONE') AS done
+  FROM (
+    SELECT
+      *,
+      payload.servicedata_v1_bigquery.jobCompletedEvent.job AS job,
+      -- A succeeded v1 job carries `"error": {}`.
+      (payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobStatus.error.code IS NOT NULL
+        OR payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobStatus.error.message IS NOT NULL) AS failed,
+      -- The job's kind from which configuration it carries (the last present wins, as in the parser).
+      CASE
+        WHEN payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.tableCopy IS NOT NULL THEN 'COPY'
+        WHEN payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.extract IS NOT NULL THEN 'EXPORT'
+        WHEN payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.load IS NOT NULL THEN 'IMPORT'
+        WHEN payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.query IS NOT NULL THEN 'QUERY'
+        ELSE ''
+      END AS job_type
+    FROM formats
+    WHERE audit_format = 'v1' AND payload.servicedata_v1_bigquery.jobCompletedEvent IS NOT NULL
+  )
+),
+reads AS (
+  SELECT
+    *,
+    REGEXP_CONTAINS(COALESCE(payload.resourceName, ''), r'^projects/[^/]+/datasets/[^/]+/tables/[^/]+$') AS is_table,
+    REGEXP_EXTRACT(COALESCE(JSON_VALUE(metadata, '$.tableDataRead.jobName'), ''), r'^projects/([^/]+)/jobs/[^/]+$') AS reader_project,
+    REGEXP_EXTRACT(COALESCE(JSON_VALUE(metadata, '$.tableDataRead.jobName'), ''), r'^projects/[^/]+/jobs/([^/]+)$') AS reader_job
+  FROM v2_events
+  WHERE event IS NULL AND JSON_QUERY(metadata, '$.tableDataRead') IS NOT NULL
+),
+table_reads AS (
+  SELECT
+    *,
+    COALESCE(IF(is_table, REGEXP_EXTRACT(payload.resourceName, r'^projects/([^/]+)/'), NULL), NULLIF(resource_project, '')) AS data_project
+  FROM reads
+),
+rejected AS (
+  SELECT log_name, insert_id, log_time, receive_time, raw, rejection.reason, rejection.detail
+  FROM v2_checked
+  WHERE rejection IS NOT NULL
+  UNION ALL
+  SELECT
+    log_name,
+    insert_id,
+    log_time,
+    receive_time,
+    raw,
+    'missing_field',
+    CASE
+      WHEN job_missing THEN 'protoPayload.serviceData.jobCompletedEvent.job: expected the job, found nothing'
+      WHEN name_missing THEN CONCAT('protoPayload.serviceData.jobCompletedEvent.job.jobName: expected {projectId, jobId}, found ', COALESCE(name_raw, 'nothing'))
+      ELSE 'protoPayload.serviceData.jobCompletedEvent.job.jobStatistics.endTime: expected an RFC 3339 timestamp, found nothing'
+    END
+  FROM v1_jobs
+  WHERE job_missing OR (done AND (name_missing OR end_time IS NULL))
+  UNION ALL
+  SELECT
+    log_name,
+    insert_id,
+    log_time,
+    receive_time,
+    raw,
+    'missing_field',
+    CONCAT('protoPayload.resourceName: expected projects/P/datasets/D/tables/T, found ', COALESCE(TO_JSON_STRING(payload.resourceName), 'nothing'))
+  FROM table_reads
+  WHERE data_project IS NULL
+  UNION ALL
+  SELECT
+    log_name,
+    insert_id,
+    log_time,
+    receive_time,
+    raw,
+    'not_bigquery_audit',
+    CONCAT('protoPayload.serviceName: expected "bigquery.googleapis.com", found ', COALESCE(TO_JSON_STRING(payload.serviceName), 'nothing'))
+  FROM formats
+  WHERE audit_format = 'not_bigquery'
+)
+SELECT
+  entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
+  location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
+  slot_ms, reservation, cache_hit, dry_run, error_code, referenced_tables, parent_job_id, end_time,
+  CAST(NULL AS STRING) AS data_project, CAST(NULL AS STRING) AS read_reason,
+  CAST(NULL AS STRING) AS reader_billing_project, CAST(NULL AS STRING) AS reader_job_id,
+  CAST(NULL AS STRING) AS reason, CAST(NULL AS STRING) AS detail, CAST(NULL AS STRING) AS raw
+FROM v2_jobs
+UNION ALL
+SELECT
+  entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
+  location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
+  slot_ms, reservation, cache_hit, dry_run, error_code, referenced_tables, parent_job_id, end_time,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM v1_jobs
+WHERE done AND NOT job_missing AND NOT name_missing AND end_time IS NOT NULL
+UNION ALL
+SELECT
+  'table_read', log_name, insert_id, log_time, receive_time, 'v2', NULL, NULL,
+  NULL, principal, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  data_project,
+  COALESCE(JSON_VALUE(metadata, '$.tableDataRead.reason'), ''),
+  reader_project,
+  IF(reader_project IS NULL, NULL, CONCAT(reader_project, ':', reader_job)),
+  NULL, NULL, NULL
+FROM table_reads
+WHERE data_project IS NOT NULL
+UNION ALL
+SELECT
+  'rejected', log_name, insert_id, log_time, receive_time, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL,
+  reason, detail, raw
+FROM rejected

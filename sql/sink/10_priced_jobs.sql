@@ -1,0 +1,177 @@
+-- Step 4 of the sink pipeline: each job of sink_entries once, attributed with the newest pushed
+-- registry and priced with its price book, by the rules of src/core (attribute.ts, pricebook.ts
+-- priceJob, detect.ts detectJobFindings); test/sink-pipeline.test.ts proves the rows equal.
+-- Lookups are equality joins on small derived keys (distinct principals, price keys), which
+-- BigQuery runs as joins, not as correlated subqueries.
+CREATE TEMP TABLE priced_jobs AS
+WITH projects AS (
+  SELECT p.project, p.department, p.kind
+  FROM registry_projects AS p
+  JOIN current_registry USING (registry_version)
+),
+-- One row per job: a v2 entry before a v1 one, then the earliest (redelivery, both formats).
+jobs AS (
+  SELECT *
+  FROM (
+    SELECT CONCAT(billing_project, ':', IF(location = '', '', CONCAT(location, '.')), job_name) AS job_id, *
+    FROM sink_entries
+    WHERE entry_kind = 'job'
+  )
+  WHERE TRUE
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY audit_format DESC, log_time, insert_id) = 1
+),
+-- The data owners: the departments of the referenced tables' projects, "outside" for others.
+data_owners AS (
+  SELECT
+    job_id,
+    ARRAY_AGG(DISTINCT data_project ORDER BY data_project) AS data_projects,
+    ARRAY_AGG(DISTINCT COALESCE(p.department, 'outside') ORDER BY COALESCE(p.department, 'outside')) AS data_owner_departments
+  FROM (
+    SELECT job_id, REGEXP_EXTRACT(referenced, r'^projects/([^/]+)/') AS data_project
+    FROM jobs, UNNEST(referenced_tables) AS referenced
+  )
+  LEFT JOIN projects AS p ON p.project = data_project
+  WHERE data_project IS NOT NULL
+  GROUP BY job_id
+),
+-- What each job is priced by: the edition of its reservation, or on demand; location and day.
+price_needs AS (
+  SELECT
+    j.*,
+    j.reservation NOT IN ('', 'unreserved') AS reserved,
+    r.edition,
+    REGEXP_REPLACE(LOWER(TRIM(j.location)), r'^region-', '') AS price_location,
+    DATE(j.end_time) AS price_day,
+    DATE(j.end_time, registry.time_zone) AS usage_date,
+    registry.registry_version
+  FROM jobs AS j
+  CROSS JOIN current_registry AS registry
+  LEFT JOIN (
+    SELECT reservation, edition FROM registry_reservations JOIN current_registry USING (registry_version)
+  ) AS r
+    ON r.reservation = CASE
+      -- pricebook.ts canonicalReservation: P:L.R and projects/P/locations/L/reservations/R, location normalised
+      WHEN REGEXP_CONTAINS(TRIM(j.reservation), r'^[^:/]+:[^./]+\.[^/]+$') THEN CONCAT(
+        'projects/', REGEXP_EXTRACT(TRIM(j.reservation), r'^([^:/]+):[^./]+\.[^/]+$'),
+        '/locations/', REGEXP_REPLACE(LOWER(TRIM(REGEXP_EXTRACT(TRIM(j.reservation), r'^[^:/]+:([^./]+)\.[^/]+$'))), r'^region-', ''),
+        '/reservations/', REGEXP_EXTRACT(TRIM(j.reservation), r'^[^:/]+:[^./]+\.([^/]+)$'))
+      WHEN REGEXP_CONTAINS(TRIM(j.reservation), r'^projects/[^/]+/locations/[^/]+/reservations/[^/]+$') THEN CONCAT(
+        'projects/', REGEXP_EXTRACT(TRIM(j.reservation), r'^projects/([^/]+)/locations/[^/]+/reservations/[^/]+$'),
+        '/locations/', REGEXP_REPLACE(LOWER(TRIM(REGEXP_EXTRACT(TRIM(j.reservation), r'^projects/[^/]+/locations/([^/]+)/reservations/[^/]+$'))), r'^region-', ''),
+        '/reservations/', REGEXP_EXTRACT(TRIM(j.reservation), r'^projects/[^/]+/locations/[^/]+/reservations/([^/]+)$'))
+      ELSE TRIM(j.reservation)
+    END
+),
+price_keys AS (
+  SELECT DISTINCT IF(reserved, CONCAT(edition, '_per_slot_hour'), 'on_demand_per_tib') AS item, price_location, price_day
+  FROM price_needs
+  WHERE NOT reserved OR edition IS NOT NULL
+),
+-- The price in force: the newest from_date on or before the day at the location, else the US one.
+prices_in_force AS (
+  SELECT
+    k.item,
+    k.price_location,
+    k.price_day,
+    ARRAY_AGG(STRUCT(b.nanos, b.from_date, b.location) ORDER BY b.location = k.price_location DESC, b.from_date DESC LIMIT 1)[OFFSET(0)] AS price
+  FROM price_keys AS k
+  JOIN (SELECT b.* FROM price_book AS b JOIN current_registry USING (registry_version)) AS b
+    ON b.item = k.item AND b.location IN (k.price_location, 'us') AND b.from_date <= k.price_day
+  GROUP BY k.item, k.price_location, k.price_day
+),
+priced AS (
+  SELECT
+    n.*,
+    STRUCT(c.department, c.kind, c.partner) AS consumer,
+    COALESCE(payer.department, 'unassigned') AS payer_department,
+    COALESCE(payer.kind, 'unregistered') AS billing_project_kind,
+    COALESCE(o.data_projects, []) AS data_projects,
+    COALESCE(o.data_owner_departments, []) AS data_owner_departments,
+    f.price,
+    IF(f.price.location = n.price_location,
+      IF(f.price.location IN ('us', 'eu'), UPPER(f.price.location), f.price.location),
+      IF(n.location = '', 'US price (job location unknown)', CONCAT('US price (no ', n.location, ' price)'))
+    ) AS price_where,
+    CAST(CAST(f.price.nanos AS NUMERIC) / 1000000000 AS STRING) AS price_usd,
+    IF(n.error_code IS NOT NULL, 'failed job, billed as logged: ', '') AS prefix
+  FROM price_needs AS n
+  LEFT JOIN principal_classes AS c USING (principal)
+  LEFT JOIN projects AS payer ON payer.project = n.billing_project
+  LEFT JOIN data_owners AS o USING (job_id)
+  LEFT JOIN prices_in_force AS f
+    ON f.item = IF(n.reserved, CONCAT(n.edition, '_per_slot_hour'), 'on_demand_per_tib')
+    AND f.price_location = n.price_location
+    AND f.price_day = n.price_day
+),
+-- pricebook.ts priceJob: the first rule that applies; each cost rounded once, half-up, to the nano-dollar.
+ruled AS (
+  SELECT
+    *,
+    CASE
+      WHEN dry_run THEN STRUCT<model STRING, nanos INT64, basis STRING>('not_billed', 0, 'dry run: not billed')
+      WHEN statement_type = 'SCRIPT' THEN STRUCT<model STRING, nanos INT64, basis STRING>('script_parent', 0, 'script parent: its child jobs carry the cost')
+      WHEN cache_hit THEN STRUCT<model STRING, nanos INT64, basis STRING>('cache_hit', 0, 'served from cached results: not billed')
+      WHEN reserved AND edition IS NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT('reservation ', reservation, ' is not in the registry: add it under reservations with its edition'))
+      WHEN reserved AND price IS NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT('no ', edition, ' slot-hour price for ', IF(location = '', "the job's location", location), ' or US on ', CAST(price_day AS STRING), ': add one under prices.editions'))
+      WHEN reserved THEN STRUCT<model STRING, nanos INT64, basis STRING>('reservation',
+        CAST(ROUND(CAST(slot_ms AS BIGNUMERIC) * price.nanos / 3600000) AS INT64),
+        CONCAT(edition, ' ', price_where, ' ', price_usd, ' USD/slot-hour (from ', CAST(price.from_date AS STRING), ') x ', CAST(slot_ms AS STRING), ' slot-ms'))
+      WHEN job_type IN ('IMPORT', 'EXPORT', 'COPY') THEN STRUCT<model STRING, nanos INT64, basis STRING>('free_operation', 0, CONCAT(LOWER(job_type), ' job on the shared slot pool: free'))
+      WHEN error_code IS NOT NULL AND NOT billed_bytes_present THEN STRUCT<model STRING, nanos INT64, basis STRING>('on_demand', 0, 'failed job without billed bytes: not charged')
+      WHEN error_code IS NULL AND NOT billed_bytes_present AND processed_bytes > 0 THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT('billed bytes hidden: totalBilledBytes absent though ', CAST(processed_bytes AS STRING), ' B were processed (row-level security hides it); not priceable from the log'))
+      WHEN price IS NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT(prefix, 'no on-demand price for ', IF(location = '', "the job's location", location), ' or US on ', CAST(price_day AS STRING), ': add one under prices.on_demand'))
+      ELSE STRUCT<model STRING, nanos INT64, basis STRING>('on_demand',
+        CAST(ROUND(CAST(billed_bytes AS BIGNUMERIC) * price.nanos / 1099511627776) AS INT64),
+        CONCAT(prefix, 'on-demand ', price_where, ' ', price_usd, ' USD/TiB (from ', CAST(price.from_date AS STRING), ') x ', CAST(billed_bytes AS STRING), ' B'))
+    END AS pricing
+  FROM priced
+)
+SELECT
+  job_id,
+  billing_project,
+  location,
+  principal,
+  payer_department,
+  consumer.department AS consumer_department,
+  data_projects,
+  statement_type,
+  billed_bytes,
+  slot_ms,
+  pricing.model AS pricing_model,
+  CAST(pricing.nanos AS NUMERIC) / 1000000000 AS compute_cost_usd,
+  end_time,
+  -- detect.ts detectJobFindings: script parents carry none (their children are checked).
+  ARRAY(
+    SELECT kind
+    FROM UNNEST([
+      IF(billing_project_kind = 'unregistered', 'unregistered_project', NULL),
+      IF(consumer.kind IN ('external', 'partner'), 'external_free_ride', NULL),
+      IF(
+        consumer.kind IN ('registered', 'service_account') AND billing_project_kind = 'department'
+          AND consumer.department != payer_department,
+        'cross_department_free_ride',
+        NULL
+      )
+    ]) AS kind
+    WHERE kind IS NOT NULL AND pricing.model != 'script_parent'
+    ORDER BY kind
+  ) AS findings,
+  usage_date,
+  consumer.kind AS principal_kind,
+  data_owner_departments,
+  job_type,
+  processed_bytes,
+  reservation,
+  cache_hit,
+  error_code,
+  parent_job_id,
+  audit_format,
+  pricing.basis AS pricing_basis,
+  billing_project_kind,
+  consumer.partner AS partner,
+  registry_version
+FROM ruled

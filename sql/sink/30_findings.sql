@@ -1,0 +1,179 @@
+-- Step 6: findings. Job findings (detect.ts detectJobFindings) from priced_jobs; unexpected
+-- billing projects (detect.ts UnexpectedReadDetector) from the window's tableDataRead entries by
+-- jobs: reads of one job are one finding (a redacted job: one principal at one instant). The
+-- source holds only changes: new or different findings ('upsert'), and findings of this run's
+-- jobs that no longer apply ('delete'), so a re-run writes nothing.
+MERGE findings AS t
+USING (
+  WITH projects AS (
+    SELECT p.project, p.department, p.kind
+    FROM registry_projects AS p
+    JOIN current_registry USING (registry_version)
+  ),
+  partner_projects AS (
+    SELECT DISTINCT p.value AS project
+    FROM registry_partners AS p
+    JOIN current_registry USING (registry_version)
+    WHERE p.match_kind = 'billing_project'
+  ),
+  job_findings AS (
+    SELECT
+      kind,
+      CASE kind
+        WHEN 'unregistered_project' THEN IF(compute_cost_usd > 0, 'medium', 'low')
+        -- critical when every table it read is outside the organisation: their data, our bill
+        WHEN 'external_free_ride' THEN IF(
+          ARRAY_LENGTH(data_owner_departments) > 0
+            AND NOT EXISTS (SELECT 1 FROM UNNEST(data_owner_departments) AS owner WHERE owner != 'outside'),
+          'critical', 'high')
+        ELSE 'medium'
+      END AS severity,
+      job_id,
+      billing_project,
+      principal,
+      data_projects,
+      compute_cost_usd AS cost_usd,
+      CASE kind
+        WHEN 'unregistered_project' THEN CONCAT(
+          'add project ', billing_project, " to a department's projects (or to shared_projects) in the registry, or remove roles/bigquery.jobUser grants on ",
+          billing_project)
+        WHEN 'external_free_ride' THEN CONCAT(
+          'remove roles/bigquery.jobUser for ', member, IF(partner IS NULL, '', CONCAT(' (partner ', partner, ')')), ' on project ', billing_project,
+          '; to share data, grant roles/bigquery.dataViewer on the datasets only and let them query from their own billing project')
+        ELSE CONCAT(
+          'remove roles/bigquery.jobUser for ', member, ' on project ', billing_project, ' (department ', payer_department, '); ',
+          consumer_department, ' should run its jobs in its own project, or declare ', billing_project, ' in shared_projects if it is meant to be shared')
+      END AS remediation,
+      end_time AS finding_time,
+      usage_date
+    FROM (
+      SELECT
+        *,
+        -- detect.ts iamMember
+        CASE
+          WHEN principal = '' THEN '(redacted principal)'
+          WHEN STRPOS(principal, '://') > 0 OR REGEXP_CONTAINS(principal, r'^(user|serviceAccount|group|domain):') THEN principal
+          WHEN ENDS_WITH(principal, '.gserviceaccount.com') THEN CONCAT('serviceAccount:', principal)
+          ELSE CONCAT('user:', principal)
+        END AS member
+      FROM priced_jobs
+    ),
+    UNNEST(findings) AS kind
+  ),
+  read_entries AS (
+    SELECT
+      r.*,
+      CASE
+        WHEN r.principal = '' THEN '(redacted principal)'
+        WHEN STRPOS(r.principal, '://') > 0 OR REGEXP_CONTAINS(r.principal, r'^(user|serviceAccount|group|domain):') THEN r.principal
+        WHEN ENDS_WITH(r.principal, '.gserviceaccount.com') THEN CONCAT('serviceAccount:', r.principal)
+        ELSE CONCAT('user:', r.principal)
+      END AS member,
+      c.kind AS principal_kind,
+      reader.project IS NOT NULL OR partner.project IS NOT NULL AS reader_expected
+    FROM sink_entries AS r
+    JOIN projects AS data ON data.project = r.data_project
+    LEFT JOIN projects AS reader ON reader.project = r.reader_billing_project
+    LEFT JOIN partner_projects AS partner ON partner.project = r.reader_billing_project
+    LEFT JOIN principal_classes AS c ON c.principal = r.principal
+    WHERE r.entry_kind = 'table_read' AND r.read_reason = 'JOB'
+  ),
+  read_findings_all AS (
+    SELECT
+      *,
+      COALESCE(reader_job_id, CONCAT(principal, '|', FORMAT_TIMESTAMP('%FT%H:%M:%E*SZ', log_time))) AS read_key
+    FROM read_entries
+    -- a known reader billing project is a finding when it is neither ours nor a partner's; a
+    -- redacted one (outside the organisation) unless the principal is a partner's
+    WHERE IF(reader_billing_project IS NOT NULL, NOT reader_expected, COALESCE(principal_kind, '') != 'partner')
+  ),
+  read_findings AS (
+    SELECT
+      'unexpected_billing_project' AS kind,
+      first.severity,
+      COALESCE(first.reader_job_id, '') AS job_id,
+      COALESCE(first.reader_billing_project, '') AS billing_project,
+      first.principal,
+      data_projects,
+      CAST(0 AS NUMERIC) AS cost_usd,
+      first.remediation,
+      first.log_time AS finding_time,
+      DATE(first.log_time, (SELECT time_zone FROM current_registry)) AS usage_date
+    FROM (
+      SELECT
+        read_key,
+        ARRAY_AGG(
+          STRUCT(
+            reader_job_id,
+            reader_billing_project,
+            principal,
+            log_time,
+            IF(reader_billing_project IS NOT NULL, 'high', IF(principal = '', 'critical', 'high')) AS severity,
+            IF(
+              reader_billing_project IS NOT NULL,
+              CONCAT('remove roles/bigquery.dataViewer for ', member, ' on ', data_project, ' (or the dataset), or add ', reader_billing_project,
+                " to a partner's billing_projects in the registry if this sharing is intended"),
+              CONCAT('a principal outside the registry read ', data_project, ' from a billing project outside the organisation: remove roles/bigquery.dataViewer for ',
+                member, ' on ', data_project, ' (or the dataset), or register the reader as a partner')
+            ) AS remediation
+          )
+          ORDER BY log_time, insert_id LIMIT 1
+        )[OFFSET(0)] AS first,
+        ARRAY_AGG(DISTINCT data_project ORDER BY data_project) AS data_projects
+      FROM read_findings_all
+      GROUP BY read_key
+    )
+  ),
+  wanted AS (
+    SELECT * FROM job_findings
+    UNION ALL
+    SELECT * FROM read_findings
+  ),
+  old AS (
+    SELECT * EXCEPT (ingested_at)
+    FROM findings
+    WHERE usage_date >= DATE_SUB(DATE(@run_time), INTERVAL 5 DAY)
+  ),
+  merged AS (
+    SELECT
+      w.* REPLACE (
+        -- a job's reads cut by the window's edge: keep the projects seen by earlier runs
+        IF(
+          w.kind = 'unexpected_billing_project' AND o.kind IS NOT NULL,
+          ARRAY(SELECT DISTINCT p FROM UNNEST(ARRAY_CONCAT(w.data_projects, o.data_projects)) AS p ORDER BY p),
+          w.data_projects
+        ) AS data_projects
+      ),
+      o AS old_row
+    FROM wanted AS w
+    LEFT JOIN old AS o
+      ON o.kind = w.kind AND o.job_id = w.job_id
+      AND (w.job_id != '' OR (o.principal = w.principal AND o.finding_time = w.finding_time))
+  )
+  SELECT m.* EXCEPT (old_row), 'upsert' AS merge_action, @run_time AS ingested_at
+  FROM merged AS m
+  WHERE m.old_row.kind IS NULL
+    OR TO_JSON_STRING(m.old_row) != TO_JSON_STRING((SELECT AS STRUCT m.* EXCEPT (old_row)))
+  UNION ALL
+  -- findings of this run's jobs that their new pricing or attribution no longer gives
+  SELECT o.*, 'delete' AS merge_action, @run_time AS ingested_at
+  FROM old AS o
+  WHERE o.kind != 'unexpected_billing_project'
+    AND o.job_id IN (SELECT job_id FROM priced_jobs)
+    AND NOT EXISTS (SELECT 1 FROM job_findings AS j WHERE j.kind = o.kind AND j.job_id = o.job_id)
+) AS s
+ON t.kind = s.kind AND t.job_id = s.job_id
+  AND (s.job_id != '' OR (t.principal = s.principal AND t.finding_time = s.finding_time))
+  AND t.usage_date >= DATE_SUB(DATE(@run_time), INTERVAL 5 DAY)
+WHEN MATCHED AND s.merge_action = 'delete' THEN DELETE
+WHEN MATCHED THEN UPDATE SET
+  severity = s.severity, billing_project = s.billing_project, principal = s.principal,
+  data_projects = s.data_projects, cost_usd = s.cost_usd, remediation = s.remediation,
+  finding_time = s.finding_time, usage_date = s.usage_date, ingested_at = s.ingested_at
+WHEN NOT MATCHED AND s.merge_action = 'upsert' THEN INSERT (
+  kind, severity, job_id, billing_project, principal, data_projects, cost_usd, remediation,
+  finding_time, usage_date, ingested_at
+) VALUES (
+  s.kind, s.severity, s.job_id, s.billing_project, s.principal, s.data_projects, s.cost_usd,
+  s.remediation, s.finding_time, s.usage_date, s.ingested_at
+)

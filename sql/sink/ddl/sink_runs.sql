@@ -1,0 +1,12 @@
+-- One row per run of the sink pipeline: which window of the sink it read, with which registry.
+CREATE TABLE IF NOT EXISTS sink_runs (
+  run_time TIMESTAMP NOT NULL,
+  window_start TIMESTAMP,
+  window_end TIMESTAMP,
+  registry_version STRING,
+  jobs INT64,
+  table_reads INT64,
+  rejected INT64
+)
+PARTITION BY DATE(run_time)
+OPTIONS (description = 'bq-chargeback: runs of the scheduled sink pipeline');
