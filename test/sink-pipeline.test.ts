@@ -10,9 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findingRow as findingRecord } from "../src/cloud/ingest.ts";
 import { UnexpectedReadDetector } from "../src/core/detect.ts";
 import { toNumericString } from "../src/core/money.ts";
-import { parseEntry } from "../src/core/parse.ts";
-import { DayClock, periodOf } from "../src/core/period.ts";
-import { ChargebackPipeline, costJob, registryView } from "../src/core/pipeline.ts";
+import { assessEntry, ChargebackPipeline, entryContext } from "../src/core/pipeline.ts";
 import { parseRegistry } from "../src/core/registry.ts";
 import { versionedRegistryTables } from "../src/core/registry-tables.ts";
 import { jobCostRecord } from "../src/core/rows.ts";
@@ -42,37 +40,40 @@ const entries = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`,
 
 /** What the CLI's core makes of the same entries: each job once (the first), reads, rejections. */
 function typescriptSide() {
-  const clock = new DayClock(TIME_ZONE);
-  const seen = new Set<string>();
-  const costs: JobCost[] = [];
-  const reads = new UnexpectedReadDetector(registryView(registry));
-  const readDays = new Map<Finding, string>();
-  const rejected: RejectedEntry[] = [];
+  const context = entryContext(registry, { timeZone: TIME_ZONE });
   const pipeline = new ChargebackPipeline({
     registry,
     timeZone: TIME_ZONE,
     from: "2026-10-01",
     to: "2026-10-31",
   });
-  for (const { entry, line, text } of entries) {
-    const parsed = parseEntry(entry, text, { file: "sample", line });
-    pipeline.accept(parsed);
-    if (parsed.kind === "rejected") rejected.push(parsed);
-    if (parsed.kind === "table_read") {
-      const day = clock.dayOf(parsed.timestampMs);
-      reads.add(parsed, periodOf(day, "month"));
-      for (const finding of reads.findings()) if (!readDays.has(finding)) readDays.set(finding, day);
+  const seen = new Set<string>();
+  const costs: JobCost[] = [];
+  const reads = new UnexpectedReadDetector(context.view);
+  /** A read finding's billing day: the day of its first read. */
+  const readDays = new Map<string, string>();
+  const rejected: RejectedEntry[] = [];
+  for (const { line, text } of entries) {
+    const assessed = assessEntry(text, { file: "sample", line }, context);
+    pipeline.accept(assessed);
+    if (assessed.kind === "rejected") rejected.push(assessed.entry);
+    if (assessed.kind === "table_read" && assessed.finding) {
+      reads.merge(assessed.finding);
+      const key = readKey(assessed.finding);
+      if (!readDays.has(key)) readDays.set(key, assessed.usageDate);
     }
-    if (parsed.kind !== "job" || seen.has(parsed.jobId)) continue;
-    seen.add(parsed.jobId);
-    costs.push(costJob(parsed, registry, clock, "month"));
+    if (assessed.kind !== "job" || seen.has(assessed.job.jobId)) continue;
+    seen.add(assessed.job.jobId);
+    costs.push(assessed.cost);
   }
   const findings = [
     ...costs.flatMap((cost) => cost.findings.map((finding) => ({ finding, day: cost.usageDate }))),
-    ...reads.findings().map((finding) => ({ finding, day: readDays.get(finding) ?? "" })),
+    ...reads.findings().map((finding) => ({ finding, day: readDays.get(readKey(finding)) ?? "" })),
   ];
   return { costs, findings, rejected, report: pipeline.report() };
 }
+
+const readKey = (finding: Finding) => finding.jobId || `${finding.principal}|${finding.time}`;
 
 const iso = (value: SqlValue | undefined) => new Date(String(value)).toISOString();
 
