@@ -9,13 +9,16 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(2);
 }
+// main() answers every error with one line; this is for what escapes it (an error event no one
+// listened for): still one line, the stack only with --debug.
+const debug = process.argv.includes("--debug") || process.env.BQ_CHARGEBACK_DEBUG === "1";
+const fail = (error) => {
+  console.error(debug ? error : `bq-chargeback: ${String(error?.message ?? error).split("\n")[0]}`);
+  process.exit(1);
+};
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
 const { main } = await import("../src/cli/main.ts");
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+}, fail);

@@ -1,5 +1,6 @@
-// The bq-chargeback command line. Exit codes: 0 success, 2 bad usage or configuration (with a
-// message saying what and where), 1 anything else.
+// The bq-chargeback command line. Exit codes: 0 success, 2 bad usage, configuration or path (with
+// a message saying what and where), 3 reports written from damaged input (a truncated .gz: the
+// figures are incomplete), 1 anything else. Every error is one line; --debug adds the stack.
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -8,7 +9,7 @@ import { ConfigError } from "../core/registry.ts";
 import type { PeriodGranularity } from "../core/types.ts";
 import { InputError } from "../io/log-files.ts";
 import { SnapshotError } from "../io/storage-snapshot.ts";
-import { summaryText } from "../report/summary.ts";
+import { damageLines, summaryText } from "../report/summary.ts";
 import { runReport } from "./report-command.ts";
 
 export class UsageError extends Error {}
@@ -55,7 +56,11 @@ Options:
   --out DIR          output folder (default out/report)
   --workers N        worker threads that parse and price (default: one per core for inputs of
                      64 MB or more, else 0: all in one thread). Results are the same for every N.
-  --progress         always show progress; --no-progress never (default: on a terminal only)`,
+  --progress         always show progress; --no-progress never (default: on a terminal only)
+  --debug            on an error, print where in the code it happened (the stack)
+
+Exit status: 0 done; 2 bad usage, registry, snapshot or path; 3 reports written, but an input
+broke off (a truncated .gz): they hold only what was read before it; 1 anything else.`,
   demo: `Usage: bq-chargeback demo [--out DIR] [report options]
 
 Runs 'report' on the bundled sample organisation in sample/acme (registry, logs in both audit
@@ -134,7 +139,31 @@ async function reportCommand(args: string[]): Promise<number> {
     workers: values.workers === undefined ? undefined : Number(values.workers),
   });
   console.log(summaryText(result.summary, outDir));
-  return 0;
+  const damage = damageLines(result.summary);
+  for (const line of damage) console.error(`bq-chargeback: ${line}`);
+  return damage.length > 0 ? EXIT_DAMAGED_INPUT : 0;
+}
+
+/** Reports were written, but an input broke off: the user decides whether incomplete figures will do. */
+const EXIT_DAMAGED_INPUT = 3;
+
+/** File-system errors that say the path given is wrong: a usage error, told in one line. */
+const PATH_ERRORS = new Set([
+  "ENOENT",
+  "EEXIST",
+  "ENOTDIR",
+  "EISDIR",
+  "ELOOP",
+  "EACCES",
+  "EPERM",
+  "EROFS",
+  "ENAMETOOLONG",
+]);
+
+/** A system error in one line: the path first, then what (Node puts the syscall in between). */
+function systemErrorLine(error: { code: string; path?: string; message: string }): string {
+  const what = error.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "");
+  return error.path ? `${error.path}: ${what} (${error.code})` : error.message;
 }
 
 async function demoCommand(args: string[]): Promise<number> {
@@ -200,7 +229,9 @@ async function sampleCommand(args: string[]): Promise<number> {
   return 0;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
+  const debug = args.includes("--debug") || process.env.BQ_CHARGEBACK_DEBUG === "1";
+  const argv = args.filter((arg) => arg !== "--debug");
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -246,10 +277,14 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`bq-chargeback: ${(error as Error).message}`);
       return 2;
     }
-    if ((error as { code?: string }).code === "ENOENT") {
-      console.error(`bq-chargeback: ${(error as Error).message}`);
-      return 2;
+    if (debug) console.error(error);
+    const system = error as { code?: unknown; path?: string; message?: string };
+    if (typeof system.code === "string" && typeof system.message === "string") {
+      console.error(`bq-chargeback: ${systemErrorLine(system as { code: string; message: string })}`);
+      return PATH_ERRORS.has(system.code) ? 2 : 1;
     }
-    throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`bq-chargeback: ${message.split("\n")[0]}${debug ? "" : " (--debug shows where)"}`);
+    return 1;
   }
 }

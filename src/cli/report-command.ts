@@ -5,10 +5,16 @@ import { notAfterFor } from "../core/parse.ts";
 import { ChargebackPipeline, entryContext } from "../core/pipeline.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
-import { expandInputs, type InputChunk, readInputChunks, totalInputBytes } from "../io/log-files.ts";
+import {
+  expandInputs,
+  type InputChunk,
+  type InputDamage,
+  readInputChunks,
+  totalInputBytes,
+} from "../io/log-files.ts";
 import { ReportFiles } from "../io/report-files.ts";
 import { readStorageSnapshot } from "../io/storage-snapshot.ts";
-import { buildSummary, type Summary } from "../report/summary.ts";
+import { buildSummary, type DamagedInput, type Summary } from "../report/summary.ts";
 import { type ChunkResult, processChunk } from "./job-worker.ts";
 import { Progress } from "./progress.ts";
 import { WorkerPool } from "./worker-pool.ts";
@@ -66,6 +72,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
   const progress = new Progress({ totalBytes, enabled: options.progress });
   const startedAt = performance.now();
   let bytesRead = 0;
+  const damages: InputDamage[] = [];
   const chunks =
     options.source ??
     readInputChunks(inputs, {
@@ -73,6 +80,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
         bytesRead += count;
         progress.addBytes(count);
       },
+      onDamage: (damage) => damages.push(damage),
     });
   // Worker threads cost ~0.3 s to start: below a few tens of MB one thread finishes first.
   const notAfterMs = notAfterFor(Date.now());
@@ -101,12 +109,14 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
   // NDJSON results carry chunk-relative line numbers: add the lines of the file's earlier chunks.
   let lineFile = "";
   let lineOffset = 0;
+  const entriesOf = new Map<string, number>();
   try {
     for await (const { file, result } of results) {
       if (file !== lineFile) {
         lineFile = file;
         lineOffset = 0;
       }
+      entriesOf.set(file, (entriesOf.get(file) ?? 0) + result.items.length);
       for (const item of result.items) {
         // Stage two, and the outcome routed to the streamed files.
         if (item.kind === "rejected") {
@@ -134,7 +144,19 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
   progress.done();
   for (const held of pipeline.releaseHeld()) if (held.line !== undefined) files.writeJobLine(held.line);
   const report = pipeline.report(snapshot);
-  const summary = buildSummary(report, { inputs, bytesRead, elapsedMs: performance.now() - startedAt });
+  const damaged: DamagedInput[] = damages.map((damage) => ({
+    file: damage.file,
+    stored_bytes: damage.storedBytes,
+    text_bytes: damage.textBytes,
+    entries_read: entriesOf.get(damage.file) ?? 0,
+    cause: damage.cause,
+  }));
+  const summary = buildSummary(report, {
+    inputs,
+    bytesRead,
+    elapsedMs: performance.now() - startedAt,
+    damaged,
+  });
   const written = await files.finish(report, summary);
   return { summary, files: written };
 }

@@ -2,9 +2,9 @@
 // stays flat whatever the input size. Two layouts are accepted and told apart by the first
 // non-blank character: NDJSON (one LogEntry per line) and one JSON array, as
 // `gcloud logging read --format=json` writes it (pretty-printed, entries spanning many lines).
-import { createReadStream } from "node:fs";
-import { glob, open, stat } from "node:fs/promises";
-import { type Readable, Transform } from "node:stream";
+import { createReadStream, type Stats } from "node:fs";
+import { glob, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 
@@ -17,18 +17,60 @@ export interface RecordBatch {
 
 export class InputError extends Error {}
 
+/** An input that broke off while being read (a truncated or corrupt .gz, a read error). */
+export interface InputDamage {
+  file: string;
+  /** Bytes of the file, as stored, read before it broke off. */
+  storedBytes: number;
+  /** Bytes of text (decompressed) read before it broke off. */
+  textBytes: number;
+  /** What went wrong, in zlib's or the system's words. */
+  cause: string;
+}
+
 const STDIN = "-";
 const GLOB_CHARS = /[*?[{]/;
 
-/** Expands globs (the shell may have done it already); "-" is stdin. Fails if a pattern matches nothing. */
+/** What a path that is not readable input is, in words. */
+function notInput(pattern: string, info: Stats | undefined, error: unknown): InputError {
+  const code = (error as { code?: string } | undefined)?.code;
+  const what = info?.isDirectory()
+    ? "a directory, not a file"
+    : info
+      ? "not a file, pipe or device"
+      : code === "ELOOP"
+        ? "a loop of symbolic links"
+        : code === "ENOTDIR"
+          ? "a path through something that is not a directory"
+          : code === "EACCES" || code === "EPERM"
+            ? "not readable (permission denied)"
+            : "no such file";
+  return new InputError(`--logs ${pattern}: ${what}`);
+}
+
+/** Regular files, FIFOs (`<(...)`, mkfifo) and character devices are read; the rest is refused. */
+function isReadable(info: Stats): boolean {
+  return info.isFile() || info.isFIFO() || info.isCharacterDevice();
+}
+
+/**
+ * Expands globs (the shell may have done it already); "-" is stdin. A path that exists is that
+ * file even when its name holds glob characters (`[`, `*`). Fails if a pattern matches nothing.
+ */
 export async function expandInputs(patterns: string[]): Promise<string[]> {
   const files: string[] = [];
   for (const pattern of patterns) {
-    if (pattern === STDIN || !GLOB_CHARS.test(pattern)) {
-      if (pattern !== STDIN) {
-        const info = await stat(pattern).catch(() => undefined);
-        if (!info?.isFile()) throw new InputError(`--logs ${pattern}: no such file`);
-      }
+    if (pattern === STDIN) {
+      files.push(pattern);
+      continue;
+    }
+    let failure: unknown;
+    const info = await stat(pattern).catch((error: unknown) => {
+      failure = error;
+      return undefined;
+    });
+    if (info || !GLOB_CHARS.test(pattern)) {
+      if (!info || !isReadable(info)) throw notInput(pattern, info, failure);
       files.push(pattern);
       continue;
     }
@@ -40,40 +82,56 @@ export async function expandInputs(patterns: string[]): Promise<string[]> {
   return files;
 }
 
-/** Total bytes on disk of the inputs (stdin counts as unknown: 0), for progress and throughput. */
+/** Total bytes on disk of the inputs (stdin and pipes count as unknown: 0), for progress and throughput. */
 export async function totalInputBytes(files: string[]): Promise<number> {
   let total = 0;
-  for (const file of files) if (file !== STDIN) total += (await stat(file)).size;
+  for (const file of files) {
+    if (file === STDIN) continue;
+    const info = await stat(file);
+    if (info.isFile()) total += info.size;
+  }
   return total;
 }
 
-async function isGzip(file: string): Promise<boolean> {
-  if (file.endsWith(".gz")) return true;
-  const handle = await open(file, "r");
-  try {
-    const head = Buffer.alloc(2);
-    const { bytesRead } = await handle.read(head, 0, 2, 0);
-    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
-  } finally {
-    await handle.close();
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** The bytes of a file or stdin as stored, each chunk counted for progress. */
+async function* storedBytes(file: string, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
+  const stream = file === STDIN ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    onBytes?.(chunk.length);
+    yield chunk;
   }
 }
 
-async function openText(file: string, onBytes?: (bytes: number) => void): Promise<Readable> {
-  let stream: Readable = file === STDIN ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
-  if (onBytes) {
-    // Counted in a pipe stage, not a "data" listener, which would start the flow before anyone reads.
-    stream = stream.pipe(
-      new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-          onBytes(chunk.length);
-          done(null, chunk);
-        },
-      }),
-    );
+/**
+ * The text bytes of an input: gunzipped when it starts with gzip's magic bytes, whatever its name
+ * and wherever it comes from (a file, a pipe, stdin). Errors of the file or of zlib are thrown
+ * by the iteration, never left unhandled on a stream.
+ */
+async function* textBytes(file: string, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
+  const stored = storedBytes(file, onBytes);
+  let first = await stored.next();
+  while (!first.done && first.value.length < 2) {
+    const next = await stored.next();
+    if (next.done) break;
+    first = { done: false, value: Buffer.concat([first.value, next.value]) };
   }
-  if (file !== STDIN && (await isGzip(file))) return stream.pipe(createGunzip({ chunkSize: 1 << 20 }));
-  return stream;
+  if (first.done) return;
+  const head = first.value;
+  const rest = (async function* () {
+    yield head;
+    yield* stored;
+  })();
+  if (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) {
+    yield* rest;
+    return;
+  }
+  const source = Readable.from(rest);
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
+  source.on("error", (error) => gunzip.destroy(error));
+  source.pipe(gunzip);
+  yield* gunzip as AsyncIterable<Buffer>;
 }
 
 /**
@@ -87,8 +145,7 @@ export async function* readRecordBatches(
   const batchSize = options.batchSize ?? 2000;
   for (const file of files) {
     const name = file === STDIN ? "<stdin>" : file;
-    const stream = await openText(file, options.onBytes);
-    yield* splitEntries(stream, name, batchSize);
+    yield* splitEntries(textBytes(file, options.onBytes), name, batchSize);
   }
 }
 
@@ -102,33 +159,81 @@ export type InputChunk =
 
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0xef, 0xbb, 0xbf]);
 
+export interface ReadOptions {
+  batchSize?: number;
+  /** Told how many bytes (as stored, compressed or not) were read, for progress. */
+  onBytes?: (bytes: number) => void;
+  /**
+   * Told of an input that broke off; reading goes on with the next one. What was read before
+   * the break has been handed out (a line cut in half included, to be rejected, not lost).
+   * Without it, the error is thrown.
+   */
+  onDamage?: (damage: InputDamage) => void;
+}
+
 /** Reads each input as InputChunks of about a megabyte; the main thread only cuts at newlines. */
 export async function* readInputChunks(
   files: string[],
-  options: { batchSize?: number; onBytes?: (bytes: number) => void } = {},
+  options: ReadOptions = {},
 ): AsyncGenerator<InputChunk> {
   for (const file of files) {
     const name = file === STDIN ? "<stdin>" : file;
-    const stream = await openText(file, options.onBytes);
-    const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const head: Buffer[] = [];
-    let first: number | undefined;
+    let storedCount = 0;
+    let textCount = 0;
+    const text = (async function* () {
+      const bytes = textBytes(file, (count) => {
+        storedCount += count;
+        options.onBytes?.(count);
+      });
+      for await (const chunk of bytes) {
+        textCount += chunk.length;
+        yield chunk;
+      }
+    })();
+    try {
+      yield* fileChunks(text, name, options.batchSize ?? 2000);
+    } catch (error) {
+      if (!options.onDamage) throw error;
+      options.onDamage({
+        file: name,
+        storedBytes: storedCount,
+        textBytes: textCount,
+        cause: (error as Error)?.message ?? String(error),
+      });
+    }
+  }
+}
+
+async function* fileChunks(
+  text: AsyncIterable<Buffer>,
+  name: string,
+  batchSize: number,
+): AsyncGenerator<InputChunk> {
+  const iterator = text[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let first: number | undefined;
+  const rest = (async function* () {
+    yield* head;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  })();
+  try {
     while (first === undefined) {
       const next = await iterator.next();
       if (next.done) break;
       head.push(next.value);
       first = next.value.find((byte) => !WHITESPACE.has(byte));
     }
-    const rest = (async function* () {
-      yield* head;
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-    })();
-    if (first === 0x5b) {
-      for await (const batch of splitEntries(rest, name, options.batchSize ?? 2000))
-        yield { kind: "records", batch };
-      continue;
-    }
-    let carry: Buffer | undefined;
+  } catch (error) {
+    // Broke off before the first entry: what was read is one (incomplete) entry.
+    if (head.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(Buffer.concat(head)) };
+    throw error;
+  }
+  if (first === 0x5b) {
+    for await (const batch of splitEntries(rest, name, batchSize)) yield { kind: "records", batch };
+    return;
+  }
+  let carry: Buffer | undefined;
+  try {
     for await (const buffer of rest) {
       const data = carry ? Buffer.concat([carry, buffer]) : buffer;
       const cut = data.lastIndexOf(0x0a);
@@ -140,8 +245,12 @@ export async function* readInputChunks(
       yield { kind: "ndjson", file: name, data: new Uint8Array(data.subarray(0, cut + 1)) };
       carry = cut + 1 < data.length ? Buffer.from(data.subarray(cut + 1)) : undefined;
     }
+  } catch (error) {
+    // The input broke off: its last, cut line is rejected rather than lost.
     if (carry && carry.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(carry) };
+    throw error;
   }
+  if (carry && carry.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(carry) };
 }
 
 /** Splits a text stream into entries, detecting NDJSON or a JSON array. Exported for tests. */
@@ -163,27 +272,37 @@ export async function* splitEntries(
       batch = { file, texts: [], lines: [] };
     }
   };
-  for await (const chunk of stream) {
-    const text = typeof chunk === "string" ? chunk : decoder.write(chunk);
-    if (!splitter) {
-      pending += text;
-      const first = pending.search(/\S/);
-      if (first < 0) continue;
-      splitter = pending[first] === "[" ? new JsonArraySplitter(emit) : new NdjsonSplitter(emit);
-      splitter.push(pending);
-      pending = "";
-    } else {
-      splitter.push(text);
+  try {
+    for await (const chunk of stream) {
+      const text = typeof chunk === "string" ? chunk : decoder.write(chunk);
+      if (!splitter) {
+        pending += text;
+        const first = pending.search(/\S/);
+        if (first < 0) continue;
+        splitter = pending[first] === "[" ? new JsonArraySplitter(emit) : new NdjsonSplitter(emit);
+        splitter.push(pending);
+        pending = "";
+      } else {
+        splitter.push(text);
+      }
+      while (full.length > 0) yield full.shift() as RecordBatch;
     }
-    while (full.length > 0) yield full.shift() as RecordBatch;
+  } catch (error) {
+    // The input broke off: an entry cut short is handed out, to be rejected, not lost.
+    yield* finish();
+    throw error;
   }
-  const rest = decoder.end();
-  if (splitter) {
-    if (rest) splitter.push(rest);
-    splitter.end();
+  yield* finish();
+
+  function* finish(): Generator<RecordBatch> {
+    const rest = decoder.end();
+    if (splitter) {
+      if (rest) splitter.push(rest);
+      splitter.end();
+    }
+    yield* full;
+    if (batch.texts.length > 0) yield batch;
   }
-  yield* full;
-  if (batch.texts.length > 0) yield batch;
 }
 
 /** One entry per line; blank lines are not entries; CRLF tolerated. */

@@ -7,6 +7,18 @@ export interface RunInfo {
   inputs: string[];
   bytesRead: number;
   elapsedMs: number;
+  /** Inputs that broke off: the report holds only what was read of them before. */
+  damaged?: DamagedInput[];
+}
+
+export interface DamagedInput {
+  file: string;
+  /** Bytes of the file as stored, and of its text, read before it broke off. */
+  stored_bytes: number;
+  text_bytes: number;
+  /** Entries taken from it (the last one possibly cut short, then rejected). */
+  entries_read: number;
+  cause: string;
 }
 
 export interface Summary {
@@ -22,6 +34,8 @@ export interface Summary {
   findings: { total: number; by_kind: Record<string, number> };
   totals_usd: { compute: string; storage: string; free_rides: string };
   run: { elapsed_ms: number; bytes_read: number; entries_per_second: number; mb_per_second: number };
+  /** Inputs that broke off (a truncated .gz): the figures above are incomplete when this is not empty. */
+  damaged_inputs: DamagedInput[];
 }
 
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -51,7 +65,16 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
       entries_per_second: Math.round(counters.entries / seconds),
       mb_per_second: Math.round((run.bytesRead / 1e6 / seconds) * 10) / 10,
     },
+    damaged_inputs: run.damaged ?? [],
   };
+}
+
+/** One line per damaged input: which file, where it broke off, what was kept. */
+export function damageLines(summary: Summary): string[] {
+  return summary.damaged_inputs.map(
+    (damage) =>
+      `${damage.file}: broke off after ${damage.stored_bytes} bytes read (${damage.text_bytes} bytes of text): ${damage.cause}; the report holds the ${damage.entries_read} entries read before it`,
+  );
 }
 
 /** The few lines a person reads at the end of a run. */
