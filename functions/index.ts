@@ -6,7 +6,7 @@ import { LogAlertSink } from "../src/cloud/alerts.ts";
 import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
 import { loadRegistry, readCloudConfig } from "../src/cloud/config.ts";
 import { createIngestContext, ingestEntry, rejectRow } from "../src/cloud/ingest.ts";
-import { EnvelopeError, unwrapCloudEvent } from "../src/cloud/pubsub-message.ts";
+import { EnvelopeError, envelopeText, unwrapCloudEvent } from "../src/cloud/pubsub-message.ts";
 import { RestPublisher } from "../src/cloud/pubsub-publisher.ts";
 
 const config = readCloudConfig();
@@ -33,16 +33,10 @@ cloudEvent("ingestAuditLog", async (event: CloudEvent<unknown>) => {
   try {
     entry = unwrapCloudEvent(event);
   } catch (error) {
-    if (!(error instanceof EnvelopeError || error instanceof SyntaxError)) throw error;
+    // unwrapCloudEvent throws nothing else: an envelope that cannot be read is kept and acknowledged.
+    if (!(error instanceof EnvelopeError)) throw error;
     const source = { file: `cloudevent:${event.id ?? "?"}`, line: 1 };
-    await rejectRow(
-      sink,
-      source,
-      "invalid_envelope",
-      (error as Error).message,
-      JSON.stringify(event),
-      new Date(),
-    );
+    await rejectRow(sink, source, "invalid_envelope", error.message, envelopeText(event), new Date());
     return;
   }
   await ingestEntry(entry.text, entry.source, context);

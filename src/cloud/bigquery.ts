@@ -2,7 +2,7 @@
 // BIGQUERY_API_ENDPOINT, at an emulator or a test endpoint (then without credentials).
 import { BigQuery } from "@google-cloud/bigquery";
 import { OAuth2Client } from "google-auth-library";
-import type { InsertRow, RowSink } from "./ingest.ts";
+import { type InsertRow, type RowSink, RowsRejectedError } from "./ingest.ts";
 
 export interface BigQueryConfig {
   projectId: string;
@@ -31,23 +31,44 @@ export function createBigQuery(config: BigQueryConfig): BigQuery {
   return new BigQuery({ projectId: config.projectId });
 }
 
-/** Thrown when BigQuery refused rows (schema mismatch): not transient, but the message must not be lost. */
-export class RowsRejectedError extends Error {}
+/**
+ * How long one insert may take, the client's own retries of 429 and 5xx included. The client's
+ * `timeout` option does nothing here (its HTTP layer, node-fetch 3, dropped that option), so a
+ * connection that never answers would hold the function until it is killed. Past this, the
+ * invocation fails and Pub/Sub redelivers.
+ */
+export const INSERT_DEADLINE_MS = 30_000;
+
+export class BigQueryTimeoutError extends Error {}
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BigQueryTimeoutError(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
 
 export class BigQueryRowSink implements RowSink {
   private readonly bigquery: BigQuery;
   private readonly dataset: string;
+  private readonly deadlineMs: number;
 
-  constructor(bigquery: BigQuery, dataset: string) {
+  constructor(bigquery: BigQuery, dataset: string, deadlineMs = INSERT_DEADLINE_MS) {
     this.bigquery = bigquery;
     this.dataset = dataset;
+    this.deadlineMs = deadlineMs;
   }
 
   async insert(table: string, rows: InsertRow[]): Promise<void> {
     if (rows.length === 0) return;
     try {
       // raw: rows are already {insertId, json}; the client retries 429 and 5xx answers itself.
-      await this.bigquery.dataset(this.dataset).table(table).insert(rows, { raw: true });
+      await withDeadline(
+        this.bigquery.dataset(this.dataset).table(table).insert(rows, { raw: true }),
+        this.deadlineMs,
+        `BigQuery insertAll into ${this.dataset}.${table}`,
+      );
     } catch (error) {
       const partial = error as {
         name?: string;

@@ -3,9 +3,10 @@
 // redelivered message writes nothing new (BigQuery's best-effort de-duplication) and the
 // reports keep one row per job key, the most complete, for what slips through.
 import { jobKey } from "../core/job-copies.ts";
+import { keptRaw, RAW_KEPT_CHARS } from "../core/kept-raw.ts";
 import { toNumericString } from "../core/money.ts";
 import { notAfterFor } from "../core/parse.ts";
-import { assessEntry, type EntryContext, entryContext } from "../core/pipeline.ts";
+import { type Assessment, assessEntry, type EntryContext, entryContext } from "../core/pipeline.ts";
 import type { Registry } from "../core/registry.ts";
 import { jobCostRecord } from "../core/rows.ts";
 import type { Finding, FindingKind, SourceRef } from "../core/types.ts";
@@ -14,6 +15,9 @@ export interface InsertRow {
   insertId: string;
   json: Record<string, unknown>;
 }
+
+/** Thrown by a sink when BigQuery refused rows (a value its schema does not take): not transient. */
+export class RowsRejectedError extends Error {}
 
 /** Where rows go: BigQuery in the cloud, memory in tests. Each call writes one table. */
 export interface RowSink {
@@ -89,10 +93,21 @@ export async function rejectRow(
   now: Date,
 ): Promise<void> {
   const receivedAt = now.toISOString();
+  const kept = keptRaw(raw);
   await sink.insert("rejected_entries", [
     {
-      insertId: `${source.file}|${source.line}|${reason}`,
-      json: { received_at: receivedAt, source: `${source.file}:${source.line}`, reason, detail, raw },
+      // The same message redelivered gets the same id; two different entries never share one,
+      // even under one message id (a publisher's retry with another payload).
+      insertId: `rejected|${source.file}|${source.line}|${reason}|${kept.rawSha256}`,
+      json: {
+        received_at: receivedAt,
+        source: `${source.file}:${source.line}`,
+        reason,
+        detail: detail.length > RAW_KEPT_CHARS ? detail.slice(0, RAW_KEPT_CHARS) : detail,
+        raw: kept.raw,
+        raw_bytes: kept.rawBytes,
+        raw_sha256: kept.rawSha256,
+      },
     },
   ]);
 }
@@ -105,7 +120,40 @@ export async function ingestEntry(
 ): Promise<IngestResult> {
   // The function instance lives for days: the latest acceptable time moves with its clock.
   const notAfterMs = notAfterFor(context.now().getTime());
-  const assessed = assessEntry(text, source, { ...context, notAfterMs });
+  let assessed: Assessment;
+  try {
+    assessed = assessEntry(text, source, { ...context, notAfterMs });
+  } catch (error) {
+    // Not transient: a redelivery would fail the same way. Kept, and the message acknowledged.
+    return rejectUnprocessable(context, source, "unreadable_entry", error, text);
+  }
+  try {
+    return await writeAssessment(assessed, source, context);
+  } catch (error) {
+    // BigQuery refused the rows (a value its schema does not take): no retry can help.
+    if (error instanceof RowsRejectedError)
+      return rejectUnprocessable(context, source, "refused_by_bigquery", error, text);
+    throw error;
+  }
+}
+
+async function rejectUnprocessable(
+  context: IngestContext,
+  source: SourceRef,
+  reason: string,
+  error: unknown,
+  text: string,
+): Promise<IngestResult> {
+  const detail = error instanceof Error ? error.message : String(error);
+  await rejectRow(context.sink, source, reason, detail, text, context.now());
+  return { kind: "rejected", reason };
+}
+
+async function writeAssessment(
+  assessed: Assessment,
+  source: SourceRef,
+  context: IngestContext,
+): Promise<IngestResult> {
   const ingestedAt = context.now().toISOString();
   switch (assessed.kind) {
     case "ignored":

@@ -25,7 +25,46 @@ function decodeData(data: unknown): unknown {
   return data;
 }
 
+/** Standard base64 as Pub/Sub writes message.data (line breaks tolerated); one class, so linear. */
+const BASE64_CHARS = /^[A-Za-z0-9+/\r\n]*={0,2}[\r\n]*$/;
+
+function isBase64(text: string): boolean {
+  if (!BASE64_CHARS.test(text)) return false;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 32) digits++;
+  // 4n digits, or 4n+2 / 4n+3 without padding; 4n+1 cannot encode whole bytes.
+  return digits % 4 !== 1;
+}
+
+/**
+ * The LogEntry text of a CloudEvent, or an EnvelopeError saying what is wrong with the envelope:
+ * nothing else is thrown, so the function can keep and acknowledge what it can never process.
+ */
 export function unwrapCloudEvent(event: { id?: string; type?: string; data?: unknown }): UnwrappedEntry {
+  try {
+    return unwrap(event);
+  } catch (error) {
+    if (error instanceof EnvelopeError) throw error;
+    const what = error instanceof SyntaxError ? "data is not JSON" : "data cannot be read";
+    throw new EnvelopeError(
+      `CloudEvent ${event.id ?? "?"} (${event.type ?? "?"}): ${what}: ${(error as Error)?.message ?? error}`,
+    );
+  }
+}
+
+/** The envelope as text for rejected_entries: JSON when it can be written, else a description. */
+export function envelopeText(event: unknown): string {
+  try {
+    return JSON.stringify(event) ?? String(event);
+  } catch (error) {
+    const { id, type } = (asObject(event) ?? {}) as { id?: unknown; type?: unknown };
+    return `CloudEvent ${String(id)} (${String(type)}) that cannot be written as JSON: ${(error as Error).message}`;
+  }
+}
+
+function unwrap(event: { id?: string; type?: string; data?: unknown }): UnwrappedEntry {
+  if (event.data === undefined || event.data === null)
+    throw new EnvelopeError(`CloudEvent ${event.id ?? "?"} (${event.type ?? "?"}): has no data`);
   const data = asObject(decodeData(event.data));
   if (!data)
     throw new EnvelopeError(`CloudEvent ${event.id ?? "?"} (${event.type ?? "?"}): data is not an object`);
@@ -40,6 +79,10 @@ export function unwrapCloudEvent(event: { id?: string; type?: string; data?: unk
     throw new EnvelopeError(
       `Pub/Sub message ${messageId}: message.data is missing (expected base64 LogEntry JSON)`,
     );
+  }
+  // Buffer.from skips what is not base64 without a word: check first, so garbage is named.
+  if (!isBase64(payload)) {
+    throw new EnvelopeError(`Pub/Sub message ${messageId}: message.data is not base64`);
   }
   return {
     text: Buffer.from(payload, "base64").toString("utf8"),

@@ -1,6 +1,7 @@
 // Flat records with the column names of docs/tables.md: one shape for the BigQuery tables and
 // the CSV files, so the two outputs cannot drift apart.
 import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./aggregate.ts";
+import { keptRaw } from "./kept-raw.ts";
 import { formatUsd, toNumericString } from "./money.ts";
 import type { Finding, JobCost, RejectedEntry } from "./types.ts";
 
@@ -190,13 +191,16 @@ export function findingCells(finding: Finding, decimals = 6): string[] {
   ];
 }
 
-/** A rejected entry as one NDJSON line: where, why, and the entry as read. */
+/** A rejected entry as one NDJSON line: where, why, and what is kept of the entry (kept-raw.ts). */
 export function rejectedRecord(entry: RejectedEntry): Record<string, unknown> {
+  const kept = keptRaw(entry.raw);
   return {
     file: entry.source.file,
     line: entry.source.line,
     reason: entry.reason,
     detail: entry.detail,
-    raw: entry.raw,
+    raw: kept.raw,
+    raw_bytes: kept.rawBytes,
+    raw_sha256: kept.rawSha256,
   };
 }

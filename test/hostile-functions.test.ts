@@ -1,0 +1,174 @@
+// Hostile messages to the ingest function (issue 12), on the real functions-framework server:
+// what can never be processed is kept in rejected_entries (cut short, with a hash of the whole)
+// and acknowledged; what might work later (BigQuery down or hanging) fails the invocation.
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
+import { createIngestContext, ingestEntry, type RowSink, RowsRejectedError } from "../src/cloud/ingest.ts";
+import { parseRegistry } from "../src/core/registry.ts";
+import { FakeBigQuery } from "./support/fake-bigquery.ts";
+import { FunctionServer } from "./support/function-server.ts";
+
+const FIXTURES = new URL("./fixtures/functions/", import.meta.url);
+const SUBSCRIPTION = "projects/acme-chargeback/subscriptions/eventarc-ingest";
+const SOURCE = "//pubsub.googleapis.com/projects/acme-chargeback/topics/bq-audit";
+const TYPE = "google.cloud.pubsub.topic.v1.messagePublished";
+
+let bigquery: FakeBigQuery;
+let server: FunctionServer;
+
+beforeAll(async () => {
+  bigquery = new FakeBigQuery();
+  const endpoint = await bigquery.start();
+  server = await FunctionServer.start({
+    target: "ingestAuditLog",
+    signatureType: "cloudevent",
+    env: {
+      GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+      BQ_CHARGEBACK_DATASET: "bq_chargeback",
+      BQ_CHARGEBACK_REGISTRY: new URL("registry.yaml", FIXTURES).pathname,
+      BIGQUERY_API_ENDPOINT: endpoint,
+    },
+  });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await bigquery?.stop();
+});
+
+beforeEach(() => {
+  bigquery.tables.clear();
+  bigquery.inserts.length = 0;
+});
+
+/** A structured-mode CloudEvent; `dataText` is the data's JSON when JSON.stringify cannot write it. */
+function post(id: string, data: unknown, dataText?: string): Promise<Response> {
+  if (dataText !== undefined) {
+    return fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json" },
+      body: `{"specversion":"1.0","id":"${id}","source":"${SOURCE}","type":"${TYPE}","datacontenttype":"application/json","data":${dataText}}`,
+    });
+  }
+  return fetch(server.url, {
+    method: "POST",
+    headers: { "content-type": "application/cloudevents+json" },
+    body: JSON.stringify({
+      specversion: "1.0",
+      id,
+      source: SOURCE,
+      type: TYPE,
+      datacontenttype: "application/json",
+      data,
+    }),
+  });
+}
+
+const pubsub = (messageId: string, data: string) =>
+  post(messageId, {
+    message: { data, messageId, publishTime: "2026-10-14T17:02:21.000Z" },
+    subscription: SUBSCRIPTION,
+  });
+const base64 = (text: string) => Buffer.from(text).toString("base64");
+
+describe("ingestAuditLog keeps and acknowledges what it can never process", () => {
+  it("a 10 MB message is one rejected row of a bounded size, with the hash of the whole", async () => {
+    const text = `{"protoPayload": "${"x".repeat(10_000_000)}`;
+    const response = await pubsub("big-1", base64(text));
+    expect(response.status).toBeLessThan(300);
+    const [row] = bigquery.rows("rejected_entries");
+    expect(row?.reason).toBe("invalid_json");
+    expect(String(row?.raw).length).toBe(4096);
+    expect(row?.raw_bytes).toBe(text.length);
+    expect(row?.raw_sha256).toMatch(/^[0-9a-f]{64}$/);
+  }, 30_000);
+
+  it("message.data that is not base64 is an invalid envelope, kept", async () => {
+    const response = await pubsub("b64-1", "this is *not* base64!");
+    expect(response.status).toBeLessThan(300);
+    expect(bigquery.rows("rejected_entries")[0]).toMatchObject({
+      reason: "invalid_envelope",
+      detail: expect.stringContaining("not base64"),
+    });
+  });
+
+  it("a CloudEvent without data is kept", async () => {
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/cloudevents+json" },
+      body: JSON.stringify({ specversion: "1.0", id: "nodata-1", source: SOURCE, type: TYPE }),
+    });
+    expect(response.status).toBeLessThan(300);
+    expect(bigquery.rows("rejected_entries")[0]).toMatchObject({ reason: "invalid_envelope" });
+  });
+
+  it("a deeply nested LogEntry, in a message or as Eventarc data, is kept, not redelivered forever", async () => {
+    const deep = `{"protoPayload":${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}}`;
+    expect((await pubsub("deep-1", base64(deep))).status).toBeLessThan(300);
+    const eventarc = await post("deep-2", undefined, `{"logName":"x","protoPayload":${deep}}`);
+    expect(eventarc.status).toBeLessThan(300);
+    const reasons = bigquery.rows("rejected_entries").map((row) => row.reason);
+    expect(reasons).toHaveLength(2);
+  });
+
+  it("two different entries under one message id never share an insert id", async () => {
+    await pubsub("same-1", base64("{ not json"));
+    await pubsub("same-1", base64("{ not json either"));
+    await pubsub("same-1", base64("{ not json")); // a redelivery: the same row again
+    expect(bigquery.rows("rejected_entries")).toHaveLength(2);
+  });
+});
+
+describe("the ingest logic without the server", () => {
+  const registry = parseRegistry(readFileSync(new URL("registry.yaml", FIXTURES), "utf8"), "registry.yaml");
+  const entry = readFileSync(new URL("v2-jobchange-done.json", FIXTURES), "utf8");
+
+  it("rows BigQuery refuses are kept as a rejected entry, and the message acknowledged", async () => {
+    const kept: unknown[] = [];
+    const sink: RowSink = {
+      async insert(table, rows) {
+        if (table !== "rejected_entries")
+          throw new RowsRejectedError("BigQuery refused rows: invalid: bad value");
+        kept.push(...rows.map((row) => row.json));
+      },
+    };
+    const context = createIngestContext({
+      registry,
+      timeZone: "America/Los_Angeles",
+      sink,
+      alerts: { alert: async () => undefined },
+      now: () => new Date("2026-10-15T00:00:00Z"),
+    });
+    const result = await ingestEntry(
+      JSON.stringify(JSON.parse(entry)),
+      { file: "pubsub:m1", line: 1 },
+      context,
+    );
+    expect(result).toEqual({ kind: "rejected", reason: "refused_by_bigquery" });
+    expect(kept).toEqual([
+      expect.objectContaining({
+        reason: "refused_by_bigquery",
+        detail: expect.stringContaining("bad value"),
+      }),
+    ]);
+  });
+
+  it("a BigQuery endpoint that never answers fails the insert at the deadline", async () => {
+    const hanging: Server = createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = hanging.address() as AddressInfo;
+      const client = createBigQuery({ projectId: "p", apiEndpoint: `http://127.0.0.1:${port}` });
+      const sink = new BigQueryRowSink(client, "d", 300);
+      await expect(sink.insert("job_costs", [{ insertId: "a", json: { a: 1 } }])).rejects.toThrow(
+        "BigQuery insertAll into d.job_costs: no answer within 300 ms",
+      );
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  }, 30_000);
+});
