@@ -4,8 +4,8 @@
 // BigQuery REST wire format.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakeBigQuery } from "./support/fake-bigquery.ts";
-import { FunctionServer } from "./support/function-server.ts";
+import type { FakeBigQuery } from "./support/fake-bigquery.ts";
+import { type FunctionServer, startIngestFunction } from "./support/function-server.ts";
 
 const FIXTURES = new URL("./fixtures/functions/", import.meta.url);
 const jobEntry = JSON.parse(readFileSync(new URL("v2-jobchange-done.json", FIXTURES), "utf8")) as Record<
@@ -19,18 +19,7 @@ let server: FunctionServer;
 let messageCounter = 0;
 
 beforeAll(async () => {
-  bigquery = new FakeBigQuery();
-  const endpoint = await bigquery.start();
-  server = await FunctionServer.start({
-    target: "ingestAuditLog",
-    signatureType: "cloudevent",
-    env: {
-      GOOGLE_CLOUD_PROJECT: "acme-chargeback",
-      BQ_CHARGEBACK_DATASET: "bq_chargeback",
-      BQ_CHARGEBACK_REGISTRY: new URL("registry.yaml", FIXTURES).pathname,
-      BIGQUERY_API_ENDPOINT: endpoint,
-    },
-  });
+  ({ bigquery, server } = await startIngestFunction(new URL("registry.yaml", FIXTURES).pathname));
 });
 
 afterAll(async () => {

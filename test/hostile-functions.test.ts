@@ -8,8 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
 import { createIngestContext, ingestEntry, type RowSink, RowsRejectedError } from "../src/cloud/ingest.ts";
 import { parseRegistry } from "../src/core/registry.ts";
-import { FakeBigQuery } from "./support/fake-bigquery.ts";
-import { FunctionServer } from "./support/function-server.ts";
+import type { FakeBigQuery } from "./support/fake-bigquery.ts";
+import { type FunctionServer, startIngestFunction } from "./support/function-server.ts";
 
 const FIXTURES = new URL("./fixtures/functions/", import.meta.url);
 const SUBSCRIPTION = "projects/acme-chargeback/subscriptions/eventarc-ingest";
@@ -20,18 +20,7 @@ let bigquery: FakeBigQuery;
 let server: FunctionServer;
 
 beforeAll(async () => {
-  bigquery = new FakeBigQuery();
-  const endpoint = await bigquery.start();
-  server = await FunctionServer.start({
-    target: "ingestAuditLog",
-    signatureType: "cloudevent",
-    env: {
-      GOOGLE_CLOUD_PROJECT: "acme-chargeback",
-      BQ_CHARGEBACK_DATASET: "bq_chargeback",
-      BQ_CHARGEBACK_REGISTRY: new URL("registry.yaml", FIXTURES).pathname,
-      BIGQUERY_API_ENDPOINT: endpoint,
-    },
-  });
+  ({ bigquery, server } = await startIngestFunction(new URL("registry.yaml", FIXTURES).pathname));
 });
 
 afterAll(async () => {

@@ -2,6 +2,7 @@
 // Functions would, and collects what it prints (the structured alert lines).
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { FakeBigQuery } from "./fake-bigquery.ts";
 import { freePort } from "./free-port.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -81,4 +82,23 @@ export class FunctionServer {
     this.child.kill("SIGTERM");
     await exited;
   }
+}
+
+/** The ingest function on the framework, writing to a local BigQuery endpoint, with this registry. */
+export async function startIngestFunction(
+  registryFile: string,
+): Promise<{ bigquery: FakeBigQuery; server: FunctionServer }> {
+  const bigquery = new FakeBigQuery();
+  const endpoint = await bigquery.start();
+  const server = await FunctionServer.start({
+    target: "ingestAuditLog",
+    signatureType: "cloudevent",
+    env: {
+      GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+      BQ_CHARGEBACK_DATASET: "bq_chargeback",
+      BQ_CHARGEBACK_REGISTRY: registryFile,
+      BIGQUERY_API_ENDPOINT: endpoint,
+    },
+  });
+  return { bigquery, server };
 }
