@@ -23,6 +23,8 @@ export interface PrincipalClass {
   readonly kind: PrincipalKind;
   /** For partner principals: the partner id. */
   readonly partner?: string;
+  /** For a Google-managed account named by a project number the registry does not list. */
+  readonly projectNumber?: string;
 }
 
 const UNKNOWN: PrincipalClass = Object.freeze({ department: UNASSIGNED, kind: "unknown" });
@@ -38,6 +40,58 @@ export function serviceAccountProject(emailDomain: string): string | undefined {
   const host = emailDomain.slice(0, -SERVICE_ACCOUNT_DOMAIN.length);
   const dot = host.indexOf(".");
   return dot < 0 ? host : `${host.slice(dot + 1)}:${host.slice(0, dot)}`;
+}
+
+/** Whose a Google-managed account is: a project id, a project number, or Google's own systems. */
+export type GoogleAccount = { project: string } | { projectNumber: string } | { system: true };
+
+/** Legacy service-agent domains that predate `gcp-sa-*` (https://cloud.google.com/iam/docs/service-agents). */
+const LEGACY_AGENT_DOMAINS =
+  /^(?:compute-system|container-engine-robot|dataflow-service-producer-prod|serverless-robot-prod)\.iam\.gserviceaccount\.com$/;
+
+/**
+ * Google's own accounts that act for one project, by the forms Google documents:
+ * default accounts (https://cloud.google.com/iam/docs/service-account-types#default):
+ * `PROJECT_ID@appspot.gserviceaccount.com` (App Engine), `NUMBER-compute@developer.gserviceaccount.com`
+ * (Compute Engine), `NUMBER@cloudbuild.gserviceaccount.com` (legacy Cloud Build); service agents
+ * (https://cloud.google.com/iam/docs/service-agents): `service-NUMBER@gcp-sa-SERVICE.iam.gserviceaccount.com`
+ * (BigQuery Data Transfer / scheduled queries: gcp-sa-bigquerydatatransfer; `service-pNUMBER` for
+ * some), the legacy agent domains, and `NUMBER@cloudservices.gserviceaccount.com` (Google APIs
+ * Service Agent); and `*@system.gserviceaccount.com`, Google's internal systems, named by no project.
+ */
+export function googleAccount(email: string): GoogleAccount | undefined {
+  const at = email.lastIndexOf("@");
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (!domain.endsWith("gserviceaccount.com")) return undefined;
+  if (domain === "system.gserviceaccount.com") return { system: true };
+  if (domain === "appspot.gserviceaccount.com") return local ? { project: local } : undefined;
+  let number: RegExpExecArray | null = null;
+  if (domain === "developer.gserviceaccount.com") number = /^(\d+)-compute$/.exec(local);
+  else if (domain === "cloudservices.gserviceaccount.com" || domain === "cloudbuild.gserviceaccount.com")
+    number = /^(\d+)$/.exec(local);
+  else if (/^gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$/.test(domain) || LEGACY_AGENT_DOMAINS.test(domain))
+    number = /^service-p?(\d+)$/.exec(local);
+  return number ? { projectNumber: number[1] as string } : undefined;
+}
+
+/** The class of a Google-managed account: its project's department when the registry knows the project. */
+function classifyGoogleAccount(account: GoogleAccount, registry: Registry, domain: string): PrincipalClass {
+  const project =
+    "project" in account
+      ? account.project
+      : "projectNumber" in account
+        ? registry.projectNumbers.get(account.projectNumber)
+        : undefined;
+  const owner = project === undefined ? undefined : registry.projectIndex.get(project);
+  if (owner) return { department: owner.department, kind: "service_account" };
+  const partner = project === undefined ? undefined : registry.partnerProjects.get(project);
+  if (partner) return { department: externalDepartment(domain), kind: "partner", partner };
+  // An App Engine account names its project: not one of ours, it is an outsider's.
+  if ("project" in account) return { department: externalDepartment(domain), kind: "external" };
+  return "projectNumber" in account
+    ? { department: UNASSIGNED, kind: "google_agent", projectNumber: account.projectNumber }
+    : { department: UNASSIGNED, kind: "google_agent" };
 }
 
 /** The department of the most specific registry pattern matching the email, if any. */
@@ -88,6 +142,8 @@ function classify(principal: string, registry: Registry): PrincipalClass {
   const domain = email.slice(at + 1);
   const byPattern = matchPattern(registry, email, domain);
   if (byPattern) return { department: byPattern, kind: "registered" };
+  const google = googleAccount(email);
+  if (google) return classifyGoogleAccount(google, registry, domain);
   const saProject = serviceAccountProject(domain);
   if (saProject !== undefined) {
     const owner = registry.projectIndex.get(saProject);
@@ -115,6 +171,10 @@ const MEMO_LIMIT = 100_000;
  * 2. a service account `NAME@PROJECT.iam.gserviceaccount.com` of a registered project -> that
  *    project's department (a shared project's owner) -> "service_account"; of a partner's
  *    billing project -> that partner;
+ *    Google's default accounts and service agents (googleAccount) of a registered project, by id or
+ *    by the registry's project_numbers -> that project's department, "service_account"; of a
+ *    project number the registry does not list, or Google's internal systems -> "google_agent"
+ *    (attribute() charges the billing project's department);
  * 3. an email in an organisation domain or subdomain -> "unassigned", "organization";
  * 4. an email in a partner's domain or subdomain -> `external:<email domain>`, "partner";
  * 5. any other email -> `external:<email domain>`, "external";
@@ -144,9 +204,39 @@ export function projectOfTable(table: string): string {
 }
 
 /** Payer (billing project's department), consumer (principal's), and data owners (referenced tables' projects). */
+/** Projects whose number the registry lists, per registry. */
+const numbered = new WeakMap<Registry, ReadonlySet<string>>();
+
+function hasRegisteredNumber(registry: Registry, project: string): boolean {
+  let projects = numbered.get(registry);
+  if (!projects) {
+    projects = new Set(registry.projectNumbers.values());
+    numbered.set(registry, projects);
+  }
+  return projects.has(project);
+}
+
+/**
+ * A Google-managed account the registry cannot place runs jobs for the project it is billed to
+ * (a scheduled query runs as the transfer service agent of its own project): it is charged to the
+ * billing project's department, unless the registry lists that project's number and it is another
+ * (then the account belongs to a project that is none of ours: external).
+ */
+function placeGoogleAgent(consumer: PrincipalClass, job: JobEvent, payer: string, registry: Registry) {
+  if (consumer.projectNumber !== undefined && hasRegisteredNumber(registry, job.billingProject)) {
+    const domain = job.principal.slice(job.principal.lastIndexOf("@") + 1).toLowerCase();
+    return { department: externalDepartment(domain), kind: "external" as const };
+  }
+  return { department: payer, kind: "google_agent" as const };
+}
+
 export function attribute(job: JobEvent, registry: Registry): Attribution {
   const payer = projectDepartment(registry, job.billingProject);
-  const consumer = classifyPrincipal(job.principal, registry);
+  const classified = classifyPrincipal(job.principal, registry);
+  const consumer =
+    classified.kind === "google_agent"
+      ? { ...classified, ...placeGoogleAgent(classified, job, payer.department, registry) }
+      : classified;
   const projects = new Set<string>();
   for (const table of job.referencedTables) {
     const project = projectOfTable(table);
@@ -164,5 +254,7 @@ export function attribute(job: JobEvent, registry: Registry): Attribution {
     dataOwnerDepartments: [...owners].sort(),
   };
   if (consumer.partner) attribution.partner = consumer.partner;
+  if (consumer.kind === "google_agent" && consumer.projectNumber !== undefined)
+    attribution.agentProjectNumber = consumer.projectNumber;
   return attribution;
 }

@@ -78,6 +78,20 @@ export function detectJobFindings(
       ),
     );
   }
+  const number = attribution.agentProjectNumber;
+  if (number !== undefined) {
+    findings.push(
+      finding(
+        "unregistered_project_number",
+        "low",
+        job,
+        attribution,
+        pricing,
+        period,
+        `${member} is a Google-managed account of project number ${number}, charged to ${project}'s department meanwhile: if ${number} is ${project}'s number (gcloud projects describe ${project} --format="value(projectNumber)"), add "${project}: ${number}" under project_numbers in the registry; otherwise register the project it belongs to`,
+      ),
+    );
+  }
   if (attribution.principalKind === "external" || attribution.principalKind === "partner") {
     // Critical when every table it read is outside the organisation: their data, our bill.
     const ownDataOnly =

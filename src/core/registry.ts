@@ -20,6 +20,7 @@ import {
   readDepartments,
   readOrganization,
   readPartners,
+  readProjectNumbers,
   readReservations,
   readSharedProjects,
   type SharedProject,
@@ -55,9 +56,19 @@ export interface Registry extends PricingContext, PrincipalIndex {
   readonly partnerDomains: ReadonlyMap<string, string>;
   /** Partner billing project -> partner id (their service accounts are theirs). */
   readonly partnerProjects: ReadonlyMap<string, string>;
+  /** Project number -> our project id (`project_numbers:`), for Google's default accounts and service agents. */
+  readonly projectNumbers: ReadonlyMap<string, string>;
 }
 
-const SECTIONS = ["organization", "departments", "shared_projects", "reservations", "partners", "prices"];
+const SECTIONS = [
+  "organization",
+  "departments",
+  "shared_projects",
+  "project_numbers",
+  "reservations",
+  "partners",
+  "prices",
+];
 
 /**
  * Parses and validates a registry file, and compiles it for attribution and pricing.
@@ -78,6 +89,7 @@ export function parseRegistry(yamlText: string, fileName: string): Registry {
     domains,
     projects,
   );
+  const projectNumbers = readProjectNumbers(r, top.get("project_numbers"), projects);
   const priceBook = top.has("prices")
     ? mergePriceBook(BUILT_IN_PRICE_BOOK, readPrices(r, top.get("prices")))
     : BUILT_IN_PRICE_BOOK;
@@ -96,6 +108,7 @@ export function parseRegistry(yamlText: string, fileName: string): Registry {
     principalGlobs: principals.principalGlobs,
     partnerDomains,
     partnerProjects,
+    projectNumbers,
   };
 }
 

@@ -128,6 +128,8 @@ export type PrincipalKind =
   | "organization"
   | "partner"
   | "external"
+  /** A Google-managed account (default account, service agent) whose project the registry cannot name. */
+  | "google_agent"
   | "unknown";
 export type BillingProjectKind = "department" | "shared" | "unregistered";
 
@@ -143,6 +145,8 @@ export interface Attribution {
   dataProjects: string[];
   /** Departments of those projects (registry ids, or "outside" for projects not in the registry), sorted, unique. */
   dataOwnerDepartments: string[];
+  /** For a Google-managed account named by a project number the registry does not list: that number. */
+  agentProjectNumber?: string;
 }
 
 export type PricingModel =
@@ -165,7 +169,9 @@ export type FindingKind =
   | "external_free_ride"
   | "cross_department_free_ride"
   | "unexpected_billing_project"
-  | "unregistered_project";
+  | "unregistered_project"
+  /** A Google-managed account of a project number the registry does not list ran a job: register it. */
+  | "unregistered_project_number";
 
 export type Severity = "critical" | "high" | "medium" | "low";
 

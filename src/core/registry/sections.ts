@@ -146,6 +146,34 @@ export function readSharedProjects(
   });
 }
 
+const PROJECT_NUMBER = pattern(
+  /^[1-9]\d{5,19}$/,
+  "a project number (digits, as gcloud projects describe shows)",
+);
+
+/**
+ * `project_numbers`: project id -> number, for our projects only. Google's default accounts and
+ * service agents are named by their project's number (NUMBER-compute@developer.gserviceaccount.com,
+ * service-NUMBER@gcp-sa-*.iam.gserviceaccount.com): with it they belong to that project's department.
+ */
+export function readProjectNumbers(
+  r: YamlReader,
+  raw: unknown,
+  projects: ProjectClaims,
+): Map<string, string> {
+  const byNumber = new Map<string, string>();
+  if (raw === undefined) return byNumber;
+  // The keys allowed are our projects: another is a typo or a project no department owns.
+  for (const [project, node] of r.map(raw, "project_numbers", [...projects.index.keys()])) {
+    const field = `project_numbers.${project}`;
+    const number = r.scalar(node, field, PROJECT_NUMBER);
+    const other = byNumber.get(number);
+    if (other !== undefined) r.fail(node, field, `number ${number} is already the number of ${other}`);
+    byNumber.set(number, project);
+  }
+  return byNumber;
+}
+
 export function readReservations(
   r: YamlReader,
   raw: unknown,
