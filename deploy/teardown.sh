@@ -1,72 +1,92 @@
 #!/usr/bin/env bash
-# Removes what deploy/deploy.sh created, in reverse order; --dry-run prints every step and runs
-# none. The dataset is kept unless --delete-data is given: it holds the chargeback history.
+# Removes what deploy/deploy.sh created, in reverse order, grants included (a deleted service
+# account's bindings would otherwise stay behind as deleted:serviceAccount:... entries); give it
+# the options deploy.sh was given. --dry-run prints every step and runs none. The dataset is
+# kept unless --delete-data is given: it holds the chargeback history.
 #
 #   deploy/teardown.sh --project P --region R (--organization ID | --folder ID | --sink-project P) \
-#     [--dataset D] [--delete-data] [--dry-run]
+#     --registry FILE|gs://BUCKET/OBJECT [--dataset D] [--report-bucket gs://B] [--delete-data] [--dry-run]
 set -euo pipefail
 
-project="" region="" dataset="bq_chargeback" organization="" folder="" sink_project=""
-dry_run=false delete_data=false
-
-fail() {
-  echo "teardown.sh: $*" >&2
+usage() {
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
+# shellcheck source=deploy/common.sh
+source "$(dirname "$0")/common.sh"
+parse_options "$@"
 
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --project) project="${2:-}"; shift 2 ;;
-    --region) region="${2:-}"; shift 2 ;;
-    --dataset) dataset="${2:-}"; shift 2 ;;
-    --organization) organization="${2:-}"; shift 2 ;;
-    --folder) folder="${2:-}"; shift 2 ;;
-    --sink-project) sink_project="${2:-}"; shift 2 ;;
-    --delete-data) delete_data=true; shift ;;
-    --dry-run) dry_run=true; shift ;;
-    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
-    *) fail "unknown option $1 (see --help)" ;;
-  esac
+report_sa="serviceAccount:$(account_email bq-chargeback-report)"
+ingest_sa="serviceAccount:$(account_email bq-chargeback-ingest)"
+
+step "Scheduler job, functions"
+if look_up gcloud scheduler jobs describe "$scheduler_job" --location="$region" --project="$project" >/dev/null; then
+  run gcloud scheduler jobs delete "$scheduler_job" --location="$region" --project="$project" --quiet
+fi
+for fn in "$report_fn" "$ingest_fn"; do
+  if look_up gcloud functions describe "$fn" --gen2 --region="$region" --project="$project" >/dev/null; then
+    run gcloud functions delete "$fn" --gen2 --region="$region" --project="$project" --quiet
+  fi
 done
 
-[[ "$project" =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] || fail "--project: expected a project id, found '$project'"
-[[ "$region" =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || fail "--region: expected a region such as europe-west1, found '$region'"
-[[ "$dataset" =~ ^[A-Za-z_][A-Za-z0-9_]{0,1023}$ ]] || fail "--dataset: expected letters, digits and _, found '$dataset'"
-if [ -n "$organization" ]; then
-  [[ "$organization" =~ ^[0-9]{1,20}$ ]] || fail "--organization: expected a numeric id"
-  scope=(--organization="$organization")
-elif [ -n "$folder" ]; then
-  [[ "$folder" =~ ^[0-9]{1,20}$ ]] || fail "--folder: expected a numeric id"
-  scope=(--folder="$folder")
-elif [ -n "$sink_project" ]; then
-  [[ "$sink_project" =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] || fail "--sink-project: expected a project id"
-  scope=(--project="$sink_project")
-else
-  fail "give one of --organization, --folder, --sink-project (where the sink is)"
+step "Alerting: both alert policies, the log-based metric"
+for file in "$findings_policy_file" "$dead_letter_policy_file"; do
+  name="$("$node22" -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).displayName' "$file")"
+  for policy in $(look_up gcloud alpha monitoring policies list --project="$project" --filter="displayName=\"$name\"" --format='value(name)' || true); do
+    run gcloud alpha monitoring policies delete "$policy" --project="$project" --quiet
+  done
+done
+if look_up gcloud logging metrics describe "$metric" --project="$project" >/dev/null; then
+  run gcloud logging metrics delete "$metric" --project="$project" --quiet
 fi
 
-# Prints the command, then runs it (not in --dry-run); a resource already gone is not an error.
-run() {
-  printf '+'
-  printf ' %q' "$@"
-  printf '\n'
-  if [ "$dry_run" = false ]; then "$@" || echo "  (not there, or already removed)"; fi
-}
+step "Log Router sink, and its writer's grant"
+writer="$(look_up gcloud logging sinks describe "$sink" "${sink_scope[0]}" --format='value(writerIdentity)' || true)"
+if [ -n "$writer" ]; then
+  revoke roles/pubsub.publisher "$writer" topic "$topic"
+  run gcloud logging sinks delete "$sink" "${sink_scope[0]}" --quiet
+fi
 
-run gcloud scheduler jobs delete bq-chargeback-monthly --location="$region" --project="$project" --quiet
-run gcloud functions delete bq-chargeback-report --gen2 --region="$region" --project="$project" --quiet
-run gcloud functions delete bq-chargeback-ingest --gen2 --region="$region" --project="$project" --quiet
-run gcloud logging sinks delete bq-chargeback "${scope[@]}" --quiet
-run gcloud logging metrics delete bq_chargeback_findings --project="$project" --quiet
-for topic in bq-chargeback-audit-logs bq-chargeback-dead-letter bq-chargeback-alerts; do
-  run gcloud pubsub topics delete "$topic" --project="$project" --quiet
+step "Grants outside the resources removed here (projects, dataset, buckets)"
+for entry in "${project_grants[@]}"; do
+  revoke "${entry%% *}" "serviceAccount:$(account_email "${entry#* }")" project "$project"
 done
-for account in bq-chargeback-fn bq-chargeback-scheduler; do
-  run gcloud iam service-accounts delete "$account@$project.iam.gserviceaccount.com" --project="$project" --quiet
+for registered in $(registry_projects); do
+  revoke roles/bigquery.metadataViewer "$report_sa" project "$registered"
 done
+revoke roles/bigquery.dataEditor "$ingest_sa" dataset "$project:$dataset"
+revoke roles/bigquery.dataEditor "$report_sa" dataset "$project:$dataset"
+if [ -n "$registry_bucket" ]; then
+  revoke roles/storage.objectViewer "$ingest_sa" bucket "$registry_bucket"
+  revoke roles/storage.objectViewer "$report_sa" bucket "$registry_bucket"
+fi
+if [ -n "$report_bucket" ]; then
+  revoke roles/storage.objectUser "$report_sa" bucket "$report_bucket_name"
+  echo "= kept the bucket $report_bucket_name (the published reports)"
+fi
+
+step "Subscriptions and topics (their grants go with them), service accounts"
+for name in "$dead_letter_hold" "$alerts_hold"; do
+  if look_up gcloud pubsub subscriptions describe "$name" --project="$project" >/dev/null; then
+    run gcloud pubsub subscriptions delete "$name" --project="$project" --quiet
+  fi
+done
+for name in "$topic" "$dead_letter" "$alerts"; do
+  if look_up gcloud pubsub topics describe "$name" --project="$project" >/dev/null; then
+    run gcloud pubsub topics delete "$name" --project="$project" --quiet
+  fi
+done
+for account in "${accounts[@]}"; do
+  if look_up gcloud iam service-accounts describe "$(account_email "$account")" --project="$project" >/dev/null; then
+    run gcloud iam service-accounts delete "$(account_email "$account")" --project="$project" --quiet
+  fi
+done
+
+step "Dataset"
 if [ "$delete_data" = true ]; then
-  run bq rm -r -f --dataset "$project:$dataset"
+  if look_up bq show --format=none "$project:$dataset" >/dev/null; then
+    run bq rm -r -f --dataset "$project:$dataset"
+  fi
 else
   echo "= kept the dataset $project:$dataset (its history); --delete-data removes it"
 fi
-echo "The alert policy 'bq-chargeback: free ride or unexpected billing project' is left for you to delete in Cloud Monitoring."

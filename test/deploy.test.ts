@@ -1,12 +1,15 @@
 // deploy/: the sink filter selects exactly the entries the parser uses, the dry run prints the
 // whole deployment, and the scripts pass shellcheck.
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { parseEntry } from "../src/core/parse.ts";
 import { matches, parseFilter } from "../src/deploy/logging-filter.ts";
 import { generateEntries } from "../src/sample/generate.ts";
+import { type FakeCloud, startFakeCloud } from "./support/fake-gcloud.ts";
 
 const run = promisify(execFile);
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -62,83 +65,257 @@ describe("the Log Router sink filter and the parser agree", () => {
   });
 });
 
-describe("deploy/deploy.sh", () => {
-  it("prints every step of the deployment in --dry-run, and runs none", async () => {
-    const { stdout } = await run("bash", [
-      `${ROOT}deploy/deploy.sh`,
-      "--project",
-      "acme-chargeback",
-      "--region",
-      "europe-west1",
-      "--organization",
-      "123456789",
-      "--registry",
-      `${ROOT}sample/acme/registry.yaml`,
-      "--dry-run",
-    ]);
+// deploy.sh and teardown.sh run against a recorded Google Cloud (test/support/fake-gcloud.ts):
+// look-ups are answered from what earlier runs created, so a second run must change nothing.
+async function cloudRun(script: "deploy" | "teardown", args: string[], cloud: FakeCloud) {
+  const before = cloud.state.calls.length;
+  const { stdout } = await run("bash", [`${ROOT}deploy/${script}.sh`, ...args], {
+    env: {
+      ...process.env,
+      PATH: `${cloud.bin}:${process.env.PATH}`,
+      BQ_CHARGEBACK_DEPLOY_RETRY_SECONDS: "0",
+    },
+  });
+  return {
+    stdout,
+    changes: stdout.split("\n").filter((line) => line.startsWith("+ ")),
+    mutatingCalls: cloud.state.calls.slice(before).filter((call) => call.mutating),
+    state: cloud.state,
+  };
+}
+
+const DEPLOY_ARGS = [
+  "--project",
+  "acme-chargeback",
+  "--region",
+  "europe-west1",
+  "--organization",
+  "123456789",
+  "--registry",
+  `${ROOT}sample/acme/registry.yaml`,
+  "--report-bucket",
+  "gs://acme-chargeback-reports/monthly",
+];
+const SA = (name: string) => `serviceAccount:bq-chargeback-${name}@acme-chargeback.iam.gserviceaccount.com`;
+
+describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
+  let cloud: FakeCloud;
+  beforeEach(async () => {
+    cloud = await startFakeCloud(mkdtempSync(join(tmpdir(), "bq-chargeback-cloud-")));
+    // a policy on the new log-based metric is refused twice before the metric is visible
+    cloud.metricVisibleAfter = 2;
+    return () => cloud.close();
+  });
+
+  it("prints every step of a first deployment in --dry-run, and changes nothing", async () => {
+    const { changes, mutatingCalls } = await cloudRun("deploy", [...DEPLOY_ARGS, "--dry-run"], cloud);
+    expect(mutatingCalls).toEqual([]);
     const steps = [
       /bq --location=US mk --dataset .* acme-chargeback:bq_chargeback/,
       /bq query --use_legacy_sql=false .*--dataset_id=acme-chargeback:bq_chargeback < sql\/ddl\/job_costs.sql/,
       /gcloud pubsub topics create bq-chargeback-audit-logs/,
       /gcloud pubsub topics create bq-chargeback-dead-letter/,
-      /bq add-iam-policy-binding --member=serviceAccount:bq-chargeback-fn@acme-chargeback.iam.gserviceaccount.com --role=roles\/bigquery.dataEditor acme-chargeback:bq_chargeback/,
-      /gcloud projects add-iam-policy-binding acme-chargeback .*--role=roles\/bigquery.jobUser/,
-      /gcloud organizations add-iam-policy-binding 123456789 .*--role=roles\/bigquery.metadataViewer/,
+      // 4. dead letters and alerts are kept: a topic without a subscription drops its messages
+      /gcloud pubsub subscriptions create bq-chargeback-dead-letter-hold --topic=bq-chargeback-dead-letter /,
+      /gcloud pubsub subscriptions create bq-chargeback-alerts-hold --topic=bq-chargeback-alerts /,
+      /gcloud storage buckets create gs:\/\/acme-chargeback-reports /,
+      /gcloud iam service-accounts create bq-chargeback-trigger /,
+      /bq add-iam-policy-binding --member=serviceAccount:bq-chargeback-ingest@acme-chargeback.iam.gserviceaccount.com --role=roles\/bigquery.dataEditor acme-chargeback:bq_chargeback/,
+      /gcloud projects add-iam-policy-binding acme-chargeback .*bq-chargeback-report@.*--role=roles\/bigquery.jobUser/,
+      // 12. the report may write its page to the bucket (and replace it on a re-run)
+      /gcloud storage buckets add-iam-policy-binding gs:\/\/acme-chargeback-reports .*bq-chargeback-report@.*--role=roles\/storage.objectUser/,
       /gcloud logging sinks create bq-chargeback pubsub.googleapis.com\/projects\/acme-chargeback\/topics\/bq-chargeback-audit-logs --organization=123456789 --include-children --log-filter=/,
       /gcloud pubsub topics add-iam-policy-binding bq-chargeback-audit-logs .*--member=serviceAccount:WRITER_IDENTITY_OF_THE_SINK --role=roles\/pubsub.publisher/,
-      /gcloud functions deploy bq-chargeback-ingest --gen2 --runtime=nodejs22 .*--trigger-topic=bq-chargeback-audit-logs --retry/,
-      /gcloud functions deploy bq-chargeback-report --gen2 --runtime=nodejs22 .*--trigger-http --no-allow-unauthenticated/,
+      // 3. the trigger pushes with an identity of its own, allowed to invoke the ingest service only
+      /gcloud functions deploy bq-chargeback-ingest --gen2 --runtime=nodejs22 .*--build-service-account=projects\/acme-chargeback\/serviceAccounts\/bq-chargeback-build@.*--trigger-topic=bq-chargeback-audit-logs --retry --trigger-service-account=bq-chargeback-trigger@acme-chargeback.iam.gserviceaccount.com --service-account=bq-chargeback-ingest@/,
+      /gcloud functions deploy bq-chargeback-report --gen2 --runtime=nodejs22 .*--trigger-http --no-allow-unauthenticated --service-account=bq-chargeback-report@.*BQ_CHARGEBACK_REPORT_BUCKET=gs:\/\/acme-chargeback-reports\/monthly/,
+      /gcloud run services add-iam-policy-binding bq-chargeback-ingest .*--member=serviceAccount:bq-chargeback-trigger@.*--role=roles\/run.invoker/,
       /gcloud pubsub subscriptions update .*--dead-letter-topic=bq-chargeback-dead-letter/,
-      /gcloud run services add-iam-policy-binding bq-chargeback-report .*--role=roles\/run.invoker/,
-      /gcloud scheduler jobs create http bq-chargeback-monthly .*--oidc-service-account-email=bq-chargeback-scheduler@acme-chargeback.iam.gserviceaccount.com/,
+      /gcloud run services add-iam-policy-binding bq-chargeback-report .*bq-chargeback-scheduler@.*--role=roles\/run.invoker/,
+      /gcloud scheduler jobs create http bq-chargeback-monthly .*--attempt-deadline=1800s --max-retry-attempts=2 .*--oidc-service-account-email=bq-chargeback-scheduler@acme-chargeback.iam.gserviceaccount.com/,
       /gcloud logging metrics create bq_chargeback_findings/,
-      /gcloud alpha monitoring policies create/,
+      /gcloud alpha monitoring policies create .*--policy-from-file=.*deploy\/alert-policy.json/,
+      /gcloud alpha monitoring policies create .*--policy-from-file=.*deploy\/dead-letter-alert-policy.json/,
     ];
-    const lines = stdout.split("\n").filter((line) => line.startsWith("+ "));
     let from = 0;
     for (const step of steps) {
-      const at = lines.findIndex((line, i) => i >= from && step.test(line));
+      const at = changes.findIndex((line, i) => i >= from && step.test(line));
       expect(at, `step ${step} (in order)`).toBeGreaterThanOrEqual(0);
       from = at;
     }
+    const text = changes.join("\n");
     // no role broader than needed: never owner, editor or admin roles
-    expect(stdout).not.toMatch(/roles\/(owner|editor|[a-z]+\.admin)\b/);
+    expect(text).not.toMatch(/roles\/(owner|editor|[a-z]+\.admin)\b/);
+    // 8. metadataViewer on each registered project, not on the organisation, and only for the report
+    const viewers = changes.filter((line) => line.includes("roles/bigquery.metadataViewer"));
+    expect(viewers.map((line) => /add-iam-policy-binding (\S+)/.exec(line)?.[1]).sort()).toEqual([
+      "acme-ds-bi",
+      "acme-ds-lake",
+      "acme-etl",
+      "acme-fin-bi",
+      "acme-fin-lake",
+      "acme-mkt-bi",
+      "acme-mkt-lake",
+      "acme-platform",
+      "acme-platform-lake",
+      "acme-sales-bi",
+    ]);
+    expect(viewers.every((line) => line.includes(SA("report")))).toBe(true);
+    expect(text).not.toMatch(/organizations add-iam-policy-binding/);
+    const ingestGrants = changes.filter((line) => line.includes(SA("ingest")) && /--role=/.test(line));
+    expect(ingestGrants.map((line) => /--role=(\S+)/.exec(line)?.[1]).sort()).toEqual([
+      "roles/bigquery.dataEditor",
+      "roles/pubsub.publisher",
+    ]);
+    // 7. Scheduler waits as long as the report function may run
+    const timeout = /bq-chargeback-report .*--timeout=(\d+)s/.exec(text)?.[1];
+    const deadline = /--attempt-deadline=(\d+)s/.exec(text)?.[1];
+    expect(Number(deadline)).toBeGreaterThanOrEqual(Number(timeout));
   });
 
-  it("has a teardown that removes the same resources and keeps the data unless asked", async () => {
-    const { stdout } = await run("bash", [
-      `${ROOT}deploy/teardown.sh`,
-      "--project",
-      "acme-chargeback",
-      "--region",
-      "europe-west1",
-      "--organization",
-      "123456789",
-      "--dry-run",
+  it("deploys once: a second run, dry or not, creates and grants nothing", async () => {
+    const first = await cloudRun("deploy", DEPLOY_ARGS, cloud);
+    expect(first.mutatingCalls.length).toBeGreaterThan(40);
+    // 6. the policy on the new log-based metric was refused twice (NOT_FOUND), then created
+    expect(first.stdout).toMatch(/not accepted yet; attempt 3 of 30/);
+    const policies = Object.values(first.state.resources).filter((r) => r.name?.includes("/alertPolicies/"));
+    expect(policies.map((p) => p.displayName).sort()).toEqual([
+      "bq-chargeback: audit-log entries dead-lettered",
+      "bq-chargeback: free ride or unexpected billing project",
     ]);
-    for (const step of [
-      /gcloud scheduler jobs delete bq-chargeback-monthly/,
-      /gcloud functions delete bq-chargeback-ingest/,
-      /gcloud logging sinks delete bq-chargeback --organization=123456789/,
-      /gcloud pubsub topics delete bq-chargeback-audit-logs/,
-      /gcloud iam service-accounts delete bq-chargeback-fn@acme-chargeback.iam.gserviceaccount.com/,
-    ]) {
-      expect(stdout).toMatch(step);
+    // 4. the trigger's subscription dead-letters to a topic that has a subscription
+    const triggerSub = Object.entries(first.state.resources).find(([k]) =>
+      k.includes("eventarc-bq-chargeback-ingest-sub"),
+    );
+    expect(triggerSub?.[1]["dead-letter-topic"]).toBe("bq-chargeback-dead-letter");
+    expect(Object.values(first.state.resources).some((r) => r.topic === "bq-chargeback-dead-letter")).toBe(
+      true,
+    );
+
+    for (const dry of [true, true, false]) {
+      const again = await cloudRun("deploy", [...DEPLOY_ARGS, ...(dry ? ["--dry-run"] : [])], cloud);
+      expect(again.changes, again.stdout).toEqual([]);
+      expect(again.mutatingCalls).toEqual([]);
+      expect(again.stdout).toMatch(/= up to date: bq-chargeback-ingest/);
+      expect(again.stdout).toMatch(
+        /= exists: alert policy 'bq-chargeback: free ride or unexpected billing project'/,
+      );
     }
-    expect(stdout).not.toMatch(/bq rm/);
-    const withData = await run("bash", [
-      `${ROOT}deploy/teardown.sh`,
-      "--project",
-      "acme-chargeback",
-      "--region",
-      "europe-west1",
-      "--organization",
-      "1",
-      "--delete-data",
-      "--dry-run",
-    ]);
-    expect(withData.stdout).toMatch(/bq rm -r -f --dataset acme-chargeback:bq_chargeback/);
   });
+
+  it("tears down everything it created, grants and alert policies included, and keeps the data unless asked", async () => {
+    await cloudRun("deploy", DEPLOY_ARGS, cloud);
+    const teardownArgs = DEPLOY_ARGS.filter((_, i) => !["--schedule"].includes(DEPLOY_ARGS[i] ?? ""));
+    const { state } = await cloudRun("teardown", teardownArgs, cloud);
+    const left = Object.keys(state.resources).filter(
+      (k) => !k.startsWith("bq acme-chargeback:bq_chargeback"),
+    );
+    // the report bucket (published pages) is kept, like the dataset
+    expect(left).toEqual(["gcloud storage buckets gs://acme-chargeback-reports project=acme-chargeback"]);
+    const bindings = Object.entries(state.policies).flatMap(([resource, list]) =>
+      list.map((b) => `${resource}: ${b.role} ${b.member}`),
+    );
+    expect(bindings).toEqual([]);
+    const withData = await cloudRun("teardown", [...teardownArgs, "--delete-data"], cloud);
+    expect(withData.changes).toEqual([
+      expect.stringMatching(/bq rm -r -f --dataset acme-chargeback:bq_chargeback/),
+    ]);
+    expect(Object.keys(withData.state.resources)).toEqual([
+      "gcloud storage buckets gs://acme-chargeback-reports project=acme-chargeback",
+    ]);
+  });
+
+  // The installed Google Cloud CLI is the reference for command names and flags: without an
+  // account it parses a command fully, then stops before any request ("no active account"); a
+  // wrong flag or a command missing from the GA track stops it earlier with another message.
+  const gcloud = existsSync("/usr/bin/gcloud") || existsSync("/usr/lib/google-cloud-sdk/bin/gcloud");
+  it.skipIf(!gcloud)(
+    gcloud
+      ? "runs only commands and flags the installed Google Cloud CLI accepts"
+      : "runs only commands and flags the installed Google Cloud CLI accepts (SKIPPED: no Google Cloud CLI installed)",
+    async () => {
+      await cloudRun("deploy", DEPLOY_ARGS, cloud);
+      await cloudRun("deploy", [...DEPLOY_ARGS, "--schedule", "0 7 2 * *"], cloud);
+      cloud.state.resources["gcloud scheduler jobs bq-chargeback-monthly project=acme-chargeback"] = {};
+      await cloudRun("deploy", DEPLOY_ARGS, cloud); // a job with the old deadline is updated
+      await cloudRun("teardown", [...DEPLOY_ARGS, "--delete-data"], cloud);
+      // one call of each shape: the command, then the names of its flags
+      const shapes = new Map<string, string[]>();
+      for (const { argv } of cloud.state.calls) {
+        if (argv[0] !== "gcloud") continue;
+        const words = argv.filter((arg) => !arg.startsWith("-"));
+        const verb = words.findIndex((word) =>
+          /^(create|describe|delete|deploy|update|list|enable|cp|[a-z-]+-iam-policy(-binding)?)$/.test(word),
+        );
+        const command = words.slice(0, verb + (words[verb + 1] === "http" ? 2 : 1));
+        const flags = argv.filter((arg) => arg.startsWith("-")).map((arg) => arg.split("=")[0]);
+        shapes.set([...command, ...flags].join(" "), argv);
+      }
+      expect(shapes.size).toBeGreaterThan(30);
+      const config = mkdtempSync(join(tmpdir(), "gcloud-config-"));
+      const verdicts: string[] = [];
+      const queue = [...shapes.values()];
+      const worker = async () => {
+        for (let argv = queue.shift(); argv; argv = queue.shift()) {
+          const answer = await run("gcloud", argv.slice(1), {
+            env: { ...process.env, CLOUDSDK_CONFIG: config, CLOUDSDK_CORE_DISABLE_PROMPTS: "1" },
+          }).then(
+            () => "ran",
+            (error: { stderr: string }) => error.stderr,
+          );
+          if (!answer.includes("You do not currently have an active account selected")) {
+            verdicts.push(`${argv.join(" ")}\n  -> ${answer.split("\n").slice(0, 3).join(" ")}`);
+          }
+        }
+      };
+      await Promise.all([worker(), worker(), worker()]);
+      expect(verdicts).toEqual([]);
+    },
+    600_000,
+  );
+
+  it("stages plain JavaScript with a lockfile of the runtime dependencies, for Node 22", async () => {
+    const stage = mkdtempSync(join(tmpdir(), "bq-chargeback-stage-"));
+    await run("bash", [`${ROOT}deploy/stage-source.sh`, stage, `${ROOT}sample/acme/registry.yaml`]);
+    const files = (await run("find", [stage, "-type", "f", "-not", "-path", "*/sql/*"])).stdout.split("\n");
+    expect(files.filter((file) => file.endsWith(".ts"))).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(stage, "package.json"), "utf8"));
+    const root = JSON.parse(readFileSync(`${ROOT}package.json`, "utf8"));
+    expect(pkg.main).toBe("functions/index.js");
+    expect(pkg.engines).toEqual({ node: "22.x" });
+    expect(pkg.dependencies).toEqual(root.dependencies);
+    expect(pkg.devDependencies).toBeUndefined();
+    const lock = JSON.parse(readFileSync(join(stage, "package-lock.json"), "utf8"));
+    const rootLock = JSON.parse(readFileSync(`${ROOT}package-lock.json`, "utf8"));
+    expect(lock.packages[""].dependencies).toEqual(root.dependencies);
+    expect(Object.keys(lock.packages)).toContain("node_modules/@google-cloud/functions-framework");
+    expect(Object.keys(lock.packages)).not.toContain("node_modules/vitest");
+    expect(Object.keys(lock.packages)).not.toContain("node_modules/typescript");
+    // every staged package is the version tested here
+    for (const [path, entry] of Object.entries(lock.packages as Record<string, { version?: string }>)) {
+      if (path) expect(entry.version, path).toBe(rootLock.packages[path]?.version);
+    }
+    // The staged entry point loads with type stripping turned off, as a Node without it would.
+    await run("ln", ["-s", `${ROOT}node_modules`, join(stage, "node_modules")]);
+    const loaded = await run(
+      process.execPath,
+      [
+        "--no-experimental-strip-types",
+        "--input-type=module",
+        "-e",
+        'await import("./functions/index.js"); await import("./src/cloud/report.js"); console.log("loaded")',
+      ],
+      {
+        cwd: stage,
+        env: {
+          ...process.env,
+          GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+          BQ_CHARGEBACK_REGISTRY: "registry.yaml",
+        },
+      },
+    );
+    expect(loaded.stdout.trim()).toBe("loaded");
+  }, 120_000);
 
   it("refuses bad input before doing anything", async () => {
     const attempt = (args: string[]) =>

@@ -1,0 +1,229 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the names are used by deploy.sh and teardown.sh, which source this file
+# What deploy.sh and teardown.sh share: options, their checks, the names of everything created,
+# and the helpers that make each step idempotent (look up, then change only what is missing).
+# Sourced, not run.
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+
+project="" region="" dataset="bq_chargeback" location="US" registry="" schedule="0 6 2 * *"
+organization="" folder="" sink_project="" channel="" report_bucket="" dry_run=false delete_data=false
+# Seconds between attempts when Google has not caught up yet (a new service account, a new metric).
+retry_wait="${BQ_CHARGEBACK_DEPLOY_RETRY_SECONDS:-30}"
+
+fail() {
+  echo "$(basename "$0"): $*" >&2
+  exit 2
+}
+
+parse_options() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --project) project="${2:-}"; shift 2 ;;
+      --region) region="${2:-}"; shift 2 ;;
+      --dataset) dataset="${2:-}"; shift 2 ;;
+      --location) location="${2:-}"; shift 2 ;;
+      --registry) registry="${2:-}"; shift 2 ;;
+      --schedule) schedule="${2:-}"; shift 2 ;;
+      --organization) organization="${2:-}"; shift 2 ;;
+      --folder) folder="${2:-}"; shift 2 ;;
+      --sink-project) sink_project="${2:-}"; shift 2 ;;
+      --notification-channel) channel="${2:-}"; shift 2 ;;
+      --report-bucket) report_bucket="${2:-}"; shift 2 ;;
+      --delete-data) delete_data=true; shift ;;
+      --dry-run) dry_run=true; shift ;;
+      -h | --help) usage ;;
+      *) fail "unknown option $1 (see --help)" ;;
+    esac
+  done
+
+  # Every value that ends up in a command is checked first: no surprises in names or filters.
+  [[ "$project" =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] || fail "--project: expected a project id, found '$project'"
+  [[ "$region" =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || fail "--region: expected a region such as europe-west1, found '$region'"
+  [[ "$dataset" =~ ^[A-Za-z_][A-Za-z0-9_]{0,1023}$ ]] || fail "--dataset: expected letters, digits and _, found '$dataset'"
+  [[ "$location" =~ ^[A-Za-z]+(-[a-z]+[0-9]+)?$ ]] || fail "--location: expected US, EU or a region, found '$location'"
+  [ -n "$registry" ] || fail "--registry: expected a registry file or a gs:// URL"
+  if [[ "$registry" == gs://* ]]; then
+    [[ "$registry" =~ ^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]/.+$ ]] || fail "--registry: expected gs://BUCKET/OBJECT, found '$registry'"
+  else
+    [ -f "$registry" ] || fail "--registry: no such file: $registry"
+  fi
+  [ -z "$report_bucket" ] || [[ "$report_bucket" =~ ^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/[A-Za-z0-9._/-]*)?$ ]] ||
+    fail "--report-bucket: expected gs://BUCKET[/PREFIX], found '$report_bucket'"
+  local scopes=0
+  [ -n "$organization" ] && scopes=$((scopes + 1))
+  [ -n "$folder" ] && scopes=$((scopes + 1))
+  [ -n "$sink_project" ] && scopes=$((scopes + 1))
+  [ "$scopes" -eq 1 ] || fail "give exactly one of --organization, --folder, --sink-project"
+  [ -z "$organization" ] || [[ "$organization" =~ ^[0-9]{1,20}$ ]] || fail "--organization: expected a numeric id"
+  [ -z "$folder" ] || [[ "$folder" =~ ^[0-9]{1,20}$ ]] || fail "--folder: expected a numeric id"
+  [ -z "$sink_project" ] || [[ "$sink_project" =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] || fail "--sink-project: expected a project id"
+  [ -z "$channel" ] || [[ "$channel" =~ ^projects/[a-z0-9-]+/notificationChannels/[0-9]+$ ]] || fail "--notification-channel: expected projects/P/notificationChannels/N"
+
+  # Node 22 from `npm ci` (package.json): it builds the functions and reads the registry.
+  node22="$root/node_modules/.bin/node"
+  [ -x "$node22" ] || fail "run 'npm ci' in $root first (it brings Node 22 and the TypeScript compiler)"
+
+  if [ -n "$organization" ]; then sink_scope=(--organization="$organization")
+  elif [ -n "$folder" ]; then sink_scope=(--folder="$folder")
+  else sink_scope=(--project="$sink_project"); fi
+  registry_bucket=""
+  if [[ "$registry" == gs://* ]]; then
+    registry_bucket="${registry#gs://}"
+    registry_bucket="gs://${registry_bucket%%/*}"
+  fi
+  report_bucket_name=""
+  if [ -n "$report_bucket" ]; then
+    report_bucket_name="${report_bucket#gs://}"
+    report_bucket_name="gs://${report_bucket_name%%/*}"
+  fi
+}
+
+topic="bq-chargeback-audit-logs"
+dead_letter="bq-chargeback-dead-letter"
+alerts="bq-chargeback-alerts"
+# Pub/Sub drops what is published to a topic without a subscription: these keep dead letters
+# and alerts until someone reads them.
+dead_letter_hold="bq-chargeback-dead-letter-hold"
+alerts_hold="bq-chargeback-alerts-hold"
+sink="bq-chargeback"
+ingest_fn="bq-chargeback-ingest"
+report_fn="bq-chargeback-report"
+scheduler_job="bq-chargeback-monthly"
+metric="bq_chargeback_findings"
+findings_policy_file="$here/alert-policy.json"
+dead_letter_policy_file="$here/dead-letter-alert-policy.json"
+# One identity per job, each with only its own grants (deploy/iam.md).
+accounts=(bq-chargeback-ingest bq-chargeback-report bq-chargeback-trigger bq-chargeback-scheduler bq-chargeback-build)
+
+account_email() { echo "$1@${project}.iam.gserviceaccount.com"; }
+
+step() { printf '\n== %s\n' "$*"; }
+
+# A change: printed (quoted so it can be pasted), then run, not in --dry-run.
+run() {
+  printf '+'
+  printf ' %q' "$@"
+  printf '\n'
+  if [ "$dry_run" = false ]; then "$@"; fi
+}
+
+# A change Google may refuse for a while after a dependency was created (IAM propagation of a
+# new service account, a log-based metric not yet known to Cloud Monitoring): retried.
+run_retried() {
+  local attempts="$1" attempt=1
+  shift
+  printf '+'
+  printf ' %q' "$@"
+  printf '\n'
+  [ "$dry_run" = false ] || return 0
+  until "$@"; do
+    [ "$attempt" -lt "$attempts" ] || return 1
+    echo "  (not accepted yet; attempt $((attempt + 1)) of $attempts in ${retry_wait}s)"
+    sleep "$retry_wait"
+    attempt=$((attempt + 1))
+  done
+}
+
+# A read-only look-up: runs in --dry-run too, so a dry run shows only what is really missing.
+# Prints what it found; fails when the resource is absent (or gcloud/bq cannot be run at all).
+look_up() {
+  "$@" 2>/dev/null
+}
+
+# True when the describing command finds nothing.
+missing() {
+  if look_up "$@" >/dev/null; then
+    printf '= exists: %s\n' "$*"
+    return 1
+  fi
+  return 0
+}
+
+# The commands that read and change the IAM policy of one resource, by kind. gcloud's look-ups
+# print one "ROLE,MEMBER" line per binding (flattened).
+policy_commands() {
+  local kind="$1" target="$2" verb="$3"
+  local rows=(--flatten='bindings[].members' --format='csv[no-heading](bindings.role,bindings.members)')
+  case "$kind" in
+    project) get=(gcloud projects get-iam-policy "$target" "${rows[@]}")
+      change=(gcloud projects "$verb" "$target" --condition=None) ;;
+    dataset) get=(bq get-iam-policy --format=prettyjson "$target")
+      change=(bq "$verb") ;;
+    topic) get=(gcloud pubsub topics get-iam-policy "$target" --project="$project" "${rows[@]}")
+      change=(gcloud pubsub topics "$verb" "$target" --project="$project") ;;
+    subscription) get=(gcloud pubsub subscriptions get-iam-policy "$target" --project="$project" "${rows[@]}")
+      change=(gcloud pubsub subscriptions "$verb" "$target" --project="$project") ;;
+    service) get=(gcloud run services get-iam-policy "$target" --region="$region" --project="$project" "${rows[@]}")
+      change=(gcloud run services "$verb" "$target" --region="$region" --project="$project") ;;
+    bucket) get=(gcloud storage buckets get-iam-policy "$target" --project="$project" "${rows[@]}")
+      change=(gcloud storage buckets "$verb" "$target" --project="$project") ;;
+    account) get=(gcloud iam service-accounts get-iam-policy "$target" --project="$project" "${rows[@]}")
+      change=(gcloud iam service-accounts "$verb" "$target" --project="$project") ;;
+    *) fail "unknown kind of IAM resource: $kind" ;;
+  esac
+}
+
+# True when the resource's IAM policy binds ROLE to MEMBER.
+bound() {
+  local role="$1" member="$2" kind="$3" target="$4" policy
+  policy_commands "$kind" "$target" add-iam-policy-binding
+  policy="$(look_up "${get[@]}")" || return 1
+  if [ "$kind" = dataset ]; then
+    # bq prints the policy as JSON
+    printf '%s' "$policy" | "$node22" -e '
+      let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
+        const [role, member] = process.argv.slice(1);
+        const bindings = JSON.parse(text || "{}").bindings ?? [];
+        process.exit(bindings.some((b) => b.role === role && (b.members ?? []).includes(member)) ? 0 : 1);
+      });' "$role" "$member"
+  else
+    grep -qxF "$role,$member" <<<"$policy"
+  fi
+}
+
+# grant ROLE MEMBER KIND TARGET: adds the binding unless the policy already has it.
+grant() {
+  local role="$1" member="$2" kind="$3" target="$4"
+  if bound "$role" "$member" "$kind" "$target"; then
+    echo "= granted: $role to $member on $target"
+    return 0
+  fi
+  policy_commands "$kind" "$target" add-iam-policy-binding
+  if [ "$kind" = dataset ]; then
+    run_retried 6 "${change[@]}" --member="$member" --role="$role" "$target"
+  else
+    run_retried 6 "${change[@]}" --member="$member" --role="$role"
+  fi
+}
+
+# revoke ROLE MEMBER KIND TARGET: removes the binding if the policy has it.
+revoke() {
+  local role="$1" member="$2" kind="$3" target="$4"
+  bound "$role" "$member" "$kind" "$target" || return 0
+  policy_commands "$kind" "$target" remove-iam-policy-binding
+  if [ "$kind" = dataset ]; then
+    run "${change[@]}" --member="$member" --role="$role" "$target"
+  else
+    run "${change[@]}" --member="$member" --role="$role"
+  fi
+}
+
+# The registered projects (the registry, fetched first when it lives in Cloud Storage).
+registry_projects() {
+  local file="$registry"
+  if [[ "$registry" == gs://* ]]; then
+    file="$(mktemp)"
+    look_up gcloud storage cp "$registry" "$file" >/dev/null || fail "--registry: cannot read $registry"
+  fi
+  "$node22" "$root/src/deploy/registry-projects.ts" "$file"
+}
+
+# Every project-level grant, as "ROLE ACCOUNT": one list for deploy.sh and teardown.sh.
+project_grants=(
+  "roles/bigquery.jobUser bq-chargeback-report"
+  "roles/logging.logWriter bq-chargeback-build"
+  "roles/artifactregistry.writer bq-chargeback-build"
+  "roles/storage.objectAdmin bq-chargeback-build"
+)
