@@ -229,3 +229,15 @@ describe("7. every text cell a spreadsheet would evaluate is neutralised", () =>
     expect(csvLine([-1, -5n, 0, "2026-10-01", "1.250000"])).toBe("-1,-5,0,2026-10-01,1.250000\n");
   });
 });
+
+describe("8. a principal longer than any real one is rejected with its field", () => {
+  it("principalEmail of 100 000 characters", () => {
+    const entry = v2Change(job());
+    (entry.protoPayload as Record<string, Record<string, unknown>>).authenticationInfo = {
+      principalEmail: `${"a.".repeat(50_000)}@acme.example`,
+    };
+    expect(asRejected(parse(entry)).detail).toContain(
+      "authenticationInfo.principalEmail: expected at most 1024 characters",
+    );
+  });
+});

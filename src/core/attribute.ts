@@ -112,7 +112,7 @@ function matchPattern(registry: Registry, email: string, domain: string): string
   for (let dot = domain.indexOf("."); dot >= 0; dot = domain.indexOf(".", dot + 1)) {
     consider(registry.subdomainPatterns.get(domain.slice(dot + 1)));
   }
-  for (const glob of registry.principalGlobs) if (glob.regex.test(email)) consider(glob);
+  for (const glob of registry.principalGlobs) if (glob.matches(email)) consider(glob);
   return best?.department;
 }
 

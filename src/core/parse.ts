@@ -238,10 +238,24 @@ function uniquePush(list: string[], value: string): void {
   if (!list.includes(value)) list.push(value);
 }
 
+/**
+ * An email has at most 254 characters, a federated principal:// subject a few hundred; a longer
+ * one is not a principal, and attribution's per-domain lookups would grow with its length.
+ */
+const MAX_PRINCIPAL_CHARS = 1024;
+
 function principalOf(payload: Json): { principal: string; delegation: string[] } {
   const auth = obj(payload.authenticationInfo);
   if (!auth) return { principal: "", delegation: [] };
   const principal = str(auth.principalEmail) || str(auth.principalSubject);
+  if (principal.length > MAX_PRINCIPAL_CHARS) {
+    const path = `protoPayload.authenticationInfo.${str(auth.principalEmail) ? "principalEmail" : "principalSubject"}`;
+    throw new FieldError(
+      "invalid_field",
+      path,
+      `${path}: expected at most ${MAX_PRINCIPAL_CHARS} characters, found ${principal.length}`,
+    );
+  }
   const delegation: string[] = [];
   const chain = auth.serviceAccountDelegationInfo;
   if (Array.isArray(chain)) {

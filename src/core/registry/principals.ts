@@ -8,7 +8,8 @@ import { pattern, type Rule, type YamlReader } from "./yaml-reader.ts";
 export interface PrincipalGlob {
   /** Canonical, lower case: `etl-*@acme.example`. */
   readonly pattern: string;
-  readonly regex: RegExp;
+  /** Whether a lower-case principal matches: linear in its length (see globMatcher). */
+  readonly matches: (principal: string) => boolean;
   readonly department: string;
   /** How many literal characters it has: among matching patterns the most specific wins. */
   readonly specificity: number;
@@ -69,7 +70,7 @@ type ParsedPrincipal =
   | { kind: "exact"; key: string }
   | { kind: "domain"; domain: string; canonical: string }
   | { kind: "subdomain"; parent: string; canonical: string }
-  | { kind: "glob"; canonical: string; regex: RegExp };
+  | { kind: "glob"; canonical: string; matches: (principal: string) => boolean };
 
 /** Reads one registry principal: an email, a glob, or a federated subject; undefined when malformed. */
 function parsePrincipal(written: string): ParsedPrincipal | undefined {
@@ -100,8 +101,43 @@ function parsePrincipal(written: string): ParsedPrincipal | undefined {
       ? { kind: "domain", domain, canonical }
       : { kind: "subdomain", parent: subdomainsOf, canonical };
   }
-  const toRegex = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^@]*");
-  return { kind: "glob", canonical, regex: new RegExp(`^${toRegex(canonical)}$`) };
+  return { kind: "glob", canonical, matches: globMatcher(canonical) };
+}
+
+/**
+ * A matcher for a glob whose `*` stands for any run of characters but `@`. Not a RegExp: one
+ * with several `[^@]*` backtracks polynomially on a long principal (seconds per entry at a few
+ * thousand characters). The pattern holds one `@` and no `*` can cross it, so each side is
+ * matched alone: the literal pieces between stars in order, each at its first place after the
+ * last (leftmost-first is exact for `*`), the first piece as a prefix, the last as a suffix.
+ */
+export function globMatcher(pattern: string): (principal: string) => boolean {
+  const at = pattern.lastIndexOf("@");
+  const local = pattern.slice(0, at).split("*");
+  const domain = pattern.slice(at + 1).split("*");
+  return (principal) => {
+    const split = principal.indexOf("@");
+    if (split < 0 || principal.indexOf("@", split + 1) >= 0) return false;
+    return piecesMatch(local, principal.slice(0, split)) && piecesMatch(domain, principal.slice(split + 1));
+  };
+}
+
+/** Whether `text` is pieces[0] * pieces[1] * ... * pieces[n-1], `*` any run of characters. */
+function piecesMatch(pieces: readonly string[], text: string): boolean {
+  const first = pieces[0] as string;
+  if (pieces.length === 1) return text === first;
+  const last = pieces[pieces.length - 1] as string;
+  if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last))
+    return false;
+  let from = first.length;
+  const end = text.length - last.length;
+  for (let i = 1; i < pieces.length - 1; i++) {
+    const piece = pieces[i] as string;
+    const found = text.indexOf(piece, from);
+    if (found < 0 || found + piece.length > end) return false;
+    from = found + piece.length;
+  }
+  return true;
 }
 
 /** Literal characters of a pattern: `*@mkt.acme.example` (18) beats `*@*.acme.example` (14). */
@@ -142,7 +178,7 @@ export class PrincipalIndexBuilder implements PrincipalIndex {
     if (parsed.kind === "exact") this.exactPrincipals.set(parsed.key, department);
     else if (parsed.kind === "domain") this.domainPatterns.set(parsed.domain, target);
     else if (parsed.kind === "subdomain") this.subdomainPatterns.set(parsed.parent, target);
-    else this.principalGlobs.push({ pattern: canonical, regex: parsed.regex, ...target });
+    else this.principalGlobs.push({ pattern: canonical, matches: parsed.matches, ...target });
     return written;
   }
 }

@@ -1,6 +1,17 @@
 // Reads a YAML document strictly and fails with the place: file, line and field of the first
 // problem. A scalar is read from its source text (6.25 stays the text "6.25", never a float).
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from "yaml";
 import { parseUsd } from "../money.ts";
 import { isIsoDate } from "../period.ts";
 
@@ -34,6 +45,14 @@ export function pattern(regex: RegExp, expected: string): Rule {
 const USD = pattern(/^\d+(?:\.\d{1,9})?$/, "a USD amount such as 6.25 (at most 9 decimals)");
 const ISO_DATE: Rule = { test: isIsoDate, expected: "a date YYYY-MM-DD" };
 
+/** A registry is a few hundred kilobytes; past this it is a mistake (or an attack), not read. */
+export const MAX_REGISTRY_CHARS = 4 * 1024 * 1024;
+/**
+ * Aliases a registry may use (the yaml library's own default limit for expanding them). Each is
+ * read again wherever it stands, so a few aliases to aliases multiply: an alias bomb.
+ */
+export const MAX_ALIASES = 100;
+
 /** Walks the YAML tree, reading each scalar from its source text, and fails with the location. */
 export class YamlReader {
   readonly file: string;
@@ -42,19 +61,44 @@ export class YamlReader {
   private readonly text: string;
   private readonly lines: LineCounter;
   private readonly doc: Document;
+  /** Each alias's anchored node, found in one pass (the library's Alias.resolve walks the whole document each time). */
+  private readonly aliasTargets = new Map<Alias, Node | undefined>();
 
   /** Parses the text; a syntax error is a ConfigError at its line. */
   constructor(text: string, file: string) {
     this.file = file;
     this.text = text;
     this.lines = new LineCounter();
+    if (text.length > MAX_REGISTRY_CHARS) {
+      throw new ConfigError(
+        file,
+        1,
+        "(file)",
+        `expected a registry of at most ${MAX_REGISTRY_CHARS / 1024 / 1024} MiB, found ${(text.length / 1024 / 1024).toFixed(1)} MiB`,
+      );
+    }
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
     const syntax = this.doc.errors[0];
     if (syntax) {
       const line = this.lines.linePos(syntax.pos[0]).line;
       throw new ConfigError(file, line, "(YAML)", `not valid YAML: ${syntax.message.split("\n")[0]}`);
     }
+    this.indexAliases();
     this.contents = this.doc.contents;
+  }
+
+  /** Resolves every alias to the latest anchor before it, in document order; refuses too many. */
+  private indexAliases(): void {
+    const anchors = new Map<string, Node>();
+    visit(this.doc, {
+      Node: (_key, node) => {
+        if (isAlias(node)) {
+          if (this.aliasTargets.size >= MAX_ALIASES)
+            this.fail(node, "(YAML)", `expected at most ${MAX_ALIASES} aliases (*name), found more`);
+          this.aliasTargets.set(node, anchors.get(node.source));
+        } else if (node.anchor) anchors.set(node.anchor, node);
+      },
+    });
   }
 
   lineOf(node: unknown): number {
@@ -69,7 +113,7 @@ export class YamlReader {
   /** An alias's target; an alias to no anchor is almost always an unquoted `*@domain` pattern. */
   private resolve(node: unknown, field: string): unknown {
     if (!isAlias(node)) return node;
-    const target = node.resolve(this.doc);
+    const target = this.aliasTargets.get(node);
     if (target === undefined) {
       this.fail(
         node,
