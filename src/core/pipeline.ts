@@ -174,6 +174,19 @@ export function costJob(job: JobEvent, context: EntryContext): JobCost {
 
 /** Stage one: parses one entry and, for a job or a read, attributes, prices and checks it. */
 export function assessEntry(text: string, source: SourceRef, context: EntryContext): Assessment {
+  try {
+    return assess(text, source, context);
+  } catch (error) {
+    // A defect on one entry costs that entry, never the run (nor, in the function, a poison message).
+    const detail = `the entry could not be assessed: ${(error as Error)?.message ?? String(error)}`;
+    return {
+      kind: "rejected",
+      entry: { kind: "rejected", reason: "unprocessable_entry", detail, source, raw: text },
+    };
+  }
+}
+
+function assess(text: string, source: SourceRef, context: EntryContext): Assessment {
   const parsed = parseLine(text, source, { notAfterMs: context.notAfterMs });
   switch (parsed.kind) {
     case "job": {
