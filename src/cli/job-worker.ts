@@ -29,7 +29,8 @@ export interface ChunkResult {
   lineCount: number;
 }
 
-const decoder = new TextDecoder();
+// ignoreBOM keeps a U+FEFF at a chunk's start as text: the reader drops the file's own BOM.
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 function processText(text: string, file: string, line: number, context: EntryContext, items: WorkerItem[]) {
   const assessed = assessEntry(text, { file, line }, context);

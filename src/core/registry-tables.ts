@@ -81,7 +81,7 @@ export function registryRows(registry: Registry): Omit<RegistryTables, "registry
       match_kind: "glob",
       match_key: glob.pattern,
       // RE2 (BigQuery's REGEXP_CONTAINS) reads the same pattern as the core's RegExp.
-      regex: glob.regex.source,
+      regex: glob.re2Pattern,
       department: glob.department,
       specificity: glob.specificity,
       rule_order: glob.order,

@@ -228,6 +228,11 @@ async function* fileChunks(
     if (head.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(Buffer.concat(head)) };
     throw error;
   }
+  // A byte-order mark opens the file, not its first entry. Dropped here, once: the workers decode
+  // each chunk keeping a BOM (else one at a chunk's start would vanish, depending on chunk sizes).
+  const opening = head[0];
+  if (opening && opening[0] === 0xef && opening[1] === 0xbb && opening[2] === 0xbf)
+    head[0] = opening.subarray(3);
   if (first === 0x5b) {
     for await (const batch of splitEntries(rest, name, batchSize)) yield { kind: "records", batch };
     return;

@@ -10,6 +10,11 @@ export interface PrincipalGlob {
   readonly pattern: string;
   /** Whether a lower-case principal matches: linear in its length (see globMatcher). */
   readonly matches: (principal: string) => boolean;
+  /**
+   * The same as a regular expression, for BigQuery's REGEXP_CONTAINS (RE2 runs in linear time);
+   * never for a backtracking engine such as JavaScript's.
+   */
+  readonly re2Pattern: string;
   readonly department: string;
   /** How many literal characters it has: among matching patterns the most specific wins. */
   readonly specificity: number;
@@ -70,7 +75,7 @@ type ParsedPrincipal =
   | { kind: "exact"; key: string }
   | { kind: "domain"; domain: string; canonical: string }
   | { kind: "subdomain"; parent: string; canonical: string }
-  | { kind: "glob"; canonical: string; matches: (principal: string) => boolean };
+  | { kind: "glob"; canonical: string; matches: (principal: string) => boolean; re2Pattern: string };
 
 /** Reads one registry principal: an email, a glob, or a federated subject; undefined when malformed. */
 function parsePrincipal(written: string): ParsedPrincipal | undefined {
@@ -101,7 +106,8 @@ function parsePrincipal(written: string): ParsedPrincipal | undefined {
       ? { kind: "domain", domain, canonical }
       : { kind: "subdomain", parent: subdomainsOf, canonical };
   }
-  return { kind: "glob", canonical, matches: globMatcher(canonical) };
+  const escaped = canonical.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", "[^@]*");
+  return { kind: "glob", canonical, matches: globMatcher(canonical), re2Pattern: `^${escaped}$` };
 }
 
 /**
@@ -178,7 +184,13 @@ export class PrincipalIndexBuilder implements PrincipalIndex {
     if (parsed.kind === "exact") this.exactPrincipals.set(parsed.key, department);
     else if (parsed.kind === "domain") this.domainPatterns.set(parsed.domain, target);
     else if (parsed.kind === "subdomain") this.subdomainPatterns.set(parsed.parent, target);
-    else this.principalGlobs.push({ pattern: canonical, matches: parsed.matches, ...target });
+    else
+      this.principalGlobs.push({
+        pattern: canonical,
+        matches: parsed.matches,
+        re2Pattern: parsed.re2Pattern,
+        ...target,
+      });
     return written;
   }
 }
