@@ -197,7 +197,9 @@ v1_jobs AS (
     COALESCE(job.jobStatistics.totalSlotMs, 0) AS slot_ms,
     COALESCE(job.jobStatistics.reservation, '') AS reservation,
     -- v1 has no cacheHit: Google's own v1 view calls a query without bytes, slot-ms or error cached.
-    job_type = 'QUERY' AND job.jobStatistics.totalProcessedBytes IS NULL AND job.jobStatistics.totalSlotMs IS NULL AND NOT failed AS cache_hit,
+    -- only a SELECT's results come from the cache (parse.ts CACHEABLE_STATEMENTS)
+    job_type = 'QUERY' AND COALESCE(job.jobConfiguration.query.statementType, '') IN ('SELECT', '')
+    AND job.jobStatistics.totalProcessedBytes IS NULL AND job.jobStatistics.totalSlotMs IS NULL AND NOT failed AS cache_hit,
     COALESCE(job.jobConfiguration.dryRun, FALSE) AS dry_run,
     IF(failed, COALESCE(job.jobStatus.error.code, 0), NULL) AS error_code,
     ARRAY(

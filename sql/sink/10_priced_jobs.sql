@@ -38,7 +38,9 @@ data_owners AS (
 price_needs AS (
   SELECT
     j.*,
-    j.reservation NOT IN ('', 'unreserved') AS reserved,
+    -- pricebook.ts isReserved: loads, extracts and copies on the shared pool "default-pipeline" are free
+    j.reservation NOT IN ('', 'unreserved')
+      AND NOT (j.job_type IN ('IMPORT', 'EXPORT', 'COPY') AND j.reservation = 'default-pipeline') AS reserved,
     r.edition,
     REGEXP_REPLACE(LOWER(TRIM(j.location)), r'^region-', '') AS price_location,
     DATE(j.end_time) AS price_day,

@@ -41,7 +41,7 @@ v1 AS (
     COALESCE(job.jobStatistics.totalSlotMs, 0) AS slot_ms,
     COALESCE(job.jobStatistics.reservation, '') AS reservation,
     -- v1 has no cacheHit: Google's own v1 view calls a query without bytes, slot-ms or error cached
-    (job.jobStatistics.totalProcessedBytes IS NULL AND job.jobStatistics.totalSlotMs IS NULL AND job.jobStatus.error.code IS NULL) AS cache_hit,
+    (COALESCE(job.jobConfiguration.query.statementType, '') IN ('SELECT', '') AND job.jobStatistics.totalProcessedBytes IS NULL AND job.jobStatistics.totalSlotMs IS NULL AND job.jobStatus.error.code IS NULL) AS cache_hit,
     job.jobStatus.error.code AS error_code,
     CAST(NULL AS STRING) AS parent_job_name,
     job.jobStatistics.endTime AS end_time,

@@ -514,6 +514,9 @@ function tableRef(value: unknown): string | undefined {
     : undefined;
 }
 
+/** Statements whose results the query cache may serve ("" when the entry does not say). */
+const CACHEABLE_STATEMENTS = new Set(["SELECT", ""]);
+
 function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs: number): ParsedEntry {
   const completed = obj(serviceData.jobCompletedEvent);
   if (!completed) return { kind: "ignored", reason: "not_a_job_event", source };
@@ -573,9 +576,12 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
     slotMs: int64(stats.totalSlotMs, `${base}.jobStatistics.totalSlotMs`),
     reservation: str(stats.reservation),
     // v1 has no cacheHit; Google's own v1 view calls a query cached when it has neither
-    // processed bytes nor slot-ms nor an error (bigquery-utils bigquery_audit_logs_v1.sql).
+    // processed bytes nor slot-ms nor an error (bigquery-utils bigquery_audit_logs_v1.sql). Only a
+    // SELECT's results are served from the cache (https://cloud.google.com/bigquery/docs/cached-results):
+    // a DDL or DML statement without bytes is a free statement, not a cache hit.
     cacheHit:
       jobType === "QUERY" &&
+      CACHEABLE_STATEMENTS.has(str(obj(config.query)?.statementType)) &&
       stats.totalProcessedBytes === undefined &&
       stats.totalSlotMs === undefined &&
       !(error && (error.code !== undefined || error.message !== undefined)),

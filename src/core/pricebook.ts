@@ -325,15 +325,29 @@ function onDemandCost(job: JobEvent, context: PricingContext, day: string, prefi
   };
 }
 
+const PIPELINE_JOB_TYPES = new Set(["IMPORT", "EXPORT", "COPY"]);
+/** The shared slot pool of loads, extracts and copies, where a reservation's name would be. */
+const SHARED_PIPELINE_POOL = "default-pipeline";
+
+/** Whether the job ran on a reservation's slots (not on demand, not on the free shared pool). */
+function isReserved(job: JobEvent): boolean {
+  if (job.reservation === "" || job.reservation === "unreserved") return false;
+  return !(PIPELINE_JOB_TYPES.has(job.jobType) && job.reservation === SHARED_PIPELINE_POOL);
+}
+
 /**
  * A job's compute cost, by the first rule that applies:
  * 1. dry run: not billed;
  * 2. statementType SCRIPT: 0, its child jobs carry the cost (counting both would double it);
  * 3. cache hit: not billed;
- * 4. reservation (not "unreserved"): totalSlotMs x the edition's slot-hour price / 3 600 000 — an
+ * 4. reservation (not "unreserved", nor "default-pipeline" for a load, extract or copy: the
+ *    shared slot pool those run on for free): totalSlotMs x the edition's slot-hour price / 3 600 000 — an
  *    allocation of capacity, not the invoice (idle and autoscaled slots are billed separately);
  *    a reservation missing from the registry is "unpriced", never guessed;
- * 5. load (IMPORT), EXPORT and COPY on demand: free;
+ * 5. load (IMPORT), EXPORT and COPY on demand or on the shared pool: free ("Batch loading ...
+ *    free using the shared slot pool", "Batch export ... free": https://cloud.google.com/bigquery/pricing
+ *    #data_ingestion_pricing, #data_extraction_pricing; the pool is named "default-pipeline" where
+ *    a reservation would be);
  * 6. failed job: its billed bytes when logged (usually 0), else 0;
  * 7. billed bytes hidden (absent while bytes were processed: row-level security): "unpriced";
  * 8. on demand: totalBilledBytes as logged (BigQuery already rounded up to the MiB with its
@@ -346,7 +360,7 @@ export function priceJob(job: JobEvent, context: PricingContext): Pricing {
     return free("script_parent", "script parent: its child jobs carry the cost");
   if (job.cacheHit) return free("cache_hit", "served from cached results: not billed");
   const day = priceDay(job);
-  if (job.reservation !== "" && job.reservation !== "unreserved") {
+  if (isReserved(job)) {
     const editionName = context.reservationEditions.get(canonicalReservation(job.reservation));
     if (!editionName) {
       return free(
@@ -367,7 +381,7 @@ export function priceJob(job: JobEvent, context: PricingContext): Pricing {
       basis: `${editionName} ${where(found, job.location)} ${plainUsd(found.price.usdPerSlotHour)} USD/slot-hour (from ${found.price.from}) x ${job.slotMs} slot-ms`,
     };
   }
-  if (job.jobType === "IMPORT" || job.jobType === "EXPORT" || job.jobType === "COPY") {
+  if (PIPELINE_JOB_TYPES.has(job.jobType)) {
     return free("free_operation", `${job.jobType.toLowerCase()} job on the shared slot pool: free`);
   }
   if (job.error) {
