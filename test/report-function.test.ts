@@ -3,6 +3,7 @@
 // is checked by ZetaSQL, and no configuration value is ever part of the SQL text.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { informationSchema, UnsafeIdentifierError } from "../src/cloud/report.ts";
+import { BUILT_IN_PRICE_BOOK, priceBookRows } from "../src/core/pricebook.ts";
 import { FakeBigQuery, type QueryRequest } from "./support/fake-bigquery.ts";
 import { FunctionServer } from "./support/function-server.ts";
 import { ddlTables, informationSchemaViews, type SqlType, ZetaSql } from "./support/zetasql.ts";
@@ -108,6 +109,7 @@ describe("buildChargebackReport", () => {
     ).toBe(true);
     const replaced = sql.filter((text) => text.startsWith("BEGIN TRANSACTION"));
     expect(replaced.map((text) => /INSERT INTO (\w+)/.exec(text)?.[1])).toEqual([
+      "price_book",
       "storage_costs",
       "department_costs",
       "chargeback_matrix",
@@ -121,6 +123,22 @@ describe("buildChargebackReport", () => {
         { name: "granularity", parameterType: { type: "STRING" }, parameterValue: { value: "month" } },
       ]),
     );
+    // the price book arrives whole, as data: one row per price (storage: one per class)
+    const book = queries.find((q) => q.query.includes("INSERT INTO price_book"));
+    const rows = (book?.queryParameters?.[0] as { parameterValue: { arrayValues: unknown[] } }).parameterValue
+      .arrayValues;
+    expect(rows).toHaveLength(priceBookRows(BUILT_IN_PRICE_BOOK).length);
+    expect(rows).toContainEqual({
+      structValues: {
+        kind: { value: "storage" },
+        edition: { value: null },
+        storage_class: { value: "active_logical" },
+        location: { value: "us-central1" },
+        from_date: { value: "2000-01-01" },
+        nanos: { value: "20000000" },
+        source: { value: expect.stringContaining("TABLE_STORAGE") },
+      },
+    });
     // the registry's departments arrive as a parameter, never as SQL text
     const departments = queries.find((q) => q.query.includes("INSERT INTO department_costs"));
     expect(JSON.stringify(departments?.queryParameters)).toContain("marketing");
@@ -147,12 +165,12 @@ describe("buildChargebackReport", () => {
         checked.push(statement);
       }
     }
-    expect(checked.filter((s) => s.startsWith("DELETE"))).toHaveLength(4);
+    expect(checked.filter((s) => s.startsWith("DELETE"))).toHaveLength(5);
     expect(checked.filter((s) => s.includes("INFORMATION_SCHEMA"))).toHaveLength(
       projects.length * locations.length,
     );
     expect(checked.filter((s) => s.startsWith("INSERT"))).toHaveLength(
-      3 + projects.length * locations.length,
+      4 + projects.length * locations.length,
     );
   });
 

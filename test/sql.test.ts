@@ -12,10 +12,10 @@ import {
   type ChargebackReport,
   entryContext,
 } from "../src/core/pipeline.ts";
-import { storagePriceOn } from "../src/core/pricebook.ts";
-import { parseRegistry, projectDepartment } from "../src/core/registry.ts";
+import { priceBookRows, storagePriceOn } from "../src/core/pricebook.ts";
+import { parseRegistry, projectDepartment, type Registry } from "../src/core/registry.ts";
 import { jobCostRecord } from "../src/core/rows.ts";
-import type { PeriodGranularity } from "../src/core/types.ts";
+import type { PeriodGranularity, TableStorage } from "../src/core/types.ts";
 import { parseStorageSnapshot } from "../src/io/storage-snapshot.ts";
 import { jobCopies } from "./support/job-copies.ts";
 import { sampleOrganisation, storageRows } from "./support/sample-rows.ts";
@@ -40,10 +40,6 @@ const PARAMS: Record<string, SqlType> = {
       ],
     },
   },
-  p_active_logical: "INT64",
-  p_long_term_logical: "INT64",
-  p_active_physical: "INT64",
-  p_long_term_physical: "INT64",
 };
 
 let zetasql: ZetaSql;
@@ -72,10 +68,14 @@ describe("every SQL file analyses in BigQuery's dialect", () => {
   });
 });
 
-async function sqlReports(granularity: PeriodGranularity, from: string, to: string) {
-  const { registry, jobRows, snapshot, report } = sampleOrganisation(granularity, from, to);
-  const prices = storagePriceOn(registry.priceBook, "US", from);
-  if (!prices) throw new Error("no US storage price");
+/** The storage report evaluated by ZetaSQL, over the price_book rows written from the registry's price book. */
+async function sqlStorage(
+  registry: Registry,
+  snapshot: readonly TableStorage[],
+  granularity: PeriodGranularity,
+  from: string,
+  to: string,
+) {
   const params = {
     from_date: { type: PARAMS.from_date as SqlType, value: from },
     to_date: { type: PARAMS.to_date as SqlType, value: to },
@@ -89,17 +89,22 @@ async function sqlReports(granularity: PeriodGranularity, from: string, to: stri
         department: projectDepartment(registry, project).department,
       })),
     },
-    p_active_logical: { type: "INT64" as SqlType, value: prices.price.activeLogical },
-    p_long_term_logical: { type: "INT64" as SqlType, value: prices.price.longTermLogical },
-    p_active_physical: { type: "INT64" as SqlType, value: prices.price.activePhysical },
-    p_long_term_physical: { type: "INT64" as SqlType, value: prices.price.longTermPhysical },
   };
   const storage = await zetasql.evaluate(
     read("reports/storage_costs.sql"),
     TABLES,
-    { table_storage_snapshots: storageRows(snapshot) },
+    {
+      table_storage_snapshots: storageRows(snapshot),
+      price_book: priceBookRows(registry.priceBook) as unknown as Record<string, SqlValue>[],
+    },
     params,
   );
+  return { storage, params };
+}
+
+async function sqlReports(granularity: PeriodGranularity, from: string, to: string) {
+  const { registry, jobRows, snapshot, report } = sampleOrganisation(granularity, from, to);
+  const { storage, params } = await sqlStorage(registry, snapshot, granularity, from, to);
   const storageTable = storage.map((row) => ({
     ...row,
     granularity,
@@ -111,8 +116,8 @@ async function sqlReports(granularity: PeriodGranularity, from: string, to: stri
   return { report, storage, departments, matrix, jobRows };
 }
 
-function expectSameReports(report: ChargebackReport, sql: Awaited<ReturnType<typeof sqlReports>>) {
-  expect(sql.storage).toEqual(
+function expectSameStorage(report: ChargebackReport, storage: Record<string, SqlValue>[]) {
+  expect(storage).toEqual(
     report.storageCosts.map((row) => ({
       period: row.period,
       department: row.department,
@@ -122,6 +127,10 @@ function expectSameReports(report: ChargebackReport, sql: Awaited<ReturnType<typ
       storage_usd: toNumericString(row.storage),
     })),
   );
+}
+
+function expectSameReports(report: ChargebackReport, sql: Awaited<ReturnType<typeof sqlReports>>) {
+  expectSameStorage(report, sql.storage);
   expect(sql.departments).toEqual(
     report.departmentCosts.map((row) => ({
       period: row.period,
@@ -213,5 +222,47 @@ describe("copies of one job in the SQL reports (issue 11 C.12, C.13)", () => {
       expect.objectContaining({ consumer_department: "external:partner-x.example", jobs: 1n }),
     ]);
     expectSameReports(report, { report, storage: [], departments, matrix, jobRows });
+  }, 60_000);
+});
+
+describe("storage is priced with the same price book in SQL and TypeScript, in every location", () => {
+  it("prices a non-US location at its own price, and one without a price at the US one", async () => {
+    const sample = sampleOrganisation("month", "2026-09-01", "2026-10-31");
+    // Test figures for europe-west1 (not Google's list prices), the second from October on.
+    const registry = parseRegistry(
+      `${readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8")}
+prices:
+  storage:
+    - { location: europe-west1, from: "2020-01-01", active_logical: "0.023", long_term_logical: "0.016", active_physical: "0.046", long_term_physical: "0.023" }
+    - { location: europe-west1, from: "2026-10-01", active_logical: "0.025", long_term_logical: "0.0125", active_physical: "0.05", long_term_physical: "0.025" }
+`,
+      "registry.yaml",
+    );
+    // The sample's tables spread over three locations: priced, priced with a change, and unpriced.
+    const places = ["US", "europe-west1", "asia-south1"];
+    const snapshot = sample.snapshot.map((table, i) => ({ ...table, location: places[i % 3] as string }));
+    const day = "2026-10-01";
+    expect(storagePriceOn(registry.priceBook, "europe-west1", day)?.price.activeLogical).toBe(25_000_000n);
+    expect(storagePriceOn(registry.priceBook, "asia-south1", day)?.fallback).toBe(true);
+    const report = new ChargebackPipeline({
+      registry,
+      granularity: "month",
+      from: "2026-09-01",
+      to: "2026-10-31",
+    }).report(snapshot);
+    const { storage } = await sqlStorage(registry, snapshot, "month", "2026-09-01", "2026-10-31");
+    expectSameStorage(report, storage);
+    // the europe-west1 tables cost what the europe-west1 prices say, not the US ones
+    const euro = snapshot.filter((table) => table.location === "europe-west1");
+    expect(euro.length).toBeGreaterThan(0);
+    const usOnly = parseRegistry(readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"), "registry.yaml");
+    const atUsPrices = new ChargebackPipeline({
+      registry: usOnly,
+      granularity: "month",
+      from: "2026-09-01",
+      to: "2026-10-31",
+    }).report(snapshot);
+    const total = (rows: { storage: bigint }[]) => rows.reduce((sum, row) => sum + row.storage, 0n);
+    expect(total(report.storageCosts)).not.toBe(total(atUsPrices.storageCosts));
   }, 60_000);
 });

@@ -1,10 +1,10 @@
 -- Storage cost per period, department, project, dataset and billing model (docs/tables.md):
 -- each table's month cost rounded once to the nano-dollar, then its share of the days of the
 -- period inside [from, to], rounded once more, exactly as src/core (priceStorageMonth, prorate).
+-- Prices come from the price_book table, which the run writes from the TypeScript price book:
+-- the price in force on the period's month's first day at the table's location, else the US one.
 -- Parameters: @from_date DATE, @to_date DATE, @granularity STRING, @snapshot_date DATE,
--- @project_departments ARRAY<STRUCT<project STRING, department STRING>> (from the registry),
--- storage prices of the snapshot's location in nano-dollars per GiB-month:
--- @p_active_logical, @p_long_term_logical, @p_active_physical, @p_long_term_physical INT64.
+-- @project_departments ARRAY<STRUCT<project STRING, department STRING>> (from the registry).
 WITH days AS (
   SELECT
     IF(@granularity = 'month', FORMAT_DATE('%Y-%m', day), FORMAT_DATE('%Y-%m-%d', day)) AS period,
@@ -15,34 +15,67 @@ periods AS (
   SELECT
     period,
     COUNT(*) AS days,
+    DATE_TRUNC(MIN(day), MONTH) AS month_start,
     EXTRACT(DAY FROM LAST_DAY(MIN(day), MONTH)) AS days_in_month
   FROM days
   GROUP BY period
 ),
-tables AS (
+storage_prices AS (
+  SELECT
+    location,
+    from_date,
+    MAX(IF(storage_class = 'active_logical', nanos, NULL)) AS active_logical,
+    MAX(IF(storage_class = 'long_term_logical', nanos, NULL)) AS long_term_logical,
+    MAX(IF(storage_class = 'active_physical', nanos, NULL)) AS active_physical,
+    MAX(IF(storage_class = 'long_term_physical', nanos, NULL)) AS long_term_physical
+  FROM price_book
+  WHERE kind = 'storage'
+  GROUP BY location, from_date
+),
+table_periods AS (
+  SELECT
+    periods.period,
+    periods.days,
+    periods.days_in_month,
+    t.*,
+    (
+      -- the table's location first (normalised as the price book's: lower case, no region- prefix)
+      SELECT AS STRUCT p.*
+      FROM storage_prices AS p
+      WHERE p.from_date <= periods.month_start
+        AND p.location IN (REGEXP_REPLACE(LOWER(TRIM(t.location)), r'^region-', ''), 'us')
+      ORDER BY p.location = REGEXP_REPLACE(LOWER(TRIM(t.location)), r'^region-', '') DESC, p.from_date DESC
+      LIMIT 1
+    ) AS price
+  FROM periods
+  CROSS JOIN table_storage_snapshots AS t
+  WHERE t.snapshot_date = @snapshot_date
+),
+table_costs AS (
   SELECT
     *,
-    ROUND(
-      IF(
-        storage_billing_model = 'PHYSICAL',
-        CAST(active_physical_bytes + fail_safe_physical_bytes AS BIGNUMERIC) * @p_active_physical
-          + CAST(long_term_physical_bytes AS BIGNUMERIC) * @p_long_term_physical,
-        CAST(active_logical_bytes AS BIGNUMERIC) * @p_active_logical
-          + CAST(long_term_logical_bytes AS BIGNUMERIC) * @p_long_term_logical
-      ) / 1073741824
+    COALESCE(
+      ROUND(
+        IF(
+          storage_billing_model = 'PHYSICAL',
+          CAST(active_physical_bytes + fail_safe_physical_bytes AS BIGNUMERIC) * price.active_physical
+            + CAST(long_term_physical_bytes AS BIGNUMERIC) * price.long_term_physical,
+          CAST(active_logical_bytes AS BIGNUMERIC) * price.active_logical
+            + CAST(long_term_logical_bytes AS BIGNUMERIC) * price.long_term_logical
+        ) / 1073741824
+      ),
+      0
     ) AS month_nanos
-  FROM table_storage_snapshots
-  WHERE snapshot_date = @snapshot_date
+  FROM table_periods
 )
 SELECT
-  periods.period,
+  table_costs.period,
   COALESCE(owner.department, 'unassigned') AS department,
-  tables.project_id,
-  tables.table_schema AS dataset,
-  tables.storage_billing_model AS billing_model,
-  CAST(SUM(ROUND(tables.month_nanos * periods.days / periods.days_in_month)) / 1000000000 AS NUMERIC) AS storage_usd
-FROM periods
-CROSS JOIN tables
-LEFT JOIN UNNEST(@project_departments) AS owner ON owner.project = tables.project_id
+  table_costs.project_id,
+  table_costs.table_schema AS dataset,
+  table_costs.storage_billing_model AS billing_model,
+  CAST(SUM(ROUND(table_costs.month_nanos * table_costs.days / table_costs.days_in_month)) / 1000000000 AS NUMERIC) AS storage_usd
+FROM table_costs
+LEFT JOIN UNNEST(@project_departments) AS owner ON owner.project = table_costs.project_id
 GROUP BY period, department, project_id, dataset, billing_model
 ORDER BY period, department, project_id, dataset, billing_model

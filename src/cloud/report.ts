@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import type { BigQuery, Query } from "@google-cloud/bigquery";
 import { informationSchema } from "../core/identifiers.ts";
 import { DayClock } from "../core/period.ts";
-import { storagePriceOn } from "../core/pricebook.ts";
+import { priceBookRows } from "../core/pricebook.ts";
 import { projectDepartment, type Registry } from "../core/registry.ts";
 import { DEPARTMENT_COST_COLUMNS, MATRIX_COLUMNS, STORAGE_COST_COLUMNS } from "../core/rows.ts";
 import type { CloudConfig } from "./config.ts";
@@ -30,6 +30,15 @@ export function replaceScript(table: string, columns: readonly string[], query: 
     "COMMIT TRANSACTION;",
   ].join("\n");
 }
+
+/** The price book is replaced whole: it is the registry's, as of this run. */
+const PRICE_BOOK_SCRIPT = [
+  "BEGIN TRANSACTION;",
+  "DELETE FROM price_book WHERE TRUE;",
+  "INSERT INTO price_book (kind, edition, storage_class, location, from_date, nanos, source)",
+  "SELECT kind, edition, storage_class, location, from_date, nanos, source FROM UNNEST(@price_book);",
+  "COMMIT TRANSACTION;",
+].join("\n");
 
 export function snapshotStatement(project: string, location: string): string {
   const schema = informationSchema(project, location);
@@ -86,32 +95,41 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
     }
   }
 
-  // 2. Storage costs, priced with the price book of the period's first day (one location per run: US).
-  const prices = storagePriceOn(registry.priceBook, "US", period.from);
-  if (!prices) throw new Error("the price book has no storage price");
+  // 2. The registry's price book as data, then storage costs priced with it in each table's location.
+  await run(
+    PRICE_BOOK_SCRIPT,
+    {
+      price_book: priceBookRows(registry.priceBook).map((row) => ({
+        ...row,
+        from_date: date(row.from_date),
+        nanos: row.nanos.toString(),
+      })),
+    },
+    {
+      price_book: [
+        {
+          kind: "STRING",
+          edition: "STRING",
+          storage_class: "STRING",
+          location: "STRING",
+          from_date: "DATE",
+          nanos: "INT64",
+          source: "STRING",
+        },
+      ],
+    },
+  );
   const projectDepartments = projects.map((project) => ({
     project,
     department: projectDepartment(registry, project).department,
   }));
   await run(
     replaceScript("storage_costs", STORAGE_COST_COLUMNS, reportSql("storage_costs.sql")),
-    {
-      ...base,
-      snapshot_date: date(snapshotDate),
-      project_departments: projectDepartments,
-      p_active_logical: prices.price.activeLogical.toString(),
-      p_long_term_logical: prices.price.longTermLogical.toString(),
-      p_active_physical: prices.price.activePhysical.toString(),
-      p_long_term_physical: prices.price.longTermPhysical.toString(),
-    },
+    { ...base, snapshot_date: date(snapshotDate), project_departments: projectDepartments },
     {
       ...baseTypes,
       snapshot_date: "DATE",
       project_departments: [{ project: "STRING", department: "STRING" }],
-      p_active_logical: "INT64",
-      p_long_term_logical: "INT64",
-      p_active_physical: "INT64",
-      p_long_term_physical: "INT64",
     },
   );
 

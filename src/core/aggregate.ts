@@ -4,6 +4,7 @@
 import { copyCompleteness } from "./job-copies.ts";
 import { mulDivRound, type Nanos } from "./money.ts";
 import { daysInMonthOf, daysOfPeriodWithin, periodStart, periodsBetween } from "./period.ts";
+import { prorate } from "./pricebook.ts";
 import type { AuditFormat, Finding, JobCost, PeriodGranularity, SourceRef, TableStorage } from "./types.ts";
 
 export interface DepartmentCostRow {
@@ -332,7 +333,7 @@ export function storageCosts(options: {
     const monthStart = `${periodStart(period).slice(0, 7)}-01`;
     const daysInMonth = daysInMonthOf(monthStart);
     for (const table of options.snapshot) {
-      const share = mulDivRound(options.monthCost(table, monthStart), BigInt(days), BigInt(daysInMonth));
+      const share = prorate(options.monthCost(table, monthStart), days, daysInMonth);
       const department = options.departmentOf(table.projectId);
       const key = keyOf(period, department, table.projectId, table.dataset, table.billingModel);
       const row = sums.get(key);

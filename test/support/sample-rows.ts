@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { assessEntry, ChargebackPipeline, entryContext } from "../../src/core/pipeline.ts";
 import { parseRegistry } from "../../src/core/registry.ts";
 import { jobCostRecord } from "../../src/core/rows.ts";
-import type { PeriodGranularity } from "../../src/core/types.ts";
+import type { PeriodGranularity, TableStorage } from "../../src/core/types.ts";
 import { parseStorageSnapshot } from "../../src/io/storage-snapshot.ts";
 import type { SqlValue } from "./zetasql.ts";
 
@@ -38,7 +38,7 @@ export function sampleOrganisation(granularity: PeriodGranularity, from: string,
   return { registry, jobRows, snapshot, report };
 }
 
-export function storageRows(snapshot: ReturnType<typeof parseStorageSnapshot>) {
+export function storageRows(snapshot: readonly TableStorage[]) {
   return snapshot.map((table) => ({
     snapshot_date: "2026-11-01",
     location: table.location,

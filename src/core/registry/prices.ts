@@ -10,6 +10,8 @@ import {
   type OnDemandPrice,
   onDemandKey,
   type PriceBook,
+  STORAGE_CLASSES,
+  type StorageClass,
   type StoragePrice,
   storageKey,
 } from "../pricebook.ts";
@@ -17,12 +19,7 @@ import { type Fields, pattern, type YamlReader } from "./yaml-reader.ts";
 
 const LOCATION = { test: isLocation, expected: LOCATION_EXPECTED };
 const SOURCE = pattern(/^.{1,500}$/, "text");
-const STORAGE_CLASSES = [
-  "active_logical",
-  "long_term_logical",
-  "active_physical",
-  "long_term_physical",
-] as const;
+const CLASSES = Object.keys(STORAGE_CLASSES) as StorageClass[];
 
 export function readPrices(r: YamlReader, node: unknown): Partial<PriceBook> {
   const prices = r.map(node, "prices", ["on_demand", "editions", "storage"]);
@@ -79,21 +76,15 @@ export function readPrices(r: YamlReader, node: unknown): Partial<PriceBook> {
   const storageNodes = r.list(prices.get("storage"), "prices.storage");
   const storage: StoragePrice[] = storageNodes.map((n, i) => {
     const field = `prices.storage[${i}]`;
-    const e = r.map(
-      n,
-      field,
-      ["location", "from", ...STORAGE_CLASSES, "source"],
-      ["location", "from", ...STORAGE_CLASSES],
-    );
-    return {
+    const e = r.map(n, field, ["location", "from", ...CLASSES, "source"], ["location", "from", ...CLASSES]);
+    const place = {
       location: location(e.get("location"), `${field}.location`),
       from: r.date(e.get("from"), `${field}.from`),
-      activeLogical: r.usd(e.get("active_logical"), `${field}.active_logical`),
-      longTermLogical: r.usd(e.get("long_term_logical"), `${field}.long_term_logical`),
-      activePhysical: r.usd(e.get("active_physical"), `${field}.active_physical`),
-      longTermPhysical: r.usd(e.get("long_term_physical"), `${field}.long_term_physical`),
-      source: source(e, field),
     };
+    const amounts = Object.fromEntries(
+      CLASSES.map((name) => [STORAGE_CLASSES[name], r.usd(e.get(name), `${field}.${name}`)]),
+    ) as Pick<StoragePrice, (typeof STORAGE_CLASSES)[StorageClass]>;
+    return { ...place, ...amounts, source: source(e, field) };
   });
 
   return {
