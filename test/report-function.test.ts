@@ -125,8 +125,8 @@ describe("buildChargebackReport", () => {
     );
     // the price book arrives whole, as data: one row per price (storage: one per class)
     const book = queries.find((q) => q.query.includes("INSERT INTO price_book"));
-    const rows = (book?.queryParameters?.[0] as { parameterValue: { arrayValues: unknown[] } }).parameterValue
-      .arrayValues;
+    const [parameter] = (book?.queryParameters ?? []) as { parameterValue: { arrayValues: unknown[] } }[];
+    const rows = parameter?.parameterValue.arrayValues;
     expect(rows).toHaveLength(priceBookRows(BUILT_IN_PRICE_BOOK).length);
     expect(rows).toContainEqual({
       structValues: {

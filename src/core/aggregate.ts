@@ -2,7 +2,7 @@
 // with exactly the semantics of docs/tables.md that the SQL in sql/reports reproduces.
 // State is small (periods x departments) and mergeable, so workers can aggregate in parallel.
 import { copyCompleteness } from "./job-copies.ts";
-import { mulDivRound, type Nanos } from "./money.ts";
+import type { Nanos } from "./money.ts";
 import { daysInMonthOf, daysOfPeriodWithin, periodStart, periodsBetween } from "./period.ts";
 import { prorate } from "./pricebook.ts";
 import type { AuditFormat, Finding, JobCost, PeriodGranularity, SourceRef, TableStorage } from "./types.ts";
