@@ -3,7 +3,8 @@
 // is checked by ZetaSQL, and no configuration value is ever part of the SQL text.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { informationSchema, UnsafeIdentifierError } from "../src/cloud/report.ts";
-import { BUILT_IN_PRICE_BOOK, priceBookRows } from "../src/core/pricebook.ts";
+import { BUILT_IN_PRICE_BOOK } from "../src/core/pricebook.ts";
+import { priceBookRows } from "../src/core/registry-tables.ts";
 import { FakeBigQuery, type QueryRequest } from "./support/fake-bigquery.ts";
 import { FunctionServer } from "./support/function-server.ts";
 import { ddlTables, informationSchemaViews, type SqlType, ZetaSql } from "./support/zetasql.ts";
@@ -125,14 +126,14 @@ describe("buildChargebackReport", () => {
     );
     // the price book arrives whole, as data: one row per price (storage: one per class)
     const book = queries.find((q) => q.query.includes("INSERT INTO price_book"));
-    const [parameter] = (book?.queryParameters ?? []) as { parameterValue: { arrayValues: unknown[] } }[];
+    const parameter = (book?.queryParameters ?? []).find(
+      (p) => (p as { name: string }).name === "price_book",
+    ) as { parameterValue: { arrayValues: unknown[] } } | undefined;
     const rows = parameter?.parameterValue.arrayValues;
     expect(rows).toHaveLength(priceBookRows(BUILT_IN_PRICE_BOOK).length);
     expect(rows).toContainEqual({
       structValues: {
-        kind: { value: "storage" },
-        edition: { value: null },
-        storage_class: { value: "active_logical" },
+        item: { value: "storage_active_logical_per_gib_month" },
         location: { value: "us-central1" },
         from_date: { value: "2000-01-01" },
         nanos: { value: "20000000" },

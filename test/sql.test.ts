@@ -12,8 +12,9 @@ import {
   type ChargebackReport,
   entryContext,
 } from "../src/core/pipeline.ts";
-import { priceBookRows, storagePriceOn } from "../src/core/pricebook.ts";
+import { storagePriceOn } from "../src/core/pricebook.ts";
 import { parseRegistry, projectDepartment, type Registry } from "../src/core/registry.ts";
+import { priceBookRows } from "../src/core/registry-tables.ts";
 import { jobCostRecord } from "../src/core/rows.ts";
 import type { PeriodGranularity, TableStorage } from "../src/core/types.ts";
 import { parseStorageSnapshot } from "../src/io/storage-snapshot.ts";
@@ -32,6 +33,7 @@ const PARAMS: Record<string, SqlType> = {
   granularity: "STRING",
   departments: { array: "STRING" },
   snapshot_date: "DATE",
+  registry_version: "STRING",
   project_departments: {
     array: {
       struct: [
@@ -82,6 +84,7 @@ async function sqlStorage(
     granularity: { type: PARAMS.granularity as SqlType, value: granularity },
     departments: { type: PARAMS.departments as SqlType, value: registry.departments.map((d) => d.id) },
     snapshot_date: { type: PARAMS.snapshot_date as SqlType, value: "2026-11-01" },
+    registry_version: { type: "STRING" as SqlType, value: "run" },
     project_departments: {
       type: PARAMS.project_departments as SqlType,
       value: [...new Set(snapshot.map((t) => t.projectId))].map((project) => ({
@@ -95,7 +98,18 @@ async function sqlStorage(
     TABLES,
     {
       table_storage_snapshots: storageRows(snapshot),
-      price_book: priceBookRows(registry.priceBook) as unknown as Record<string, SqlValue>[],
+      price_book: [
+        ...priceBookRows(registry.priceBook).map((row) => ({ ...row, registry_version: "run" })),
+        // another version's prices, never used
+        {
+          registry_version: "other",
+          item: "storage_active_logical_per_gib_month",
+          location: "us",
+          from_date: "2000-01-01",
+          nanos: 1n,
+          source: "x",
+        },
+      ] as Record<string, SqlValue>[],
     },
     params,
   );

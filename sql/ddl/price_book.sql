@@ -1,13 +1,15 @@
--- The price book the reports price with: written by each report run from the registry's price
--- book (the built-in list prices with its `prices:` overrides), so SQL and TypeScript price with
--- the same figures. Compute prices are here too, for reports that price jobs inside BigQuery.
+-- The price book of src/core/pricebook.ts with the registry's prices merged over it, one row per
+-- figure: a series is (item, location), the price in force is the newest from_date on or before
+-- the day, else the US one. Written from src/core/registry-tables.ts (priceBookRows) by
+-- `registry push` for the sink pipeline and by each scheduled report for storage_costs, so SQL
+-- prices with the figures TypeScript uses.
 CREATE TABLE IF NOT EXISTS price_book (
-  kind STRING NOT NULL OPTIONS (description = 'on_demand, edition or storage'),
-  edition STRING OPTIONS (description = 'standard, enterprise or enterprise_plus (kind edition)'),
-  storage_class STRING OPTIONS (description = 'active_logical, long_term_logical, active_physical or long_term_physical (kind storage)'),
-  location STRING NOT NULL OPTIONS (description = 'lower case: us, eu, europe-west1'),
-  from_date DATE NOT NULL OPTIONS (description = 'first day the price applies'),
-  nanos INT64 NOT NULL OPTIONS (description = 'nano-dollars per TiB billed (on_demand), slot-hour (edition) or GiB-month (storage)'),
-  source STRING OPTIONS (description = 'where the figure comes from')
+  registry_version STRING NOT NULL,
+  item STRING OPTIONS (description = 'on_demand_per_tib, EDITION_per_slot_hour, storage_CLASS_per_gib_month'),
+  location STRING OPTIONS (description = 'normalised: us, eu, europe-west1'),
+  from_date DATE,
+  nanos INT64 OPTIONS (description = 'nano-dollars per unit'),
+  source STRING
 )
-OPTIONS (description = 'bq-chargeback: list prices by location and date, with the registry overrides');
+CLUSTER BY registry_version, item
+OPTIONS (description = 'bq-chargeback: prices of each registry version, each with its source');

@@ -1,10 +1,11 @@
 -- Storage cost per period, department, project, dataset and billing model (docs/tables.md):
 -- each table's month cost rounded once to the nano-dollar, then its share of the days of the
 -- period inside [from, to], rounded once more, exactly as src/core (priceStorageMonth, prorate).
--- Prices come from the price_book table, which the run writes from the TypeScript price book:
--- the price in force on the period's month's first day at the table's location, else the US one.
+-- Prices come from the price_book rows of @registry_version, which the run writes from the
+-- TypeScript price book: the price in force on the period's month's first day at the table's
+-- location, else the US one (as storagePriceOn).
 -- Parameters: @from_date DATE, @to_date DATE, @granularity STRING, @snapshot_date DATE,
--- @project_departments ARRAY<STRUCT<project STRING, department STRING>> (from the registry).
+-- @registry_version STRING, @project_departments ARRAY<STRUCT<project STRING, department STRING>>.
 WITH days AS (
   SELECT
     IF(@granularity = 'month', FORMAT_DATE('%Y-%m', day), FORMAT_DATE('%Y-%m-%d', day)) AS period,
@@ -24,12 +25,12 @@ storage_prices AS (
   SELECT
     location,
     from_date,
-    MAX(IF(storage_class = 'active_logical', nanos, NULL)) AS active_logical,
-    MAX(IF(storage_class = 'long_term_logical', nanos, NULL)) AS long_term_logical,
-    MAX(IF(storage_class = 'active_physical', nanos, NULL)) AS active_physical,
-    MAX(IF(storage_class = 'long_term_physical', nanos, NULL)) AS long_term_physical
+    MAX(IF(item = 'storage_active_logical_per_gib_month', nanos, NULL)) AS active_logical,
+    MAX(IF(item = 'storage_long_term_logical_per_gib_month', nanos, NULL)) AS long_term_logical,
+    MAX(IF(item = 'storage_active_physical_per_gib_month', nanos, NULL)) AS active_physical,
+    MAX(IF(item = 'storage_long_term_physical_per_gib_month', nanos, NULL)) AS long_term_physical
   FROM price_book
-  WHERE kind = 'storage'
+  WHERE registry_version = @registry_version AND STARTS_WITH(item, 'storage_')
   GROUP BY location, from_date
 ),
 table_periods AS (

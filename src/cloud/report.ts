@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import type { BigQuery, Query } from "@google-cloud/bigquery";
 import { informationSchema } from "../core/identifiers.ts";
 import { DayClock } from "../core/period.ts";
-import { priceBookRows } from "../core/pricebook.ts";
 import { projectDepartment, type Registry } from "../core/registry.ts";
+import { contentVersion, priceBookRows } from "../core/registry-tables.ts";
 import { DEPARTMENT_COST_COLUMNS, MATRIX_COLUMNS, STORAGE_COST_COLUMNS } from "../core/rows.ts";
 import type { CloudConfig } from "./config.ts";
 import { type ReportPeriod, ReportRequestError, reportPeriod } from "./report-period.ts";
@@ -31,12 +31,12 @@ export function replaceScript(table: string, columns: readonly string[], query: 
   ].join("\n");
 }
 
-/** The price book is replaced whole: it is the registry's, as of this run. */
+/** The registry's price book under its content hash: writing the same prices again changes nothing. */
 const PRICE_BOOK_SCRIPT = [
   "BEGIN TRANSACTION;",
-  "DELETE FROM price_book WHERE TRUE;",
-  "INSERT INTO price_book (kind, edition, storage_class, location, from_date, nanos, source)",
-  "SELECT kind, edition, storage_class, location, from_date, nanos, source FROM UNNEST(@price_book);",
+  "DELETE FROM price_book WHERE registry_version = @registry_version;",
+  "INSERT INTO price_book (registry_version, item, location, from_date, nanos, source)",
+  "SELECT @registry_version, item, location, from_date, nanos, source FROM UNNEST(@price_book);",
   "COMMIT TRANSACTION;",
 ].join("\n");
 
@@ -96,26 +96,22 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
   }
 
   // 2. The registry's price book as data, then storage costs priced with it in each table's location.
+  const prices = priceBookRows(registry.priceBook);
+  const priceVersion = `prices-${contentVersion(prices)}`;
   await run(
     PRICE_BOOK_SCRIPT,
     {
-      price_book: priceBookRows(registry.priceBook).map((row) => ({
+      registry_version: priceVersion,
+      price_book: prices.map((row) => ({
         ...row,
-        from_date: date(row.from_date),
-        nanos: row.nanos.toString(),
+        from_date: date(String(row.from_date)),
+        nanos: String(row.nanos),
       })),
     },
     {
+      registry_version: "STRING",
       price_book: [
-        {
-          kind: "STRING",
-          edition: "STRING",
-          storage_class: "STRING",
-          location: "STRING",
-          from_date: "DATE",
-          nanos: "INT64",
-          source: "STRING",
-        },
+        { item: "STRING", location: "STRING", from_date: "DATE", nanos: "INT64", source: "STRING" },
       ],
     },
   );
@@ -125,10 +121,16 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
   }));
   await run(
     replaceScript("storage_costs", STORAGE_COST_COLUMNS, reportSql("storage_costs.sql")),
-    { ...base, snapshot_date: date(snapshotDate), project_departments: projectDepartments },
+    {
+      ...base,
+      snapshot_date: date(snapshotDate),
+      registry_version: priceVersion,
+      project_departments: projectDepartments,
+    },
     {
       ...baseTypes,
       snapshot_date: "DATE",
+      registry_version: "STRING",
       project_departments: [{ project: "STRING", department: "STRING" }],
     },
   );

@@ -52,45 +52,6 @@ export const STORAGE_CLASSES = {
 } as const;
 export type StorageClass = keyof typeof STORAGE_CLASSES;
 
-/**
- * One price as a row of the price_book table (sql/ddl/price_book.sql), so SQL prices with the
- * very figures TypeScript uses: nano-dollars per TiB billed (on_demand), per slot-hour
- * (edition), per GiB-month (storage, one row per class).
- */
-export interface PriceBookRow {
-  kind: "on_demand" | "edition" | "storage";
-  edition: Edition | null;
-  storage_class: StorageClass | null;
-  /** Normalised, as normaliseLocation: `us`, `eu`, `europe-west1`. */
-  location: string;
-  /** YYYY-MM-DD. */
-  from_date: string;
-  nanos: Nanos;
-  source: string;
-}
-
-export function priceBookRows(book: PriceBook): PriceBookRow[] {
-  const row = (entry: Dated, kind: PriceBookRow["kind"], nanos: Nanos, more: Partial<PriceBookRow> = {}) => ({
-    kind,
-    edition: null,
-    storage_class: null,
-    location: entry.location,
-    from_date: entry.from,
-    nanos,
-    source: entry.source,
-    ...more,
-  });
-  return [
-    ...book.onDemand.map((price) => row(price, "on_demand", price.usdPerTib)),
-    ...book.editions.map((price) => row(price, "edition", price.usdPerSlotHour, { edition: price.edition })),
-    ...book.storage.flatMap((price) =>
-      Object.entries(STORAGE_CLASSES).map(([storageClass, field]) =>
-        row(price, "storage", price[field], { storage_class: storageClass as StorageClass }),
-      ),
-    ),
-  ];
-}
-
 /** What pricing needs to know beyond the price book (the Registry is one). */
 export interface PricingContext {
   priceBook: PriceBook;

@@ -1,7 +1,8 @@
 // The registry and its price book as rows of BigQuery tables (sql/sink/ddl), so SQL attributes
 // and prices from the same data the TypeScript core reads: one compiled Registry, two readers.
 // Every row carries the registry version it belongs to; a push adds a version, never edits one.
-import type { EditionPrice, OnDemandPrice, StoragePrice } from "./pricebook.ts";
+import { createHash } from "node:crypto";
+import type { EditionPrice, OnDemandPrice, PriceBook, StoragePrice } from "./pricebook.ts";
 import type { Registry } from "./registry.ts";
 
 export type TableRow = Record<string, string | number | bigint | boolean | null | string[]>;
@@ -46,6 +47,26 @@ function priceRow(item: string, entry: OnDemandPrice | EditionPrice | StoragePri
   return { item, location: entry.location, from_date: entry.from, nanos, source: entry.source };
 }
 
+/** The price book as rows of price_book, without the version column. */
+export function priceBookRows(book: PriceBook): TableRow[] {
+  return [
+    ...book.onDemand.map((p) => priceRow(PRICE_ITEMS.onDemand, p, p.usdPerTib)),
+    ...book.editions.map((p) => priceRow(PRICE_ITEMS.edition(p.edition), p, p.usdPerSlotHour)),
+    ...book.storage.flatMap((p) => [
+      priceRow(PRICE_ITEMS.storage.activeLogical, p, p.activeLogical),
+      priceRow(PRICE_ITEMS.storage.longTermLogical, p, p.longTermLogical),
+      priceRow(PRICE_ITEMS.storage.activePhysical, p, p.activePhysical),
+      priceRow(PRICE_ITEMS.storage.longTermPhysical, p, p.longTermPhysical),
+    ]),
+  ];
+}
+
+/** A content hash of rows: the same rows give the same version, so writing them again changes nothing. */
+export function contentVersion(rows: unknown): string {
+  const json = JSON.stringify(rows, (_, value) => (typeof value === "bigint" ? value.toString() : value));
+  return createHash("sha256").update(json).digest("hex").slice(0, 16);
+}
+
 /**
  * The rows that describe the registry, without the version columns (they are added by
  * versionedRegistryTables): what the content hash is computed from.
@@ -86,17 +107,7 @@ export function registryRows(registry: Registry): Omit<RegistryTables, "registry
       specificity: glob.specificity,
       rule_order: glob.order,
     });
-  const book = registry.priceBook;
-  const prices: TableRow[] = [
-    ...book.onDemand.map((p) => priceRow(PRICE_ITEMS.onDemand, p, p.usdPerTib)),
-    ...book.editions.map((p) => priceRow(PRICE_ITEMS.edition(p.edition), p, p.usdPerSlotHour)),
-    ...book.storage.flatMap((p) => [
-      priceRow(PRICE_ITEMS.storage.activeLogical, p, p.activeLogical),
-      priceRow(PRICE_ITEMS.storage.longTermLogical, p, p.longTermLogical),
-      priceRow(PRICE_ITEMS.storage.activePhysical, p, p.activePhysical),
-      priceRow(PRICE_ITEMS.storage.longTermPhysical, p, p.longTermPhysical),
-    ]),
-  ];
+  const prices = priceBookRows(registry.priceBook);
   return {
     registry_departments: registry.departments.map((department, position) => ({
       department: department.id,
