@@ -1,42 +1,14 @@
 // The command a new user runs, end to end, on the bundled sample organisation: expectations are
 // derived from what the generator says it generated, not copied from a previous run.
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseCsv } from "../src/io/csv.ts";
 import { emptyStats, generateEntries } from "../src/sample/generate.ts";
+import { cli, micros, ROOT, table } from "./support/cli.ts";
 
-const run = promisify(execFile);
-const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "bin/bq-chargeback.js");
 const SAMPLE = join(ROOT, "sample/acme");
-
-async function cli(args: string[], input?: string) {
-  try {
-    const child = run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 1 << 26 });
-    if (input !== undefined) {
-      child.child.stdin?.end(input);
-    }
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
-
-async function table(dir: string, name: string): Promise<Record<string, string>[]> {
-  const [header, ...rows] = parseCsv(await readFile(join(dir, name), "utf8"));
-  return rows.map((row) =>
-    Object.fromEntries((header?.cells ?? []).map((column, i) => [column, row.cells[i] ?? ""])),
-  );
-}
-
-const micros = (usd: string) => BigInt(usd.replace(".", ""));
 
 let out: string;
 let jobs: Record<string, string>[];

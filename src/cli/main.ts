@@ -1,15 +1,18 @@
 // The bq-chargeback command line. Exit codes: 0 success, 2 bad usage, configuration or path (with
 // a message saying what and where), 3 reports written from damaged input (a truncated .gz: the
-// figures are incomplete), 1 anything else. Every error is one line; --debug adds the stack.
+// figures are incomplete), 4 IAM findings at or above --fail-on, 1 anything else. Every error is one line; --debug adds the stack.
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isIsoDate, isValidTimeZone } from "../core/period.ts";
 import { ConfigError } from "../core/registry.ts";
 import type { PeriodGranularity } from "../core/types.ts";
+import { parseIamInput } from "../io/iam-exports.ts";
 import { InputError } from "../io/log-files.ts";
 import { SnapshotError } from "../io/storage-snapshot.ts";
+import { iamSummaryText } from "../report/iam-section.ts";
 import { damageLines, summaryText } from "../report/summary.ts";
+import { FINDINGS_EXIT_CODE, failsOn, parseFailOn } from "./iam-command.ts";
 import { runReport } from "./report-command.ts";
 
 export class UsageError extends Error {}
@@ -28,6 +31,7 @@ Commands:
   demo      run 'report' on the bundled sample organisation (sample/acme) into out/acme
   sample    generate a sample organisation's logs, registry and storage snapshot
   backfill  read past entries from the Cloud Logging API into a report folder or BigQuery
+  iam       audit who may bill which project from IAM exports, joined with the logs
   help      show help for a command: bq-chargeback help report
 
 Options:
@@ -58,13 +62,18 @@ Options:
                      64 MB or more, else 0: all in one thread). Results are the same for every N.
   --progress         always show progress; --no-progress never (default: on a terminal only)
   --debug            on an error, print where in the code it happened (the stack)
+  --policies FILE    optional IAM exports: adds the audit of who may bill which project
+                     (iam_findings.csv, a report section); see bq-chargeback help iam
+  --fail-on S        with --policies: exit with status 4 when an IAM finding of severity S or
+                     worse is found (critical, high, medium, low; default none)
 
 Exit status: 0 done; 2 bad usage, registry, snapshot or path; 3 reports written, but an input
-broke off (a truncated .gz): they hold only what was read before it; 1 anything else.`,
+broke off (a truncated .gz): they hold only what was read before it; 4 IAM findings at or above
+--fail-on; 1 anything else.`,
   demo: `Usage: bq-chargeback demo [--out DIR] [report options]
 
 Runs 'report' on the bundled sample organisation in sample/acme (registry, logs in both audit
-formats, a storage snapshot) and writes the reports to out/acme (or DIR). Takes the options of
+formats, a storage snapshot, an IAM export) and writes the reports to out/acme (or DIR). Takes the options of
 'report' but --logs, --registry and --storage (--period, --from, --to, --workers ...).`,
   sample: `Usage: bq-chargeback sample --out DIR [--month YYYY-MM] [--jobs N] [--seed N] [--format ndjson|json-array|both]
 
@@ -102,6 +111,8 @@ async function reportCommand(args: string[]): Promise<number> {
       out: { type: "string" },
       progress: { type: "boolean" },
       workers: { type: "string" },
+      policies: { type: "string", multiple: true },
+      "fail-on": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -122,6 +133,8 @@ async function reportCommand(args: string[]): Promise<number> {
     );
   }
   const outDir = values.out ?? "out/report";
+  const failOn = parseFailOn(values["fail-on"]);
+  if (failOn && !values.policies) throw new UsageError("--fail-on needs --policies (the IAM audit)");
   if (values.workers !== undefined && !/^\d{1,2}$/.test(values.workers)) {
     throw new UsageError(`--workers ${values.workers}: expected a whole number from 0 to 99`);
   }
@@ -137,11 +150,14 @@ async function reportCommand(args: string[]): Promise<number> {
     outDir,
     progress: values.progress,
     workers: values.workers === undefined ? undefined : Number(values.workers),
+    policies: values.policies?.map(parseIamInput),
   });
   console.log(summaryText(result.summary, outDir));
+  if (result.summary.iam) console.log(iamSummaryText(result.summary.iam, outDir));
   const damage = damageLines(result.summary);
   for (const line of damage) console.error(`bq-chargeback: ${line}`);
-  return damage.length > 0 ? EXIT_DAMAGED_INPUT : 0;
+  if (damage.length > 0) return EXIT_DAMAGED_INPUT;
+  return result.iam && failsOn(result.iam, failOn) ? FINDINGS_EXIT_CODE : 0;
 }
 
 /** Reports were written, but an input broke off: the user decides whether incomplete figures will do. */
@@ -183,6 +199,8 @@ async function demoCommand(args: string[]): Promise<number> {
     `${sampleDir()}registry.yaml`,
     "--storage",
     `${sampleDir()}table_storage.csv`,
+    "--policies",
+    `${sampleDir()}iam/*.json`,
     "--out",
     "out/acme",
     // later flags win: --out, --workers, --period ... as for report
@@ -246,6 +264,7 @@ export async function main(args: string[]): Promise<number> {
         return 0;
       case "help":
         if (rest[0] === "backfill") console.log((await import("./backfill-command.ts")).HELP_BACKFILL);
+        else if (rest[0] === "iam") console.log((await import("./iam-command.ts")).HELP_IAM);
         else console.log(HELP[rest[0] ?? "main"] ?? HELP.main);
         return 0;
       case "report":
@@ -254,13 +273,17 @@ export async function main(args: string[]): Promise<number> {
         return await demoCommand(rest);
       case "sample":
         return await sampleCommand(rest);
+      case "iam": {
+        const { iamCommand } = await import("./iam-command.ts");
+        return await iamCommand(rest);
+      }
       case "backfill": {
         const { backfillCommand } = await import("./backfill-command.ts");
         return await backfillCommand(rest);
       }
       default:
         throw new UsageError(
-          `unknown command "${command}" (expected report, demo, sample, backfill or help)`,
+          `unknown command "${command}" (expected report, demo, sample, backfill, iam or help)`,
         );
     }
   } catch (error) {
@@ -270,6 +293,7 @@ export async function main(args: string[]): Promise<number> {
       error instanceof InputError ||
       error instanceof SnapshotError ||
       (error as Error).name === "BackfillUsageError" ||
+      (error as Error).name === "IamUsageError" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"

@@ -1,10 +1,12 @@
 // `bq-chargeback report`: exported logs in, a report folder out, the same core as the cloud.
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { GrantUsage } from "../core/iam/usage.ts";
 import { notAfterFor } from "../core/parse.ts";
 import { ChargebackPipeline, entryContext } from "../core/pipeline.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
+import type { IamInput } from "../io/iam-exports.ts";
 import {
   expandInputs,
   type InputChunk,
@@ -35,11 +37,15 @@ export interface ReportOptions {
   progress?: boolean;
   /** Worker threads that parse and price (0: all in this thread). Default: one per core when there are several. */
   workers?: number;
+  /** IAM exports to audit with the same registry, joined with these logs (the `iam` section). */
+  policies?: IamInput[];
 }
 
 export interface ReportResult {
   summary: Summary;
   files: string[];
+  /** The IAM audit, when policies were given. */
+  iam?: import("../io/iam-files.ts").IamRun;
 }
 
 const PARALLEL_FROM_BYTES = 64 * 1024 * 1024;
@@ -68,6 +74,8 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     to: options.to,
   });
   const files = await ReportFiles.create(options.outDir);
+  // Each principal's jobs per billing project, to tell realized grants from latent ones.
+  const usage = options.policies ? new GrantUsage() : undefined;
   const totalBytes = options.source ? 0 : await totalInputBytes(inputs);
   const progress = new Progress({ totalBytes, enabled: options.progress });
   const startedAt = performance.now();
@@ -128,8 +136,10 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
         if (item.kind === "job") {
           const job = { ...item.job, source: { file, line: item.job.source.line + lineOffset } };
           const outcome = pipeline.accept({ kind: "job", job }, item.csv);
-          if (outcome.kind === "job") files.writeJobLine(item.csv);
-          else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
+          if (outcome.kind === "job") {
+            files.writeJobLine(item.csv);
+            usage?.add(outcome.job.principal, outcome.job.billingProject, outcome.job.computeCost);
+          } else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
           continue;
         }
         pipeline.accept(item);
@@ -142,7 +152,10 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     await pool?.close();
   }
   progress.done();
-  for (const held of pipeline.releaseHeld()) if (held.line !== undefined) files.writeJobLine(held.line);
+  for (const held of pipeline.releaseHeld()) {
+    if (held.line !== undefined) files.writeJobLine(held.line);
+    usage?.add(held.job.principal, held.job.billingProject, held.job.computeCost);
+  }
   const report = pipeline.report(snapshot);
   const damaged: DamagedInput[] = damages.map((damage) => ({
     file: damage.file,
@@ -157,6 +170,10 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     elapsedMs: performance.now() - startedAt,
     damaged,
   });
-  const written = await files.finish(report, summary);
-  return { summary, files: written };
+  if (!options.policies) return { summary, files: await files.finish(report, summary) };
+  const { runIamAudit } = await import("../io/iam-files.ts");
+  const { iamSummary } = await import("../report/iam-section.ts");
+  const iam = await runIamAudit(options.policies, registry, usage, new Date().toISOString());
+  summary.iam = iamSummary(iam);
+  return { summary, files: await files.finish(report, summary, iam), iam };
 }

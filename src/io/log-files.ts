@@ -32,7 +32,7 @@ const STDIN = "-";
 const GLOB_CHARS = /[*?[{]/;
 
 /** What a path that is not readable input is, in words. */
-function notInput(pattern: string, info: Stats | undefined, error: unknown): InputError {
+function notInput(pattern: string, info: Stats | undefined, error: unknown, flag: string): InputError {
   const code = (error as { code?: string } | undefined)?.code;
   const what = info?.isDirectory()
     ? "a directory, not a file"
@@ -45,7 +45,7 @@ function notInput(pattern: string, info: Stats | undefined, error: unknown): Inp
           : code === "EACCES" || code === "EPERM"
             ? "not readable (permission denied)"
             : "no such file";
-  return new InputError(`--logs ${pattern}: ${what}`);
+  return new InputError(`${flag} ${pattern}: ${what}`);
 }
 
 /** Regular files, FIFOs (`<(...)`, mkfifo) and character devices are read; the rest is refused. */
@@ -57,7 +57,7 @@ function isReadable(info: Stats): boolean {
  * Expands globs (the shell may have done it already); "-" is stdin. A path that exists is that
  * file even when its name holds glob characters (`[`, `*`). Fails if a pattern matches nothing.
  */
-export async function expandInputs(patterns: string[]): Promise<string[]> {
+export async function expandInputs(patterns: string[], flag = "--logs"): Promise<string[]> {
   const files: string[] = [];
   for (const pattern of patterns) {
     if (pattern === STDIN) {
@@ -70,13 +70,13 @@ export async function expandInputs(patterns: string[]): Promise<string[]> {
       return undefined;
     });
     if (info || !GLOB_CHARS.test(pattern)) {
-      if (!info || !isReadable(info)) throw notInput(pattern, info, failure);
+      if (!info || !isReadable(info)) throw notInput(pattern, info, failure, flag);
       files.push(pattern);
       continue;
     }
     const matches: string[] = [];
     for await (const match of glob(pattern)) matches.push(match);
-    if (matches.length === 0) throw new InputError(`--logs ${pattern}: the pattern matches no file`);
+    if (matches.length === 0) throw new InputError(`${flag} ${pattern}: the pattern matches no file`);
     files.push(...matches.sort());
   }
   return files;

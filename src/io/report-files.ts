@@ -20,9 +20,11 @@ import {
 } from "../core/rows.ts";
 import type { JobCost, RejectedEntry } from "../core/types.ts";
 import { renderHtml } from "../report/html.ts";
+import { iamHtmlSection, iamMarkdown } from "../report/iam-section.ts";
 import { renderMarkdown } from "../report/markdown.ts";
 import type { Summary } from "../report/summary.ts";
 import { type CsvValue, csvLine } from "./csv.ts";
+import { type IamRun, writeIamFiles } from "./iam-files.ts";
 
 const FLUSH_AT = 1 << 20;
 
@@ -115,7 +117,7 @@ export class ReportFiles {
     if (this.duplicates.needsFlush) await this.duplicates.flush();
   }
 
-  async finish(report: ChargebackReport, summary: Summary): Promise<string[]> {
+  async finish(report: ChargebackReport, summary: Summary, iam?: IamRun): Promise<string[]> {
     await this.jobs.close();
     await this.rejected.close();
     await this.duplicates.close();
@@ -149,11 +151,21 @@ export class ReportFiles {
         ),
       ],
       ["summary.json", `${JSON.stringify(summary, null, 2)}\n`],
-      ["report.md", renderMarkdown(report, summary)],
-      ["report.html", renderHtml(report, summary)],
+      [
+        "report.md",
+        renderMarkdown(report, summary, iam ? `## Who can bill which project\n\n${iamMarkdown(iam)}` : ""),
+      ],
+      ["report.html", renderHtml(report, summary, iam ? iamHtmlSection(iam) : "")],
     ];
     for (const [name, text] of files) await writeFile(join(this.dir, name), text);
-    return ["job_costs.csv", "rejected.ndjson", "duplicates.ndjson", ...files.map(([name]) => name)];
+    const iamFiles = iam ? await writeIamFiles(this.dir, iam) : [];
+    return [
+      "job_costs.csv",
+      "rejected.ndjson",
+      "duplicates.ndjson",
+      ...files.map(([name]) => name),
+      ...iamFiles,
+    ];
   }
 }
 

@@ -63,7 +63,8 @@ function findingRows(findings: Finding[]): string[][] {
   ]);
 }
 
-export function renderHtml(report: ChargebackReport, summary: Summary): string {
+/** `extra`: further sections (the IAM audit), placed before the footer. */
+export function renderHtml(report: ChargebackReport, summary: Summary, extra = ""): string {
   const departments = [...new Set(report.departmentCosts.map((row) => row.department))].sort();
   const paid = sumBy(
     report.departmentCosts,
@@ -310,7 +311,7 @@ ${table(
   [2, 3],
 )}
 </section>
-<footer><p class="lede">bq-chargeback. Rejected entries: <span id="rejected-count">${summary.rejected.total}</span>${Object.entries(
+${extra}<footer><p class="lede">bq-chargeback. Rejected entries: <span id="rejected-count">${summary.rejected.total}</span>${Object.entries(
     summary.rejected.by_reason,
   )
     .map(([reason, count]) => ` · ${escapeHtml(reason)} ${count}`)

@@ -6,7 +6,8 @@ import type { Summary } from "./summary.ts";
 
 const MAX_FINDINGS = 25;
 
-function table(header: string[], rows: string[][]): string {
+/** A Markdown table, cells escaped. */
+export function table(header: string[], rows: string[][]): string {
   const escapeCell = (cell: string) => cell.replaceAll("|", "\\|").replaceAll("\n", " ");
   return [
     `| ${header.join(" | ")} |`,
@@ -17,7 +18,8 @@ function table(header: string[], rows: string[][]): string {
 
 const usd = (nanos: bigint) => formatUsd(nanos, 2);
 
-export function renderMarkdown(report: ChargebackReport, summary: Summary): string {
+/** `extra`: further sections (the IAM audit), appended as written. */
+export function renderMarkdown(report: ChargebackReport, summary: Summary, extra = ""): string {
   const out: string[] = [];
   out.push(`# BigQuery chargeback ${report.from} to ${report.to}`);
   out.push(
@@ -92,5 +94,6 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary): stri
       ),
     );
   }
+  if (extra) out.push(extra);
   return `${out.join("\n\n")}\n`;
 }

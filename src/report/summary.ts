@@ -36,6 +36,8 @@ export interface Summary {
   run: { elapsed_ms: number; bytes_read: number; entries_per_second: number; mb_per_second: number };
   /** Inputs that broke off (a truncated .gz): the figures above are incomplete when this is not empty. */
   damaged_inputs: DamagedInput[];
+  /** The IAM audit's counts, when policies were given. */
+  iam?: import("./iam-section.ts").IamSummary;
 }
 
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);

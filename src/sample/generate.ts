@@ -13,6 +13,7 @@ import {
   v2Insertion,
   v2TableRead,
 } from "./entries.ts";
+import { iamExportFiles } from "./iam.ts";
 import {
   OUTSIDE_READS,
   type OutsideRead,
@@ -416,6 +417,8 @@ export async function writeSample(
   let bytes = 0;
   bytes += await write("registry.yaml", registryYaml());
   bytes += await write("table_storage.csv", storageCsv(options.seed));
+  await mkdir(join(dir, "iam"), { recursive: true });
+  for (const [name, text] of Object.entries(iamExportFiles())) bytes += await write(`iam/${name}`, text);
   const split =
     options.format === "both"
       ? Math.floor((lines.length * 5) / 6)

@@ -1,0 +1,35 @@
+// Runs the bq-chargeback command as a user would (a child process), and reads its CSV output.
+import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parseCsv } from "../../src/io/csv.ts";
+
+const run = promisify(execFile);
+export const ROOT = new URL("../..", import.meta.url).pathname;
+const BIN = join(ROOT, "bin/bq-chargeback.js");
+
+export async function cli(args: string[], input?: string) {
+  try {
+    const child = run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 1 << 26 });
+    if (input !== undefined) {
+      child.child.stdin?.end(input);
+    }
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** A CSV file of a report folder as records keyed by its header. */
+export async function table(dir: string, name: string): Promise<Record<string, string>[]> {
+  const [header, ...rows] = parseCsv(await readFile(join(dir, name), "utf8"));
+  return rows.map((row) =>
+    Object.fromEntries((header?.cells ?? []).map((column, i) => [column, row.cells[i] ?? ""])),
+  );
+}
+
+/** A CSV USD amount (6 decimals) in micro-dollars. */
+export const micros = (usd: string) => BigInt(usd.replace(".", ""));
