@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseEntry } from "../src/core/parse.ts";
-import { matches, parseFilter } from "../src/deploy/logging-filter.ts";
+import { matches, parseFilter } from "./support/logging-filter.ts";
 import { generateEntries } from "../src/sample/generate.ts";
 import { type FakeCloud, startFakeCloud } from "./support/fake-gcloud.ts";
 

@@ -1,6 +1,7 @@
 // A small evaluator of the Cloud Logging query language, for the subset deploy/sink-filter.txt
 // uses: field paths (with "quoted" segments), =, != and : (has), AND, OR, NOT, parentheses.
-// It lets a test prove that the Log Router sink selects exactly the entries the parser uses.
+// It lets a test prove that the Log Router sink selects exactly the entries the parser uses; the
+// deployed sink itself is written by deploy/deploy.sh from deploy/sink-filter.txt.
 
 type Node =
   | { op: "and" | "or"; left: Node; right: Node }
