@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backfillCommand } from "../src/cli/backfill-command.ts";
 import type { EntriesPage } from "../src/cloud/logging-source.ts";
 import { jobKey } from "../src/core/job-copies.ts";
-import { matches, parseFilter } from "./support/logging-filter.ts";
 import { FakeBigQuery } from "./support/fake-bigquery.ts";
+import { matches, parseFilter } from "./support/logging-filter.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const SINK = parseFilter(await readFile(`${ROOT}deploy/sink-filter.txt`, "utf8"));

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseEntry } from "../src/core/parse.ts";
-import { matches, parseFilter } from "./support/logging-filter.ts";
 import { generateEntries } from "../src/sample/generate.ts";
 import { type FakeCloud, startFakeCloud } from "./support/fake-gcloud.ts";
+import { matches, parseFilter } from "./support/logging-filter.ts";
 
 const run = promisify(execFile);
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findingRow as findingRecord } from "../src/cloud/ingest.ts";
 import { UnexpectedReadDetector } from "../src/core/detect.ts";
+import { FREE_RIDE_KINDS } from "../src/core/findings.ts";
 import { toNumericString } from "../src/core/money.ts";
 import { assessEntry, ChargebackPipeline, entryContext } from "../src/core/pipeline.ts";
 import { parseRegistry } from "../src/core/registry.ts";
@@ -214,6 +215,7 @@ describe("the sink pipeline gives the CLI's rows", () => {
       to_date: { type: "DATE" as const, value: "2026-10-31" },
       granularity: { type: "STRING" as const, value: "month" },
       departments: { type: { array: "STRING" as const }, value: registry.departments.map((d) => d.id) },
+      free_ride_kinds: { type: { array: "STRING" as const }, value: [...FREE_RIDE_KINDS] },
     };
     const report = await zetasql.evaluate(
       readFileSync(`${ROOT}sql/reports/department_costs.sql`, "utf8"),

@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FREE_RIDE_KINDS } from "../src/core/findings.ts";
 import { JOB_KEY_SQL, jobKey } from "../src/core/job-copies.ts";
 import { toNumericString } from "../src/core/money.ts";
 import {
@@ -17,7 +18,6 @@ import { parseRegistry, projectDepartment, type Registry } from "../src/core/reg
 import { priceBookRows } from "../src/core/registry-tables.ts";
 import { jobCostRecord } from "../src/core/rows.ts";
 import type { PeriodGranularity, TableStorage } from "../src/core/types.ts";
-import { parseStorageSnapshot } from "../src/io/storage-snapshot.ts";
 import { jobCopies } from "./support/job-copies.ts";
 import { sampleOrganisation, storageRows } from "./support/sample-rows.ts";
 import { ddlTables, type SqlType, type SqlValue, ZetaSql } from "./support/zetasql.ts";
@@ -32,6 +32,7 @@ const PARAMS: Record<string, SqlType> = {
   to_date: "DATE",
   granularity: "STRING",
   departments: { array: "STRING" },
+  free_ride_kinds: { array: "STRING" },
   snapshot_date: "DATE",
   registry_version: "STRING",
   project_departments: {
@@ -83,6 +84,7 @@ async function sqlStorage(
     to_date: { type: PARAMS.to_date as SqlType, value: to },
     granularity: { type: PARAMS.granularity as SqlType, value: granularity },
     departments: { type: PARAMS.departments as SqlType, value: registry.departments.map((d) => d.id) },
+    free_ride_kinds: { type: PARAMS.free_ride_kinds as SqlType, value: [...FREE_RIDE_KINDS] },
     snapshot_date: { type: PARAMS.snapshot_date as SqlType, value: "2026-11-01" },
     registry_version: { type: "STRING" as SqlType, value: "run" },
     project_departments: {
@@ -228,6 +230,7 @@ describe("copies of one job in the SQL reports (issue 11 C.12, C.13)", () => {
       to_date: { type: "DATE" as SqlType, value: "2026-10-31" },
       granularity: { type: "STRING" as SqlType, value: "month" },
       departments: { type: PARAMS.departments as SqlType, value: registry.departments.map((d) => d.id) },
+      free_ride_kinds: { type: PARAMS.free_ride_kinds as SqlType, value: [...FREE_RIDE_KINDS] },
     };
     const tables = { job_costs: jobRows, storage_costs: [] };
     const departments = await zetasql.evaluate(read("reports/department_costs.sql"), TABLES, tables, params);

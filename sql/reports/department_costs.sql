@@ -1,7 +1,8 @@
 -- Per period and department: compute paid and consumed, storage, free rides given and taken
 -- (docs/tables.md). Storage comes from the storage_costs rows of the same run.
 -- Parameters: @from_date DATE, @to_date DATE, @granularity STRING ('month' or 'day'),
--- @departments ARRAY<STRING> (every registry department, listed even with nothing).
+-- @departments ARRAY<STRING> (every registry department, listed even with nothing),
+-- @free_ride_kinds ARRAY<STRING> (FREE_RIDE_KINDS of src/core/findings.ts).
 WITH jobs AS (
   SELECT *
   FROM job_costs
@@ -25,7 +26,7 @@ job_periods AS (
     consumer_department,
     compute_cost_usd,
     EXISTS (
-      SELECT 1 FROM UNNEST(findings) AS kind WHERE kind IN ('external_free_ride', 'cross_department_free_ride')
+      SELECT 1 FROM UNNEST(findings) AS kind WHERE kind IN UNNEST(@free_ride_kinds)
     ) AS free_ride
   FROM jobs
 ),

@@ -1,19 +1,18 @@
 // Alerts as they happen: one structured JSON line per alerting finding on stdout, which Cloud
 // Logging turns into a jsonPayload that the deployed log-based metric and alert policy match
 // (`jsonPayload.alert="bq_chargeback_finding"`), and optionally a Pub/Sub message.
+import { SEVERITIES, shown } from "../core/findings.ts";
 import { formatUsd } from "../core/money.ts";
 import type { Finding } from "../core/types.ts";
 import type { AlertSink } from "./ingest.ts";
 
 export const ALERT_NAME = "bq_chargeback_finding";
 
-const LOG_SEVERITY = { critical: "CRITICAL", high: "ERROR", medium: "WARNING", low: "NOTICE" } as const;
-
 export function alertPayload(finding: Finding): Record<string, unknown> {
   return {
-    severity: LOG_SEVERITY[finding.severity],
+    severity: SEVERITIES[finding.severity].logSeverity,
     alert: ALERT_NAME,
-    message: `${finding.kind}: ${finding.principal || "(redacted principal)"} on ${finding.billingProject || "(redacted billing project)"}`,
+    message: `${finding.kind}: ${shown(finding.principal, "principal")} on ${shown(finding.billingProject, "billingProject")}`,
     finding: {
       kind: finding.kind,
       severity: finding.severity,

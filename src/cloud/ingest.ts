@@ -2,6 +2,7 @@
 // library, so it is tested with plain objects. Rows carry insert ids derived from the job, so a
 // redelivered message writes nothing new (BigQuery's best-effort de-duplication) and the
 // reports keep one row per job key, the most complete, for what slips through.
+import { FINDING_KINDS } from "../core/findings.ts";
 import { jobKey } from "../core/job-copies.ts";
 import { keptRaw, RAW_KEPT_CHARS } from "../core/kept-raw.ts";
 import { toNumericString } from "../core/money.ts";
@@ -9,7 +10,7 @@ import { notAfterFor } from "../core/parse.ts";
 import { type Assessment, assessEntry, type EntryContext, entryContext } from "../core/pipeline.ts";
 import type { Registry } from "../core/registry.ts";
 import { jobCostRecord } from "../core/rows.ts";
-import type { Finding, FindingKind, SourceRef } from "../core/types.ts";
+import type { Finding, SourceRef } from "../core/types.ts";
 
 export interface InsertRow {
   insertId: string;
@@ -23,13 +24,6 @@ export class RowsRejectedError extends Error {}
 export interface RowSink {
   insert(table: "job_costs" | "findings" | "rejected_entries", rows: InsertRow[]): Promise<void>;
 }
-
-/** Findings that page someone as they happen. */
-export const ALERTING_KINDS: ReadonlySet<FindingKind> = new Set([
-  "external_free_ride",
-  "unexpected_billing_project",
-  "unregistered_project",
-]);
 
 export interface AlertSink {
   alert(finding: Finding): Promise<void>;
@@ -195,5 +189,5 @@ async function writeFindings(
     "findings",
     findings.map((finding) => findingRow(finding, usageDate, ingestedAt)),
   );
-  for (const finding of findings) if (ALERTING_KINDS.has(finding.kind)) await context.alerts.alert(finding);
+  for (const finding of findings) if (FINDING_KINDS[finding.kind].alerts) await context.alerts.alert(finding);
 }

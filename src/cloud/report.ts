@@ -5,6 +5,7 @@
 // Replacing (DELETE then INSERT in one transaction) makes a second run give the same tables.
 import { readFileSync } from "node:fs";
 import type { BigQuery, Query } from "@google-cloud/bigquery";
+import { FREE_RIDE_KINDS } from "../core/findings.ts";
 import { informationSchema } from "../core/identifiers.ts";
 import { DayClock } from "../core/period.ts";
 import { projectDepartment, type Registry } from "../core/registry.ts";
@@ -138,8 +139,12 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
   // 3. Department costs and the chargeback matrix.
   await run(
     replaceScript("department_costs", DEPARTMENT_COST_COLUMNS, reportSql("department_costs.sql")),
-    { ...base, departments: registry.departments.map((department) => department.id) },
-    { ...baseTypes, departments: ["STRING"] },
+    {
+      ...base,
+      departments: registry.departments.map((department) => department.id),
+      free_ride_kinds: [...FREE_RIDE_KINDS],
+    },
+    { ...baseTypes, departments: ["STRING"], free_ride_kinds: ["STRING"] },
   );
   await run(
     replaceScript("chargeback_matrix", MATRIX_COLUMNS, reportSql("chargeback_matrix.sql")),

@@ -1,6 +1,8 @@
 // The in-memory engine of the reports: period x department sums and the payer x consumer matrix,
 // with exactly the semantics of docs/tables.md that the SQL in sql/reports reproduces.
 // State is small (periods x departments) and mergeable, so workers can aggregate in parallel.
+
+import { FINDING_KINDS } from "./findings.ts";
 import { copyCompleteness } from "./job-copies.ts";
 import type { Nanos } from "./money.ts";
 import { daysInMonthOf, daysOfPeriodWithin, periodStart, periodsBetween } from "./period.ts";
@@ -97,10 +99,8 @@ export interface StorageCostRow {
   storage: Nanos;
 }
 
-const FREE_RIDE_KINDS = new Set(["external_free_ride", "cross_department_free_ride"]);
-
 export function isFreeRide(job: { findings: readonly Finding[] }): boolean {
-  return job.findings.some((finding) => FREE_RIDE_KINDS.has(finding.kind));
+  return job.findings.some((finding) => FINDING_KINDS[finding.kind].freeRide);
 }
 
 type ComputeSums = Omit<DepartmentCostRow, "period" | "department" | "storage">;

@@ -1,5 +1,6 @@
 // Free-ride and unexpected-billing rules. Every finding names the job, the principal, the
 // projects and the permission to change, because the fix for a free ride is always a grant.
+import { REDACTED } from "./findings.ts";
 import {
   type Attribution,
   type BillingProjectKind,
@@ -23,7 +24,7 @@ export interface RegistryView {
 
 /** The IAM member string of a principal: serviceAccount:, user:, or the principal itself (principal://...). */
 export function iamMember(principal: string): string {
-  if (principal === "") return "(redacted principal)";
+  if (principal === "") return REDACTED.principal;
   if (principal.includes("://") || /^(user|serviceAccount|group|domain):/.test(principal)) return principal;
   return principal.endsWith(".gserviceaccount.com") ? `serviceAccount:${principal}` : `user:${principal}`;
 }

@@ -165,15 +165,9 @@ export interface Pricing {
   basis: string;
 }
 
-export type FindingKind =
-  | "external_free_ride"
-  | "cross_department_free_ride"
-  | "unexpected_billing_project"
-  | "unregistered_project"
-  /** A Google-managed account of a project number the registry does not list ran a job: register it. */
-  | "unregistered_project_number";
+import type { FindingKind, Severity } from "./findings.ts";
 
-export type Severity = "critical" | "high" | "medium" | "low";
+export type { FindingKind, Severity };
 
 export interface Finding {
   kind: FindingKind;

@@ -1,6 +1,7 @@
 // report.html: one self-contained page for finance and department heads. Charts are inline SVG
 // drawn at report time, every chart has a table beside it, nothing is fetched, and it prints.
 // Every string from the logs is escaped: principals and project ids come from outside.
+import { FINDING_KINDS, shown } from "../core/findings.ts";
 import { formatUsd, type Nanos } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import { departmentCostCells, matrixCells } from "../core/rows.ts";
@@ -55,10 +56,10 @@ function findingRows(findings: Finding[]): string[][] {
     f.kind.replaceAll("_", " "),
     f.severity,
     usd(f.cost),
-    f.principal || "(redacted)",
-    f.billingProject || "(redacted: outside the organisation)",
+    shown(f.principal, "principal"),
+    shown(f.billingProject, "billingProject"),
     f.dataProjects.join(", "),
-    f.jobId || "(redacted)",
+    shown(f.jobId, "jobId"),
     f.remediation,
   ]);
 }
@@ -170,12 +171,8 @@ export function renderHtml(report: ChargebackReport, summary: Summary, extra = "
     340,
   );
 
-  const freeRides = report.findings.filter(
-    (f) => f.kind === "external_free_ride" || f.kind === "cross_department_free_ride",
-  );
-  const unexpected = report.findings.filter(
-    (f) => f.kind === "unexpected_billing_project" || f.kind === "unregistered_project",
-  );
+  const freeRides = report.findings.filter((f) => FINDING_KINDS[f.kind].section === "free_rides");
+  const unexpected = report.findings.filter((f) => FINDING_KINDS[f.kind].section === "unexpected");
   const more = (list: unknown[]) =>
     list.length > MAX_FINDINGS
       ? `<p class="more">${list.length - MAX_FINDINGS} more in findings.csv.</p>`
@@ -289,7 +286,7 @@ ${table(
   ["job", "principal", "payer", "consumer", "statement", "GiB billed", "USD", "findings"],
   report.topJobs.map((j) => [
     j.jobId,
-    j.principal || "(redacted)",
+    shown(j.principal, "principal"),
     j.payerDepartment,
     j.consumerDepartment,
     j.statementType,
@@ -303,7 +300,7 @@ ${table(
   "Principals by compute consumed",
   ["principal", "department", "jobs", "USD"],
   report.topPrincipals.map((p) => [
-    p.principal || "(redacted)",
+    shown(p.principal, "principal"),
     p.consumerDepartment,
     String(p.jobs),
     usd(p.computeCost),

@@ -1,4 +1,5 @@
 // report.md: the chargeback in words and tables, for someone who opens the folder. Pure.
+import { shown } from "../core/findings.ts";
 import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import { departmentCostCells, matrixCells } from "../core/rows.ts";
@@ -73,9 +74,9 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
           .map((f) => [
             f.kind,
             f.severity,
-            f.jobId || "(redacted)",
-            f.billingProject || "(redacted)",
-            f.principal || "(redacted)",
+            shown(f.jobId, "jobId"),
+            shown(f.billingProject, "billingProject"),
+            shown(f.principal, "principal"),
             f.dataProjects.join(", "),
             formatUsd(f.cost, 6),
             f.remediation,
