@@ -1,6 +1,7 @@
 // The bq-chargeback command line. Exit codes: 0 success, 2 bad usage, configuration or path (with
 // a message saying what and where), 3 reports written from damaged input (a truncated .gz: the
-// figures are incomplete), 4 IAM findings at or above --fail-on, 1 anything else. Every error is one line; --debug adds the stack.
+// figures are incomplete), 4 IAM findings at or above --fail-on, 5 reports written but the input
+// was mostly rejected or held no job, 1 anything else. Every error is one line; --debug adds the stack.
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -69,7 +70,8 @@ Options:
 
 Exit status: 0 done; 2 bad usage, registry, snapshot or path; 3 reports written, but an input
 broke off (a truncated .gz): they hold only what was read before it; 4 IAM findings at or above
---fail-on; 1 anything else.`,
+--fail-on; 5 reports written, but most entries were rejected or no BigQuery job was read (the
+summary says so first); 1 anything else.`,
   demo: `Usage: bq-chargeback demo [--out DIR] [report options]
 
 Runs 'report' on the bundled sample organisation in sample/acme (registry, logs in both audit
@@ -157,8 +159,15 @@ async function reportCommand(args: string[]): Promise<number> {
   const damage = damageLines(result.summary);
   for (const line of damage) console.error(`bq-chargeback: ${line}`);
   if (damage.length > 0) return EXIT_DAMAGED_INPUT;
+  if (result.summary.warning) {
+    console.error(`bq-chargeback: ${result.summary.warning}`);
+    return EXIT_INPUT_NOT_READ;
+  }
   return result.iam && failsOn(result.iam, failOn) ? FINDINGS_EXIT_CODE : 0;
 }
+
+/** Reports were written, but most of the input was rejected or no job was in it: not a success. */
+const EXIT_INPUT_NOT_READ = 5;
 
 /** Reports were written, but an input broke off: the user decides whether incomplete figures will do. */
 const EXIT_DAMAGED_INPUT = 3;

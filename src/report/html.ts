@@ -225,6 +225,7 @@ export function renderHtml(report: ChargebackReport, summary: Summary, extra = "
 <body>
 <header>
 <h1>BigQuery chargeback, ${escapeHtml(report.from)} to ${escapeHtml(report.to)}</h1>
+${summary.warning ? `<p class="warning" role="alert"><strong>Warning:</strong> ${escapeHtml(summary.warning)}</p>` : ""}
 <p class="lede">Billing days in ${escapeHtml(report.timeZone)}, periods by ${escapeHtml(report.granularity)}. ${summary.entries_read} log entries read, ${summary.jobs} jobs, each counted once; ${summary.rejected.total} entries rejected (rejected.ndjson). Amounts in USD, rounded to the cent from exact sums; the CSV files have 6 decimals.</p>
 <div class="totals">${totals.map(([label, value, id]) => `<div class="total"><div class="label">${label}</div><div class="value" id="${id}">${value}</div></div>`).join("")}</div>
 </header>

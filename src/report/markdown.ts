@@ -23,6 +23,7 @@ const usd = (nanos: bigint) => formatUsd(nanos, 2);
 export function renderMarkdown(report: ChargebackReport, summary: Summary, extra = ""): string {
   const out: string[] = [];
   out.push(`# BigQuery chargeback ${report.from} to ${report.to}`);
+  if (summary.warning) out.push(`> **Warning:** ${summary.warning}`);
   out.push(
     `Billing days in ${report.timeZone}, periods by ${report.granularity}. ${summary.jobs} jobs from ${summary.entries_read} log entries; ` +
       `${summary.rejected.total} entries rejected (see rejected.ndjson), ${summary.duplicate_job_entries} duplicate job entries counted once.`,

@@ -21,7 +21,14 @@ export interface DamagedInput {
   cause: string;
 }
 
+/** Whether the input was read as BigQuery audit entries at all: anything but "ok" is not a success. */
+export type InputStatus = "ok" | "mostly_rejected" | "no_jobs";
+
 export interface Summary {
+  /** First, because a report over an input that was mostly not read must not look like success. */
+  input_status: InputStatus;
+  /** What is wrong with the input, in words; null when input_status is "ok". */
+  warning: string | null;
   inputs: string[];
   period: { from: string; to: string; granularity: string; time_zone: string };
   entries_read: number;
@@ -42,10 +49,39 @@ export interface Summary {
 
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
+/**
+ * "mostly_rejected" when more than half the entries were rejected (an export in a form not read,
+ * another service's logs); "no_jobs" when no BigQuery job was read at all.
+ */
+function inputStatus(report: ChargebackReport): { status: InputStatus; warning: string | null } {
+  const { counters } = report;
+  const rejected = total(counters.rejected);
+  if (counters.entries > 0 && rejected * 2 > counters.entries) {
+    const reasons = Object.entries(counters.rejected)
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, count]) => `${reason} ${count}`)
+      .join(", ");
+    return {
+      status: "mostly_rejected",
+      warning: `${rejected} of ${counters.entries} entries were rejected (${reasons}): the input is mostly not BigQuery audit-log entries in a form this tool reads (see rejected.ndjson); the reports cover only the rest`,
+    };
+  }
+  if (counters.jobs + counters.outsidePeriod + counters.duplicateJobs === 0) {
+    return {
+      status: "no_jobs",
+      warning: `no BigQuery job was read from ${counters.entries} entries: the reports have no compute; check that the input holds BigQuery data_access audit entries (jobChange / jobcompleted)`,
+    };
+  }
+  return { status: "ok", warning: null };
+}
+
 export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
   const { counters } = report;
   const seconds = Math.max(run.elapsedMs, 1) / 1000;
+  const input = inputStatus(report);
   return {
+    input_status: input.status,
+    warning: input.warning,
     inputs: run.inputs,
     period: { from: report.from, to: report.to, granularity: report.granularity, time_zone: report.timeZone },
     entries_read: counters.entries,
@@ -88,6 +124,7 @@ export function summaryText(summary: Summary, outDir: string): string {
     .map(([kind, count]) => `${kind} ${count}`)
     .join(", ");
   return [
+    ...(summary.warning ? [`WARNING       ${summary.warning}`] : []),
     `period        ${summary.period.from} .. ${summary.period.to} (${summary.period.granularity}, ${summary.period.time_zone})`,
     `entries read  ${summary.entries_read} (${summary.run.entries_per_second}/s, ${summary.run.mb_per_second} MB/s)`,
     `jobs          ${summary.jobs} (duplicate entries ${summary.duplicate_job_entries}, outside period ${summary.jobs_outside_period})`,
