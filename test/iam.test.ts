@@ -243,6 +243,24 @@ describe("the audit", () => {
     expect(result.findings.filter((f) => f.member.includes("gcp-sa-bigquerydatatransfer"))).toEqual([]);
   });
 
+  it("maps numbers the registry names too, when the export's projects list lacks them", async () => {
+    const withNumbers = parseRegistry(
+      `organization:\n  domains: [acme.example]\ndepartments:\n  - id: marketing\n    projects: [acme-mkt-bi]\n    principals: ["*@mkt.acme.example"]\n  - id: finance\n    projects: [acme-fin-bi]\nproject_numbers:\n  acme-fin-bi: 210000000003\n`,
+      "registry.yaml",
+    );
+    const exported = await exportsOf(["search-all-iam-policies.json"]);
+    const audit = auditExport(exported, withNumbers, new GrantUsage());
+    // The search result named finance's project only by number: the registry's number places it.
+    expect(audit.findings.filter((f) => f.kind === "unmapped_project_number")).toEqual([]);
+    expect(find(audit.findings, "cross_department_job_rights", "user:bob@mkt.acme.example")[0]).toMatchObject(
+      {
+        project: "acme-fin-bi",
+        resource: "acme-fin-bi",
+        remediation: expect.stringMatching(/^gcloud projects remove-iam-policy-binding acme-fin-bi /),
+      },
+    );
+  });
+
   it("reports deleted principals, unseen group members, and roles it cannot judge", async () => {
     const { audit: result } = await audit(new GrantUsage());
     expect(

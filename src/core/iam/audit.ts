@@ -1,7 +1,7 @@
 // Who may bill which project, and who may read what, judged against the registry before the
 // bill arrives, and joined with what the logs show the holders did. Pure: grants, registry, role
 // table and (optionally) usage in; findings, a holder x project matrix and problems out.
-import { classifyPrincipal, type PrincipalClass } from "../attribute.ts";
+import { classifyPrincipal, googleAccount, type PrincipalClass } from "../attribute.ts";
 import type { Nanos } from "../money.ts";
 import { isWithinDomain, projectDepartment, type Registry } from "../registry.ts";
 import type { Severity } from "../types.ts";
@@ -137,15 +137,6 @@ type Identity =
   | { kind: "google_managed" }
   | { kind: "unmapped"; number: string };
 
-/** The Compute Engine default service account: the project's own (it runs the project's code). */
-const DEFAULT_COMPUTE = /^(\d+)-compute@developer\.gserviceaccount\.com$/;
-/** Google-managed service agents of a project: Google acts through them, nobody in the registry. */
-const SERVICE_AGENTS = [
-  /^service-(\d+)@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$/,
-  /^(\d+)@cloudservices\.gserviceaccount\.com$/,
-  /^(\d+)@cloudbuild\.gserviceaccount\.com$/,
-];
-
 function fromPrincipalClass(found: PrincipalClass): Identity {
   switch (found.kind) {
     case "registered":
@@ -157,6 +148,8 @@ function fromPrincipalClass(found: PrincipalClass): Identity {
       return { kind: "partner", department: found.department };
     case "external":
       return { kind: "outsider", department: found.department };
+    case "google_agent":
+      return { kind: "google_managed" };
     default:
       return { kind: "organization" };
   }
@@ -185,26 +178,20 @@ function identify(member: Member, registry: Registry, numbers: ReadonlyMap<strin
       return { kind: "public" };
     }
     default: {
-      for (const pattern of SERVICE_AGENTS) {
-        const number = pattern.exec(member.email)?.[1];
-        if (number !== undefined)
-          return numbers.has(number) ? { kind: "google_managed" } : { kind: "unmapped", number };
-      }
-      const computeNumber = DEFAULT_COMPUTE.exec(member.email)?.[1];
-      if (computeNumber !== undefined) {
-        const project = numbers.get(computeNumber);
-        if (project === undefined) return { kind: "unmapped", number: computeNumber };
+      // Google's own accounts name their project by number: the export's projects list maps it.
+      const google = googleAccount(member.email);
+      if (google && "projectNumber" in google) {
+        const project = numbers.get(google.projectNumber);
+        if (project === undefined) return { kind: "unmapped", number: google.projectNumber };
         const owner = projectDepartment(registry, project);
+        // The default compute account runs the project's own code; service agents are Google's.
+        if (!member.email.endsWith("-compute@developer.gserviceaccount.com"))
+          return { kind: "google_managed" };
         return owner.kind === "unregistered"
           ? { kind: "organization" }
           : { kind: "department", department: owner.department, principalKind: "service_account" };
       }
-      const appspot = /^([a-z][a-z0-9-]{4,28}[a-z0-9])@appspot\.gserviceaccount\.com$/.exec(member.email);
-      if (appspot) {
-        const owner = projectDepartment(registry, appspot[1] as string);
-        if (owner.kind !== "unregistered")
-          return { kind: "department", department: owner.department, principalKind: "service_account" };
-      }
+      if (google && "system" in google) return { kind: "google_managed" };
       return fromPrincipalClass(classifyPrincipal(member.email, registry));
     }
   }
@@ -272,6 +259,32 @@ function projectsOf(grant: Grant, allProjects: readonly string[]): string[] {
   return [resource.project];
 }
 
+/** A grant whose resource the export named by a number only, placed by a number the registry maps. */
+function placed(grant: Grant, numbers: ReadonlyMap<string, string>): Grant {
+  const { resource } = grant;
+  const byNumber = (project: string) => {
+    const number = project.startsWith("projects/") ? project.slice("projects/".length) : undefined;
+    return number === undefined ? project : (numbers.get(number) ?? project);
+  };
+  if (resource.projectsBelow?.some((p) => p.startsWith("projects/")))
+    return {
+      ...grant,
+      resource: { ...resource, projectsBelow: resource.projectsBelow.map(byNumber).sort() },
+    };
+  if (resource.unmappedNumber === undefined) return grant;
+  const project = numbers.get(resource.unmappedNumber);
+  if (project === undefined) return grant;
+  const { unmappedNumber: _, ...rest } = resource;
+  return {
+    ...grant,
+    resource: {
+      ...rest,
+      project,
+      name: resource.name.replace(`projects/${resource.unmappedNumber}`, project),
+    },
+  };
+}
+
 function bump(counts: Record<string, number>, key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
 }
@@ -279,7 +292,9 @@ function bump(counts: Record<string, number>, key: string): void {
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 export function auditIam(input: IamAuditInput): IamAudit {
-  const { registry, roles, usage, projectNumbers } = input;
+  const { registry, roles, usage } = input;
+  // Numbers the registry names, and those the exports map (projects list, search results).
+  const projectNumbers = new Map([...registry.projectNumbers, ...input.projectNumbers]);
   const problems: IamProblem[] = [...(input.problems ?? [])];
   const findings: IamFinding[] = [];
   const rolesOutsideTable: Record<string, number> = {};
@@ -288,7 +303,10 @@ export function auditIam(input: IamAuditInput): IamAudit {
   let readRights = 0;
 
   const known = new Set<string>(registry.projectIndex.keys());
-  for (const grant of input.grants) if (grant.resource.project) known.add(grant.resource.project);
+  for (const grant of input.grants) {
+    const { project } = placed(grant, projectNumbers).resource;
+    if (project) known.add(project);
+  }
   for (const id of projectNumbers.values()) known.add(id);
   const allProjects = [...known].sort();
 
@@ -305,7 +323,8 @@ export function auditIam(input: IamAuditInput): IamAudit {
     return { status: use.jobs > 0 ? "realized" : "latent", use };
   };
 
-  for (const grant of input.grants) {
+  for (const read of input.grants) {
+    const grant = placed(read, projectNumbers);
     const lookup = roles.lookup(grant.role);
     let rights: RoleRights;
     if (lookup.kind === "known") rights = lookup.rights;
