@@ -33,6 +33,7 @@ Commands:
   sample    generate a sample organisation's logs, registry and storage snapshot
   backfill  read past entries from the Cloud Logging API into a report folder or BigQuery
   iam       audit who may bill which project from IAM exports, joined with the logs
+  registry  push: load the registry and price book into BigQuery for the sink mode
   help      show help for a command: bq-chargeback help report
 
 Options:
@@ -274,6 +275,7 @@ export async function main(args: string[]): Promise<number> {
       case "help":
         if (rest[0] === "backfill") console.log((await import("./backfill-command.ts")).HELP_BACKFILL);
         else if (rest[0] === "iam") console.log((await import("./iam-command.ts")).HELP_IAM);
+        else if (rest[0] === "registry") console.log((await import("./registry-command.ts")).HELP_REGISTRY);
         else console.log(HELP[rest[0] ?? "main"] ?? HELP.main);
         return 0;
       case "report":
@@ -290,9 +292,13 @@ export async function main(args: string[]): Promise<number> {
         const { backfillCommand } = await import("./backfill-command.ts");
         return await backfillCommand(rest);
       }
+      case "registry": {
+        const { registryCommand } = await import("./registry-command.ts");
+        return await registryCommand(rest);
+      }
       default:
         throw new UsageError(
-          `unknown command "${command}" (expected report, demo, sample, backfill, iam or help)`,
+          `unknown command "${command}" (expected report, demo, sample, backfill, iam, registry or help)`,
         );
     }
   } catch (error) {
@@ -303,6 +309,7 @@ export async function main(args: string[]): Promise<number> {
       error instanceof SnapshotError ||
       (error as Error).name === "BackfillUsageError" ||
       (error as Error).name === "IamUsageError" ||
+      (error as Error).name === "RegistryUsageError" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"

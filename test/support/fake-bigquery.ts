@@ -34,6 +34,12 @@ export class FakeBigQuery {
   private readonly failures: number[] = [];
   private server: Server | undefined;
   queryHandler: QueryHandler | undefined;
+  /**
+   * When set, the tables that exist and their columns: BigQuery answers an insert into a missing
+   * table with 404 notFound, and a row with a field the table lacks with an insertError
+   * ("no such field"), so a stand-in with schemas refuses what Google refuses.
+   */
+  schemas: Map<string, readonly string[]> | undefined;
   private jobCounter = 0;
 
   /** The next `count` requests get HTTP `status` (429, 500, 503 ...). */
@@ -89,6 +95,40 @@ export class FakeBigQuery {
     if (request.method === "POST" && insertAll) {
       const table = decodeURIComponent(insertAll[3] as string);
       const rows = (body as InsertAllRequest).rows;
+      const columns = this.schemas?.get(table);
+      if (this.schemas && !columns) {
+        reply(404, {
+          error: {
+            code: 404,
+            message: `Not found: Table ${insertAll[1]}:${insertAll[2]}.${table}`,
+            errors: [
+              { reason: "notFound", message: `Not found: Table ${insertAll[1]}:${insertAll[2]}.${table}` },
+            ],
+          },
+        });
+        return;
+      }
+      const insertErrors = columns
+        ? rows.flatMap((row, index) => {
+            const unknown = Object.keys(row.json).filter((field) => !columns.includes(field));
+            return unknown.length === 0
+              ? []
+              : [
+                  {
+                    index,
+                    errors: unknown.map((field) => ({
+                      reason: "invalid",
+                      location: field,
+                      message: `no such field: ${field}.`,
+                    })),
+                  },
+                ];
+          })
+        : [];
+      if (insertErrors.length > 0) {
+        reply(200, { kind: "bigquery#tableDataInsertAllResponse", insertErrors });
+        return;
+      }
       this.inserts.push({ table, rows });
       const stored = this.tables.get(table) ?? new Map<string, Record<string, unknown>>();
       this.tables.set(table, stored);
