@@ -18,7 +18,10 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const REGISTRY = `${ROOT}sample/acme/registry.yaml`;
 const registry = parseRegistry(readFileSync(REGISTRY, "utf8"), REGISTRY);
 const SCHEMAS = new Map(
-  ddlTables(`${ROOT}sql/sink/ddl`).map((table) => [table.name, table.columns.map((column) => column.name)]),
+  [...ddlTables(`${ROOT}sql/ddl`), ...ddlTables(`${ROOT}sql/sink/ddl`)].map((table) => [
+    table.name,
+    table.columns.map((column) => column.name),
+  ]),
 );
 
 let bigquery: FakeBigQuery;
