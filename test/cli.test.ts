@@ -272,7 +272,10 @@ describe("bad usage and configuration exit 2 with a message", () => {
     expect(noRegistry.code).toBe(2);
     expect(noRegistry.stderr).toContain("--registry");
     const badDate = await cli(["report", "--logs", "x", "--registry", "r", "--from", "2026-02-30"]);
-    expect([badDate.code, badDate.stderr]).toEqual([2, expect.stringContaining("--from 2026-02-30")]);
+    expect([badDate.code, badDate.stderr]).toEqual([
+      2,
+      expect.stringContaining('--from: expected a date YYYY-MM-DD, found "2026-02-30"'),
+    ]);
     const unknown = await cli(["frobnicate"]);
     expect(unknown.code).toBe(2);
     const dir = await mkdtemp(join(tmpdir(), "bqcb-bad-"));

@@ -7,6 +7,7 @@ import {
   periodsBetween,
   previousMonth,
 } from "../src/core/period.ts";
+import { checkBounds, TimeRange, TimeRangeError } from "../src/core/time-range.ts";
 
 describe("exact money", () => {
   it("parses decimal text exactly", () => {
@@ -62,5 +63,54 @@ describe("billing days and periods", () => {
     expect(previousMonth("2026-01-15")).toEqual(["2025-12-01", "2025-12-31"]);
     expect(isIsoDate("2026-02-29")).toBe(false);
     expect(isIsoDate("2024-02-29")).toBe(true);
+  });
+});
+
+describe("a time range (from, to, granularity)", () => {
+  it("enumerates its periods clipped to it, with the month each is priced by", () => {
+    expect(TimeRange.of("2026-09-30", "2026-11-01", "month").periods()).toEqual([
+      { period: "2026-09", days: 1, monthStart: "2026-09-01", daysInMonth: 30 },
+      { period: "2026-10", days: 31, monthStart: "2026-10-01", daysInMonth: 31 },
+      { period: "2026-11", days: 1, monthStart: "2026-11-01", daysInMonth: 30 },
+    ]);
+    expect(
+      TimeRange.of("2024-02-28", "2024-03-01", "day")
+        .periods()
+        .map((p) => [p.period, p.days]),
+    ).toEqual([
+      ["2024-02-28", 1],
+      ["2024-02-29", 1],
+      ["2024-03-01", 1],
+    ]);
+  });
+
+  it("knows last month, yesterday, and its UTC instants for an API filter", () => {
+    expect(TimeRange.previousMonth("2026-01-15")).toEqual({
+      from: "2025-12-01",
+      to: "2025-12-31",
+      granularity: "month",
+    });
+    expect(TimeRange.yesterday("2024-03-01")).toEqual({
+      from: "2024-02-29",
+      to: "2024-02-29",
+      granularity: "day",
+    });
+    expect(TimeRange.of("2026-10-01", "2026-12-31").utcInstants()).toEqual({
+      start: "2026-10-01T00:00:00Z",
+      end: "2027-01-01T00:00:00Z",
+    });
+    expect(TimeRange.of("2026-10-01", "2026-10-31").contains("2026-11-01")).toBe(false);
+  });
+
+  it("refuses a bad bound, named as the caller names it", () => {
+    const flags = { from: "--from", to: "--to" };
+    expect(() => TimeRange.of("2026-02-30", "2026-03-01", "day", flags)).toThrow(
+      new TimeRangeError('--from: expected a date YYYY-MM-DD, found "2026-02-30"'),
+    );
+    expect(() => TimeRange.of("2026-03-02", "2026-03-01")).toThrow("from 2026-03-02 is after to 2026-03-01");
+    expect(() => TimeRange.of("2026-03-02", undefined, "day", flags)).toThrow(
+      "--to: expected a date YYYY-MM-DD",
+    );
+    expect(checkBounds(undefined, "2026-03-01")).toEqual({ from: undefined, to: "2026-03-01" });
   });
 });

@@ -14,7 +14,7 @@ import {
   restListEntries,
 } from "../cloud/logging-source.ts";
 import { isProjectId } from "../core/identifiers.ts";
-import { isIsoDate } from "../core/period.ts";
+import { TimeRange, TimeRangeError } from "../core/time-range.ts";
 import type { InputChunk } from "../io/log-files.ts";
 import { summaryText } from "../report/summary.ts";
 import { runReport } from "./report-command.ts";
@@ -48,10 +48,14 @@ export class BackfillUsageError extends Error {
 
 const SINK_FILTER = fileURLToPath(new URL("../../deploy/sink-filter.txt", import.meta.url));
 
-function nextDay(day: string): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + 1);
-  return date.toISOString().slice(0, 10);
+/** A bad range is a usage error of this command. */
+function usage<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof TimeRangeError) throw new BackfillUsageError(error.message);
+    throw error;
+  }
 }
 
 export async function backfillCommand(args: string[], listOverride?: ListEntries): Promise<number> {
@@ -77,13 +81,7 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
     console.log(HELP_BACKFILL);
     return 0;
   }
-  for (const flag of ["from", "to"] as const) {
-    if (!values[flag] || !isIsoDate(values[flag]))
-      throw new BackfillUsageError(`--${flag}: expected a date YYYY-MM-DD`);
-  }
-  const from = values.from as string;
-  const to = values.to as string;
-  if (from > to) throw new BackfillUsageError(`--from ${from} is after --to ${to}`);
+  const range = usage(() => TimeRange.of(values.from, values.to, "day", { from: "--from", to: "--to" }));
   const resourceNames = [
     ...(values.organization ? [`organizations/${values.organization}`] : []),
     ...(values.folder ? [`folders/${values.folder}`] : []),
@@ -111,7 +109,8 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
     throw new BackfillUsageError("--logging-endpoint: expected http(s)://host[:port]");
 
-  const filter = await backfillFilter(SINK_FILTER, `${from}T00:00:00Z`, `${nextDay(to)}T00:00:00Z`);
+  const { start, end } = range.utcInstants();
+  const filter = await backfillFilter(SINK_FILTER, start, end);
   const list = listOverride ?? restListEntries({ endpoint, projectId: values.project?.[0] });
   const pages = readLoggingPages(list, {
     resourceNames,

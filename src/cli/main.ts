@@ -5,8 +5,9 @@
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { isIsoDate, isValidTimeZone } from "../core/period.ts";
+import { isValidTimeZone } from "../core/period.ts";
 import { ConfigError } from "../core/registry.ts";
+import { checkBounds, TimeRangeError } from "../core/time-range.ts";
 import type { PeriodGranularity } from "../core/types.ts";
 import { parseIamInput } from "../io/iam-exports.ts";
 import { InputError } from "../io/log-files.ts";
@@ -85,10 +86,14 @@ Generates a deterministic sample organisation: registry.yaml, logs/ and table_st
 
 const VERSION = "0.1.0";
 
-function parseDate(value: string | undefined, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (!isIsoDate(value)) throw new UsageError(`${flag} ${value}: expected a date YYYY-MM-DD`);
-  return value;
+/** --from and --to, each optional (an open bound is the first or last day read). */
+function parseBounds(from: string | undefined, to: string | undefined): { from?: string; to?: string } {
+  try {
+    return checkBounds(from, to, { from: "--from", to: "--to" });
+  } catch (error) {
+    if (error instanceof TimeRangeError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function parseGranularity(value: string | undefined): PeriodGranularity {
@@ -127,9 +132,7 @@ async function reportCommand(args: string[]): Promise<number> {
   const logs = [...(values.logs ?? []), ...positionals];
   if (logs.length === 0) throw new UsageError("report needs --logs FILE (see bq-chargeback help report)");
   if (!values.registry) throw new UsageError("report needs --registry FILE (see bq-chargeback help report)");
-  const from = parseDate(values.from, "--from");
-  const to = parseDate(values.to, "--to");
-  if (from && to && from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
+  const { from, to } = parseBounds(values.from, values.to);
   if (values.timezone && !isValidTimeZone(values.timezone)) {
     throw new UsageError(
       `--timezone ${values.timezone}: expected an IANA time zone such as America/Los_Angeles`,

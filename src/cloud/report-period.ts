@@ -1,6 +1,7 @@
 // The period a scheduled report covers, from the request body (Cloud Scheduler sends a fixed
 // one): default the previous month in the billing time zone, or a day, or an explicit range.
-import { DayClock, isIsoDate, previousMonth } from "../core/period.ts";
+import { DayClock } from "../core/period.ts";
+import { TimeRange, TimeRangeError } from "../core/time-range.ts";
 import type { PeriodGranularity } from "../core/types.ts";
 
 export interface ReportPeriod {
@@ -11,14 +12,8 @@ export interface ReportPeriod {
 
 export class ReportRequestError extends Error {}
 
-function yesterday(today: string): string {
-  const date = new Date(`${today}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() - 1);
-  return date.toISOString().slice(0, 10);
-}
-
 /** `{}` -> last month; `{"period":"day"}` -> yesterday; `{"from","to","period"}` -> that range. */
-export function reportPeriod(body: unknown, now: Date, timeZone: string): ReportPeriod {
+export function reportPeriod(body: unknown, now: Date, timeZone: string): TimeRange {
   const request = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
   const unknown = Object.keys(request).filter((key) => !["period", "from", "to"].includes(key));
   if (unknown.length > 0)
@@ -30,23 +25,18 @@ export function reportPeriod(body: unknown, now: Date, timeZone: string): Report
     );
   }
   const today = new DayClock(timeZone).dayOf(now.getTime());
-  if (request.from === undefined && request.to === undefined) {
-    if (granularity === "day") {
-      const day = yesterday(today);
-      return { from: day, to: day, granularity };
-    }
-    const [from, to] = previousMonth(today);
-    return { from, to, granularity };
-  }
+  if (request.from === undefined && request.to === undefined)
+    return granularity === "day" ? TimeRange.yesterday(today) : TimeRange.previousMonth(today);
   for (const key of ["from", "to"] as const) {
-    if (typeof request[key] !== "string" || !isIsoDate(request[key] as string)) {
+    if (typeof request[key] !== "string")
       throw new ReportRequestError(
         `${key}: expected a date YYYY-MM-DD, found ${JSON.stringify(request[key])}`,
       );
-    }
   }
-  const from = request.from as string;
-  const to = request.to as string;
-  if (from > to) throw new ReportRequestError(`from ${from} is after to ${to}`);
-  return { from, to, granularity };
+  try {
+    return TimeRange.of(request.from as string, request.to as string, granularity);
+  } catch (error) {
+    if (error instanceof TimeRangeError) throw new ReportRequestError(error.message);
+    throw error;
+  }
 }

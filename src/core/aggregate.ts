@@ -5,8 +5,8 @@
 import { FINDING_KINDS } from "./findings.ts";
 import { copyCompleteness } from "./job-copies.ts";
 import type { Nanos } from "./money.ts";
-import { daysInMonthOf, daysOfPeriodWithin, periodStart, periodsBetween } from "./period.ts";
 import { prorate } from "./pricebook.ts";
+import { type ClippedPeriod, TimeRange } from "./time-range.ts";
 import type { AuditFormat, Finding, JobCost, PeriodGranularity, SourceRef, TableStorage } from "./types.ts";
 
 export interface DepartmentCostRow {
@@ -254,7 +254,7 @@ export class ChargebackAggregator {
       else active.set(period, [department]);
     }
     const rows: DepartmentCostRow[] = [];
-    for (const period of periodsBetween(options.from, options.to, options.granularity)) {
+    for (const { period } of periodsOf(options)) {
       const names = new Set([...options.registryDepartments, ...(active.get(period) ?? [])]);
       for (const department of [...names].sort()) {
         const key = keyOf(period, department);
@@ -314,6 +314,12 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The periods of [from, to], clipped to it; none when nothing was read (no day to start from). */
+function periodsOf(options: { from: string; to: string; granularity: PeriodGranularity }): ClippedPeriod[] {
+  if (options.from === "" || options.from > options.to) return [];
+  return TimeRange.of(options.from, options.to, options.granularity).periods();
+}
+
 /**
  * Storage cost per period, department, project, dataset and billing model: each table's month
  * cost (from the price book), pro-rated to the days of the period inside [from, to].
@@ -327,11 +333,7 @@ export function storageCosts(options: {
   monthCost: (table: TableStorage, monthStart: string) => Nanos;
 }): StorageCostRow[] {
   const sums = new Map<string, StorageCostRow>();
-  for (const period of periodsBetween(options.from, options.to, options.granularity)) {
-    const days = daysOfPeriodWithin(period, options.from, options.to);
-    if (days === 0) continue;
-    const monthStart = `${periodStart(period).slice(0, 7)}-01`;
-    const daysInMonth = daysInMonthOf(monthStart);
+  for (const { period, days, monthStart, daysInMonth } of periodsOf(options)) {
     for (const table of options.snapshot) {
       const share = prorate(options.monthCost(table, monthStart), days, daysInMonth);
       const department = options.departmentOf(table.projectId);
