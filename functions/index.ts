@@ -52,3 +52,23 @@ http("buildChargebackReport", async (request, response) => {
   const result = await handleReportRequest(request.body, { config, registry, bigquery });
   response.status(result.status).json(result.body);
 });
+
+/**
+ * Scheduled IAM audit (Cloud Scheduler with OIDC, deployed without public access): who may bill
+ * which project, from the Cloud Asset Inventory API for BQ_CHARGEBACK_IAM_SCOPE, into iam_findings.
+ */
+http("auditIamPolicies", async (request, response) => {
+  // Cloud Scheduler POSTs; anything else (a probe, a browser) must not start an audit.
+  if (request.method !== "POST") {
+    response.status(405).set("allow", "POST").json({ error: "POST to run the audit" });
+    return;
+  }
+  const { assetInventorySearch, iamScope, runScheduledIamAudit } = await import("../src/cloud/iam-audit.ts");
+  const result = await runScheduledIamAudit({
+    scope: iamScope(process.env.BQ_CHARGEBACK_IAM_SCOPE),
+    registry,
+    search: assetInventorySearch({ apiEndpoint: process.env.CLOUD_ASSET_API_ENDPOINT }),
+    sink,
+  });
+  response.status(result.status).json(result.body);
+});

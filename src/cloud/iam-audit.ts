@@ -1,0 +1,151 @@
+// The scheduled IAM audit in Google Cloud: the organisation's IAM policies from the Cloud Asset
+// Inventory API (searchAllIamPolicies, through @google-cloud/asset), judged by the same reader and
+// audit as `bq-chargeback iam`, written as iam_findings rows, with one structured alert line per
+// critical finding (the ingest function's alert name, so the deployed log-based metric counts it).
+import { createHash } from "node:crypto";
+import { AssetServiceClient } from "@google-cloud/asset";
+import { OAuth2Client } from "google-auth-library";
+import { SEVERITIES } from "../core/findings.ts";
+import type { IamFinding } from "../core/iam/audit.ts";
+import { iamFindingRecord } from "../core/iam/rows.ts";
+import type { Registry } from "../core/registry.ts";
+import { readIamExports } from "../io/iam-exports.ts";
+import { auditExport } from "../io/iam-files.ts";
+import { ALERT_NAME } from "./alerts.ts";
+import type { InsertRow } from "./ingest.ts";
+
+/** Where the rows go: BigQueryRowSink, or a test's. */
+export interface IamRowSink {
+  insert(table: "iam_findings", rows: InsertRow[]): Promise<void>;
+}
+
+/** The IamPolicySearchResult objects of a scope, every page, in their JSON (REST) form. */
+export type IamPolicySearch = (scope: string) => Promise<unknown[]>;
+
+const SCOPE = /^(organizations|folders)\/\d+$|^projects\/[a-z0-9-]{6,30}$/;
+
+export class IamScopeError extends Error {}
+
+/** `organizations/N`, `folders/N` or `projects/P`, as searchAllIamPolicies takes it. */
+export function iamScope(value: string | undefined): string {
+  if (!value || !SCOPE.test(value))
+    throw new IamScopeError(
+      `BQ_CHARGEBACK_IAM_SCOPE: expected organizations/NUMBER, folders/NUMBER or projects/PROJECT_ID, found "${value ?? ""}"`,
+    );
+  return value;
+}
+
+/**
+ * searchAllIamPolicies over the client library's REST transport (the JSON the API and gcloud
+ * speak), at Google or, with `apiEndpoint` (http://host:port), at a local endpoint with a fixed token.
+ */
+export function assetInventorySearch(options: { apiEndpoint?: string } = {}): IamPolicySearch {
+  let client: AssetServiceClient;
+  if (options.apiEndpoint) {
+    const url = new URL(options.apiEndpoint);
+    const auth = new OAuth2Client();
+    auth.setCredentials({
+      access_token: "local-endpoint",
+      expiry_date: Date.now() + 10 * 365 * 24 * 3600 * 1000,
+    });
+    client = new AssetServiceClient({
+      fallback: true,
+      apiEndpoint: url.hostname,
+      port: Number(url.port),
+      protocol: url.protocol.replace(":", ""),
+      authClient: auth,
+    } as unknown as ConstructorParameters<typeof AssetServiceClient>[0]);
+  } else client = new AssetServiceClient({ fallback: true });
+  return async (scope) => {
+    const results: unknown[] = [];
+    // Every page: the iterator follows nextPageToken.
+    for await (const result of client.searchAllIamPoliciesAsync(
+      { scope, pageSize: 500 },
+      { autoPaginate: false },
+    )) {
+      const message = result as { toJSON?: () => unknown };
+      results.push(typeof message.toJSON === "function" ? message.toJSON() : result);
+    }
+    return results;
+  };
+}
+
+/** One alert line per critical finding, shaped as the ingest function's. */
+export function iamAlertPayload(finding: IamFinding): Record<string, unknown> {
+  return {
+    severity: SEVERITIES[finding.severity].logSeverity,
+    alert: ALERT_NAME,
+    message: `${finding.kind}: ${finding.member} holds ${finding.role} on ${finding.resource}`,
+    finding: {
+      kind: finding.kind,
+      severity: finding.severity,
+      status: finding.status,
+      project: finding.project,
+      resource: finding.resource,
+      member: finding.member,
+      role: finding.role,
+      condition: finding.condition,
+      remediation: finding.remediation,
+    },
+  };
+}
+
+export interface IamAuditDeps {
+  scope: string;
+  registry: Registry;
+  search: IamPolicySearch;
+  sink: IamRowSink;
+  /** Where alert lines go (stdout in Cloud Functions: Cloud Logging reads it). */
+  write?: (line: string) => void;
+  now?: () => Date;
+}
+
+export interface IamAuditOutcome {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** One scheduled audit: search, judge, write the rows, alert on the critical. */
+export async function runScheduledIamAudit(deps: IamAuditDeps): Promise<IamAuditOutcome> {
+  const auditTime = (deps.now?.() ?? new Date()).toISOString();
+  const results = await deps.search(deps.scope);
+  const source = `cloudasset:${deps.scope}`;
+  const exported = readIamExports([{ file: source, text: JSON.stringify(results) }]);
+  const audit = auditExport(exported, deps.registry);
+  const rows: InsertRow[] = audit.findings.map((finding) => {
+    const json = iamFindingRecord(finding, auditTime) as unknown as Record<string, unknown>;
+    // The same finding of the same audit is one row, however often the run is retried.
+    const insertId = createHash("sha256")
+      .update(
+        [
+          auditTime,
+          finding.kind,
+          finding.project,
+          finding.resource,
+          finding.member,
+          finding.role,
+          finding.condition,
+        ].join("\u0000"),
+      )
+      .digest("hex")
+      .slice(0, 32);
+    return { insertId, json };
+  });
+  await deps.sink.insert("iam_findings", rows);
+  const write = deps.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  for (const finding of audit.findings)
+    if (finding.severity === "critical") write(JSON.stringify(iamAlertPayload(finding)));
+  const problems = audit.problems.map((p) => ({ ...p.source, reason: p.reason, detail: p.detail }));
+  return {
+    status: 200,
+    body: {
+      scope: deps.scope,
+      audit_time: auditTime,
+      policies: results.length,
+      grants: audit.counts.grants,
+      findings: audit.findings.length,
+      by_severity: audit.counts.findingsBySeverity,
+      rejected: problems,
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// The scheduled IAM audit on the real functions-framework server: the organisation's policies
+// from a local endpoint speaking the Cloud Asset Inventory REST format (the real
+// @google-cloud/asset client talks to it), rows into a local BigQuery endpoint. Its rows must be
+// the CLI's for the same export.
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IAM_FINDING_COLUMNS } from "../src/core/iam/rows.ts";
+import { ORGANIZATION } from "../src/sample/iam.ts";
+import { cli, ROOT, table } from "./support/cli.ts";
+import { FakeAssetInventory } from "./support/fake-asset-inventory.ts";
+import { FakeBigQuery } from "./support/fake-bigquery.ts";
+import { FunctionServer } from "./support/function-server.ts";
+
+const SCOPE = `organizations/${ORGANIZATION}`;
+const EXPORT = "sample/acme/iam/organization-policies.json";
+
+let assets: FakeAssetInventory;
+let bigquery: FakeBigQuery;
+let server: FunctionServer;
+let results: unknown[];
+
+async function startFunction(scope: string) {
+  return FunctionServer.start({
+    target: "auditIamPolicies",
+    signatureType: "http",
+    env: {
+      GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+      BQ_CHARGEBACK_DATASET: "bq_chargeback",
+      BQ_CHARGEBACK_REGISTRY: join(ROOT, "sample/acme/registry.yaml"),
+      BIGQUERY_API_ENDPOINT: await bigquery.start(),
+      CLOUD_ASSET_API_ENDPOINT: await assets.start(),
+      BQ_CHARGEBACK_IAM_SCOPE: scope,
+    },
+  });
+}
+
+beforeAll(async () => {
+  results = JSON.parse(await readFile(join(ROOT, EXPORT), "utf8"));
+  assets = new FakeAssetInventory(SCOPE, results, 4);
+  bigquery = new FakeBigQuery();
+  server = await startFunction(SCOPE);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await assets?.stop();
+  await bigquery?.stop();
+});
+
+describe("auditIamPolicies on the functions-framework server", () => {
+  it("runs only on POST: a GET (a probe, a browser) starts no audit", async () => {
+    const searches = assets.requests.length;
+    const response = await fetch(server.url);
+    expect(response.status).toBe(405);
+    expect(assets.requests.length).toBe(searches);
+  });
+
+  it("reads every page of the search, writes the CLI's findings as iam_findings rows, and alerts on the critical", async () => {
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    const body = (await response.json()) as {
+      findings: number;
+      rejected: { reason: string }[];
+    };
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ scope: SCOPE, policies: results.length });
+    // Pages of 4 followed to the end, each with the client's bearer token.
+    const searches = assets.requests.filter((r) => r.path === `/v1/${SCOPE}:searchAllIamPolicies`);
+    expect(searches).toHaveLength(Math.ceil(results.length / 4));
+    expect(searches.every((r) => r.authorization.startsWith("Bearer "))).toBe(true);
+
+    const rows = bigquery.rows("iam_findings");
+    expect(rows.length).toBe(body.findings);
+    for (const row of rows) expect(Object.keys(row)).toEqual([...IAM_FINDING_COLUMNS]);
+
+    // The CLI on the same export: the same findings, column by column (source and time aside).
+    const out = await mkdtemp(join(tmpdir(), "bqcb-iam-fn-"));
+    const local = await cli([
+      "iam",
+      "--policies",
+      EXPORT,
+      "--registry",
+      "sample/acme/registry.yaml",
+      "--out",
+      out,
+    ]);
+    expect(local.code, local.stderr).toBe(0);
+    const csv = await table(out, "iam_findings.csv");
+    const comparable = (row: Record<string, unknown>) =>
+      [
+        row.kind,
+        row.severity,
+        row.status,
+        row.project,
+        row.resource,
+        row.member,
+        row.role,
+        Array.isArray(row.rights) ? row.rights.join(";") : row.rights,
+        row.condition,
+        row.remediation,
+        String(row.jobs),
+        String(row.cost_usd).replace(/^(\d+\.\d{6})0*$/, "$1"),
+      ].join("|");
+    expect(rows.map(comparable).sort()).toEqual(csv.map(comparable).sort());
+    expect(
+      rows.some((row) => row.kind === "external_job_rights" && row.member === "user:pat@partner-x.example"),
+    ).toBe(true);
+    // The custom role is defined nowhere the search reaches: both report it, neither guesses.
+    expect(body.rejected.map((p: { reason: string }) => p.reason)).toEqual(["unknown_role", "unknown_role"]);
+
+    const alerts = server.jsonLines().filter((line) => line.alert === "bq_chargeback_finding");
+    expect(alerts.map((a) => (a.finding as { member: string }).member).sort()).toEqual(
+      csv
+        .filter((f) => f.severity === "critical")
+        .map((f) => f.member)
+        .sort(),
+    );
+    expect(alerts.every((a) => a.severity === "CRITICAL")).toBe(true);
+  });
+
+  it("writes nothing when the search is refused (a scope it may not search), and fails for the scheduler to retry", async () => {
+    const refused = new FakeAssetInventory(`organizations/999`, results);
+    const before = bigquery.inserts.length;
+    const other = await FunctionServer.start({
+      target: "auditIamPolicies",
+      signatureType: "http",
+      env: {
+        GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+        BQ_CHARGEBACK_REGISTRY: join(ROOT, "sample/acme/registry.yaml"),
+        BIGQUERY_API_ENDPOINT: await bigquery.start().catch(() => ""),
+        CLOUD_ASSET_API_ENDPOINT: await refused.start(),
+        BQ_CHARGEBACK_IAM_SCOPE: SCOPE,
+      },
+    });
+    try {
+      const response = await fetch(other.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(response.status).toBe(500);
+      expect(refused.requests[0]?.path).toBe(`/v1/${SCOPE}:searchAllIamPolicies`);
+      expect(bigquery.inserts.length).toBe(before);
+    } finally {
+      await other.stop();
+      await refused.stop();
+    }
+  });
+});
