@@ -63,12 +63,16 @@ http("auditIamPolicies", async (request, response) => {
     response.status(405).set("allow", "POST").json({ error: "POST to run the audit" });
     return;
   }
-  const { assetInventorySearch, iamScope, runScheduledIamAudit } = await import("../src/cloud/iam-audit.ts");
+  const { assetInventorySearch, bigQueryUsage, iamScope, runScheduledIamAudit } = await import(
+    "../src/cloud/iam-audit.ts"
+  );
   const result = await runScheduledIamAudit({
     scope: iamScope(process.env.BQ_CHARGEBACK_IAM_SCOPE),
     registry,
     search: assetInventorySearch({ apiEndpoint: process.env.CLOUD_ASSET_API_ENDPOINT }),
     sink,
+    usage: bigQueryUsage(bigquery, config.projectId, config.dataset),
+    body: request.body,
   });
   response.status(result.status).json(result.body);
 });

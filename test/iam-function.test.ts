@@ -2,16 +2,21 @@
 // from a local endpoint speaking the Cloud Asset Inventory REST format (the real
 // @google-cloud/asset client talks to it), rows into a local BigQuery endpoint. Its rows must be
 // the CLI's for the same export.
+
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IAM_FINDING_COLUMNS } from "../src/core/iam/rows.ts";
+import { formatUsd, parseUsd } from "../src/core/money.ts";
 import { ORGANIZATION } from "../src/sample/iam.ts";
 import { cli, ROOT, table } from "./support/cli.ts";
 import { FakeAssetInventory } from "./support/fake-asset-inventory.ts";
-import { FakeBigQuery } from "./support/fake-bigquery.ts";
+import { FakeBigQuery, type QueryRequest } from "./support/fake-bigquery.ts";
 import { FunctionServer } from "./support/function-server.ts";
+import { sampleOrganisation } from "./support/sample-rows.ts";
+import { ddlTables, ZetaSql } from "./support/zetasql.ts";
 
 const SCOPE = `organizations/${ORGANIZATION}`;
 const EXPORT = "sample/acme/iam/organization-policies.json";
@@ -20,6 +25,40 @@ let assets: FakeAssetInventory;
 let bigquery: FakeBigQuery;
 let server: FunctionServer;
 let results: unknown[];
+let zetasql: ZetaSql;
+const queries: QueryRequest[] = [];
+const GRANT_USAGE = readFileSync(join(ROOT, "sql/iam/grant_usage.sql"), "utf8");
+
+/** jobs.query answered by ZetaSQL over the sample's job_costs rows, with the request's DATE parameters. */
+async function answerUsage(request: QueryRequest) {
+  queries.push(request);
+  const params = Object.fromEntries(
+    (
+      (request.queryParameters ?? []) as {
+        name: string;
+        parameterType: { type: string };
+        parameterValue: { value: string };
+      }[]
+    ).map((p) => [p.name, { type: p.parameterType.type as "DATE", value: p.parameterValue.value }]),
+  );
+  const { jobRows } = sampleOrganisation("month", "2026-10-01", "2026-10-31");
+  const rows = await zetasql.evaluate(
+    request.query,
+    ddlTables(join(ROOT, "sql/ddl")),
+    { job_costs: jobRows },
+    params,
+  );
+  const fields = [
+    { name: "principal", type: "STRING" },
+    { name: "billing_project", type: "STRING" },
+    { name: "jobs", type: "INTEGER" },
+    { name: "compute_cost_usd", type: "NUMERIC" },
+  ];
+  return {
+    fields,
+    rows: rows.map((row) => ({ f: fields.map((field) => ({ v: String(row[field.name]) })) })),
+  };
+}
 
 async function startFunction(scope: string) {
   return FunctionServer.start({
@@ -40,6 +79,8 @@ beforeAll(async () => {
   results = JSON.parse(await readFile(join(ROOT, EXPORT), "utf8"));
   assets = new FakeAssetInventory(SCOPE, results, 4);
   bigquery = new FakeBigQuery();
+  zetasql = await ZetaSql.start();
+  bigquery.queryHandler = answerUsage;
   server = await startFunction(SCOPE);
 }, 60_000);
 
@@ -47,6 +88,7 @@ afterAll(async () => {
   await server?.stop();
   await assets?.stop();
   await bigquery?.stop();
+  zetasql?.stop();
 });
 
 describe("auditIamPolicies on the functions-framework server", () => {
@@ -61,7 +103,7 @@ describe("auditIamPolicies on the functions-framework server", () => {
     const response = await fetch(server.url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: "{}",
+      body: JSON.stringify({ from: "2026-10-01", to: "2026-10-31" }),
     });
     const body = (await response.json()) as {
       findings: number;
@@ -78,17 +120,27 @@ describe("auditIamPolicies on the functions-framework server", () => {
     expect(rows.length).toBe(body.findings);
     for (const row of rows) expect(Object.keys(row)).toEqual([...IAM_FINDING_COLUMNS]);
 
-    // The CLI on the same export: the same findings, column by column (source and time aside).
-    const out = await mkdtemp(join(tmpdir(), "bqcb-iam-fn-"));
-    const local = await cli([
-      "iam",
-      "--policies",
-      EXPORT,
-      "--registry",
-      "sample/acme/registry.yaml",
-      "--out",
-      out,
+    // Use from job_costs: the usage SQL as written, the period only as DATE parameters.
+    expect(queries.at(-1)?.query).toBe(GRANT_USAGE);
+    const parameters = queries.at(-1)?.queryParameters as { name: string; parameterType: { type: string } }[];
+    expect(parameters.map((p) => [p.name, p.parameterType.type])).toEqual([
+      ["from_date", "DATE"],
+      ["to_date", "DATE"],
     ]);
+
+    // The CLI on the same export and the logs those job_costs rows came from: the same findings,
+    // column by column (source and time aside), realized and latent alike.
+    const out = await mkdtemp(join(tmpdir(), "bqcb-iam-fn-"));
+    const local = await cli(
+      ["iam", "--policies", EXPORT, "--registry", "sample/acme/registry.yaml", "--out", out].concat([
+        "--logs",
+        "sample/acme/logs/2026-10-v2-and-v1.ndjson",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-10-31",
+      ]),
+    );
     expect(local.code, local.stderr).toBe(0);
     const csv = await table(out, "iam_findings.csv");
     const comparable = (row: Record<string, unknown>) =>
@@ -104,7 +156,7 @@ describe("auditIamPolicies on the functions-framework server", () => {
         row.condition,
         row.remediation,
         String(row.jobs),
-        String(row.cost_usd).replace(/^(\d+\.\d{6})0*$/, "$1"),
+        formatUsd(parseUsd(String(row.cost_usd))),
       ].join("|");
     expect(rows.map(comparable).sort()).toEqual(csv.map(comparable).sort());
     expect(

@@ -3,11 +3,16 @@
 // audit as `bq-chargeback iam`, written as iam_findings rows, with one structured alert line per
 // critical finding (the ingest function's alert name, so the deployed log-based metric counts it).
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { AssetServiceClient } from "@google-cloud/asset";
+import type { BigQuery } from "@google-cloud/bigquery";
 import { OAuth2Client } from "google-auth-library";
 import { SEVERITIES } from "../core/findings.ts";
 import type { IamFinding } from "../core/iam/audit.ts";
 import { iamFindingRecord } from "../core/iam/rows.ts";
+import { GrantUsage } from "../core/iam/usage.ts";
+import { parseUsd } from "../core/money.ts";
+import { isIsoDate } from "../core/period.ts";
 import type { Registry } from "../core/registry.ts";
 import { readIamExports } from "../io/iam-exports.ts";
 import { auditExport } from "../io/iam-files.ts";
@@ -70,6 +75,65 @@ export function assetInventorySearch(options: { apiEndpoint?: string } = {}): Ia
   };
 }
 
+/** One row of sql/iam/grant_usage.sql. */
+export interface UsageRow {
+  principal: string;
+  billing_project: string;
+  jobs: number;
+  /** NUMERIC: text, or the client's Big.js value. */
+  compute_cost_usd: string | { toFixed(decimals: number): string };
+}
+
+/** Runs sql/iam/grant_usage.sql for a period of usage days. */
+export type UsageQuery = (from: string, to: string) => Promise<UsageRow[]>;
+
+const GRANT_USAGE_SQL = readFileSync(new URL("../../sql/iam/grant_usage.sql", import.meta.url), "utf8");
+
+/** The usage query in BigQuery, over the dataset's job_costs; the dates go as DATE parameters. */
+export function bigQueryUsage(bigquery: BigQuery, projectId: string, dataset: string): UsageQuery {
+  return async (from, to) => {
+    const [rows] = await bigquery.query({
+      query: GRANT_USAGE_SQL,
+      // DATE parameters must be BigQueryDate values: the client drops a plain string given type DATE.
+      params: { from_date: bigquery.date(from), to_date: bigquery.date(to) },
+      types: { from_date: "DATE", to_date: "DATE" },
+      defaultDataset: { projectId, datasetId: dataset },
+    });
+    return rows as UsageRow[];
+  };
+}
+
+/** The logs' jobs as the audit joins them, from the usage rows. */
+export function grantUsageOf(rows: readonly UsageRow[]): GrantUsage {
+  const usage = new GrantUsage();
+  for (const row of rows) {
+    const cost =
+      typeof row.compute_cost_usd === "string" ? row.compute_cost_usd : row.compute_cost_usd.toFixed(9);
+    usage.addJobs(row.principal, row.billing_project, Number(row.jobs), parseUsd(cost));
+  }
+  return usage;
+}
+
+export class IamRequestError extends Error {}
+
+/** The usage period: `{from, to}` in the body, else the 30 days before the audit's day (UTC). */
+export function usagePeriod(body: unknown, now: Date): { from: string; to: string } {
+  const given = (typeof body === "object" && body !== null ? body : {}) as { from?: unknown; to?: unknown };
+  if (given.from === undefined && given.to === undefined) {
+    const day = (offset: number) => new Date(now.getTime() - offset * 86_400_000).toISOString().slice(0, 10);
+    return { from: day(30), to: day(1) };
+  }
+  if (
+    typeof given.from !== "string" ||
+    !isIsoDate(given.from) ||
+    typeof given.to !== "string" ||
+    !isIsoDate(given.to)
+  )
+    throw new IamRequestError('expected {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"} or {}');
+  if (given.from > given.to) throw new IamRequestError(`from ${given.from} is after to ${given.to}`);
+  return { from: given.from, to: given.to };
+}
+
 /** One alert line per critical finding, shaped as the ingest function's. */
 export function iamAlertPayload(finding: IamFinding): Record<string, unknown> {
   return {
@@ -95,6 +159,10 @@ export interface IamAuditDeps {
   registry: Registry;
   search: IamPolicySearch;
   sink: IamRowSink;
+  /** job_costs of the period, to tell realized grants from latent ones; without it: not_checked. */
+  usage?: UsageQuery;
+  /** The request body: `{}` or `{from, to}` (usage days). */
+  body?: unknown;
   /** Where alert lines go (stdout in Cloud Functions: Cloud Logging reads it). */
   write?: (line: string) => void;
   now?: () => Date;
@@ -107,11 +175,20 @@ export interface IamAuditOutcome {
 
 /** One scheduled audit: search, judge, write the rows, alert on the critical. */
 export async function runScheduledIamAudit(deps: IamAuditDeps): Promise<IamAuditOutcome> {
-  const auditTime = (deps.now?.() ?? new Date()).toISOString();
+  const now = deps.now?.() ?? new Date();
+  const auditTime = now.toISOString();
+  let period: { from: string; to: string };
+  try {
+    period = usagePeriod(deps.body, now);
+  } catch (error) {
+    if (error instanceof IamRequestError) return { status: 400, body: { error: error.message } };
+    throw error;
+  }
+  const usage = deps.usage ? grantUsageOf(await deps.usage(period.from, period.to)) : undefined;
   const results = await deps.search(deps.scope);
   const source = `cloudasset:${deps.scope}`;
   const exported = readIamExports([{ file: source, text: JSON.stringify(results) }]);
-  const audit = auditExport(exported, deps.registry);
+  const audit = auditExport(exported, deps.registry, usage);
   const rows: InsertRow[] = audit.findings.map((finding) => {
     const json = iamFindingRecord(finding, auditTime) as unknown as Record<string, unknown>;
     // The same finding of the same audit is one row, however often the run is retried.
@@ -141,6 +218,7 @@ export async function runScheduledIamAudit(deps: IamAuditDeps): Promise<IamAudit
     body: {
       scope: deps.scope,
       audit_time: auditTime,
+      usage_period: usage ? period : null,
       policies: results.length,
       grants: audit.counts.grants,
       findings: audit.findings.length,

@@ -13,6 +13,11 @@ export class GrantUsage {
   private readonly byProject = new Map<string, Map<string, Use>>();
 
   add(principal: string, billingProject: string, cost: Nanos): void {
+    this.addJobs(principal, billingProject, 1, cost);
+  }
+
+  /** Several jobs at once: a row of sql/iam/grant_usage.sql. */
+  addJobs(principal: string, billingProject: string, jobs: number, cost: Nanos): void {
     const key = principalKey(principal);
     if (key === "") return;
     let principals = this.byProject.get(billingProject);
@@ -22,9 +27,9 @@ export class GrantUsage {
     }
     const use = principals.get(key);
     if (use) {
-      use.jobs++;
+      use.jobs += jobs;
       use.cost += cost;
-    } else principals.set(key, { jobs: 1, cost });
+    } else principals.set(key, { jobs, cost });
   }
 
   /** One principal's jobs on a project (emails compare case-insensitively). */
