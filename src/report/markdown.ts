@@ -7,13 +7,21 @@ import type { Summary } from "./summary.ts";
 
 const MAX_FINDINGS = 25;
 
+/**
+ * A cell as literal text: every character Markdown (CommonMark, GFM tables) could read as a link,
+ * an image, HTML, emphasis, code or a cell border is backslash-escaped, and line breaks become
+ * spaces. Principals, projects and departments come from the logs.
+ */
+function escapeMarkdownCell(cell: string): string {
+  return cell.replace(/[\\`*_[\]<>|!~&]/g, "\\$&").replace(/[\r\n\u2028\u2029]+/g, " ");
+}
+
 /** A Markdown table, cells escaped. */
 export function table(header: string[], rows: string[][]): string {
-  const escapeCell = (cell: string) => cell.replaceAll("|", "\\|").replaceAll("\n", " ");
   return [
     `| ${header.join(" | ")} |`,
     `|${header.map(() => "---").join("|")}|`,
-    ...rows.map((row) => `| ${row.map(escapeCell).join(" | ")} |`),
+    ...rows.map((row) => `| ${row.map(escapeMarkdownCell).join(" | ")} |`),
   ].join("\n");
 }
 
