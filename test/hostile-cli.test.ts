@@ -2,7 +2,7 @@
 // poisonous entries end in one line naming where and what, the reports of what could be read,
 // and an exit status that tells the difference; never a stack trace.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -184,6 +184,56 @@ describe("paths", () => {
     expect(onFile.code).toBe(2);
     noStack(onFile.stderr);
     expect(onFile.stderr.trim().split("\n")).toHaveLength(1);
-    expect(onFile.stderr).toContain(file);
+    expect(onFile.stderr).toContain(`--out ${file}: exists and is not a folder`);
   });
+});
+
+describe("--out: a report folder appears whole or not at all", () => {
+  it("a folder holding other files is refused and left as it was", async () => {
+    const mine = join(dir, "my-documents");
+    await mkdir(mine, { recursive: true });
+    await writeFile(join(mine, "thesis.txt"), "keep me");
+    const result = await cli(["report", "--logs", SAMPLE_ARRAY, "--registry", REGISTRY, "--out", mine]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/holds files that are not a report's \(thesis\.txt\)/);
+    expect(await readdir(mine)).toEqual(["thesis.txt"]);
+  });
+
+  it("an earlier report folder is replaced whole, and nothing is left beside it", async () => {
+    const out = join(dir, "rerun");
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, "findings.csv"), "stale from an earlier run\n");
+    await writeFile(join(out, "duplicates.ndjson"), "stale\n");
+    const result = await cli(["report", "--logs", SAMPLE_ARRAY, "--registry", REGISTRY, "--out", out]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readFile(join(out, "findings.csv"), "utf8")).not.toContain("stale");
+    expect(await readFile(join(out, "duplicates.ndjson"), "utf8")).not.toContain("stale");
+    expect((await readdir(dir)).filter((name) => name.includes("partial"))).toEqual([]);
+  });
+
+  it("SIGTERM mid-run leaves neither a report folder nor its staging folder", async () => {
+    const big = join(dir, "big.ndjson");
+    await writeFile(big, `${Array(40).fill(lines.join("\n")).join("\n")}\n`);
+    const parent = join(dir, "interrupted");
+    await mkdir(parent, { recursive: true });
+    const out = join(parent, "report");
+    const child = execFile(
+      process.execPath,
+      [BIN, "report", "--logs", big, "--registry", REGISTRY, "--out", out, "--workers", "0"],
+      { cwd: ROOT },
+    );
+    let stderr = "";
+    child.stderr?.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // wait for the staging folder, then interrupt
+    for (let i = 0; i < 200 && (await readdir(parent)).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    expect((await readdir(parent))[0]).toMatch(/^\.report\.partial-/);
+    child.kill("SIGTERM");
+    const code = await exited;
+    expect([code, stderr]).toEqual([143, expect.stringContaining("SIGTERM: stopped; no report written")]);
+    expect(await readdir(parent)).toEqual([]);
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import { checkBounds, TimeRangeError } from "../core/time-range.ts";
 import type { PeriodGranularity } from "../core/types.ts";
 import { parseIamInput } from "../io/iam-exports.ts";
 import { InputError } from "../io/log-files.ts";
+import { OutputError } from "../io/report-files.ts";
 import { SnapshotError } from "../io/storage-snapshot.ts";
 import { iamSummaryText } from "../report/iam-section.ts";
 import { damageLines, summaryText } from "../report/summary.ts";
@@ -310,6 +311,7 @@ export async function main(args: string[]): Promise<number> {
       error instanceof ConfigError ||
       error instanceof InputError ||
       error instanceof SnapshotError ||
+      error instanceof OutputError ||
       (error as Error).name === "BackfillUsageError" ||
       (error as Error).name === "IamUsageError" ||
       (error as Error).name === "RegistryUsageError" ||

@@ -74,106 +74,126 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     to: options.to,
   });
   const files = await ReportFiles.create(options.outDir);
-  // Each principal's jobs per billing project, to tell realized grants from latent ones.
-  const usage = options.policies ? new GrantUsage() : undefined;
-  const totalBytes = options.source ? 0 : await totalInputBytes(inputs);
-  const progress = new Progress({ totalBytes, enabled: options.progress });
-  const startedAt = performance.now();
-  let bytesRead = 0;
-  const damages: InputDamage[] = [];
-  const chunks =
-    options.source ??
-    readInputChunks(inputs, {
-      onBytes: (count) => {
-        bytesRead += count;
-        progress.addBytes(count);
-      },
-      onDamage: (damage) => damages.push(damage),
-    });
-  // Worker threads cost ~0.3 s to start: below a few tens of MB one thread finishes first.
-  const notAfterMs = notAfterFor(Date.now());
-  const workers =
-    options.workers ?? (options.source || totalBytes >= PARALLEL_FROM_BYTES ? defaultWorkers() : 0);
-  const pool =
-    workers > 0
-      ? new WorkerPool(workers, {
-          registryText,
-          registryFile: options.registryFile,
-          timeZone: options.timeZone,
-          granularity: options.granularity,
-          notAfterMs,
-        })
-      : undefined;
-  // Stage one on the pool or inline, chunk results in input order either way.
-  const results: AsyncIterable<{ file: string; result: ChunkResult }> = pool
-    ? pool.map(chunks)
-    : (async function* () {
-        const context = entryContext(registry, { ...options, notAfterMs });
-        for await (const chunk of chunks) {
-          const file = chunk.kind === "ndjson" ? chunk.file : chunk.batch.file;
-          yield { file, result: processChunk(chunk, context) };
-        }
-      })();
-  // NDJSON results carry chunk-relative line numbers: add the lines of the file's earlier chunks.
-  let lineFile = "";
-  let lineOffset = 0;
-  const entriesOf = new Map<string, number>();
+  // Interrupted or failed: no folder is left behind that looks like a report (report-files.ts).
+  const interrupted = (signal: NodeJS.Signals) => {
+    files.abandon();
+    console.error(`bq-chargeback: ${signal}: stopped; no report written to ${options.outDir}`);
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
-    for await (const { file, result } of results) {
-      if (file !== lineFile) {
-        lineFile = file;
-        lineOffset = 0;
-      }
-      entriesOf.set(file, (entriesOf.get(file) ?? 0) + result.items.length);
-      for (const item of result.items) {
-        // Stage two, and the outcome routed to the streamed files.
-        if (item.kind === "rejected") {
-          const entry = { ...item.entry, source: { file, line: item.entry.source.line + lineOffset } };
-          pipeline.accept({ kind: "rejected", entry });
-          files.writeRejected(entry);
-          continue;
-        }
-        if (item.kind === "job") {
-          const job = { ...item.job, source: { file, line: item.job.source.line + lineOffset } };
-          const outcome = pipeline.accept({ kind: "job", job }, item.csv);
-          if (outcome.kind === "job") {
-            files.writeJobLine(item.csv);
-            usage?.add(outcome.job.principal, outcome.job.billingProject, outcome.job.computeCost);
-          } else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
-          continue;
-        }
-        pipeline.accept(item);
-      }
-      lineOffset += result.lineCount;
-      await files.drain();
-      progress.setEntries(pipeline.counters.entries);
-    }
+    return await writeReport(files);
+  } catch (error) {
+    files.abandon();
+    throw error;
   } finally {
-    await pool?.close();
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
   }
-  progress.done();
-  for (const held of pipeline.releaseHeld()) {
-    if (held.line !== undefined) files.writeJobLine(held.line);
-    usage?.add(held.job.principal, held.job.billingProject, held.job.computeCost);
+
+  async function writeReport(files: ReportFiles): Promise<ReportResult> {
+    // Each principal's jobs per billing project, to tell realized grants from latent ones.
+    const usage = options.policies ? new GrantUsage() : undefined;
+    const totalBytes = options.source ? 0 : await totalInputBytes(inputs);
+    const progress = new Progress({ totalBytes, enabled: options.progress });
+    const startedAt = performance.now();
+    let bytesRead = 0;
+    const damages: InputDamage[] = [];
+    const chunks =
+      options.source ??
+      readInputChunks(inputs, {
+        onBytes: (count) => {
+          bytesRead += count;
+          progress.addBytes(count);
+        },
+        onDamage: (damage) => damages.push(damage),
+      });
+    // Worker threads cost ~0.3 s to start: below a few tens of MB one thread finishes first.
+    const notAfterMs = notAfterFor(Date.now());
+    const workers =
+      options.workers ?? (options.source || totalBytes >= PARALLEL_FROM_BYTES ? defaultWorkers() : 0);
+    const pool =
+      workers > 0
+        ? new WorkerPool(workers, {
+            registryText,
+            registryFile: options.registryFile,
+            timeZone: options.timeZone,
+            granularity: options.granularity,
+            notAfterMs,
+          })
+        : undefined;
+    // Stage one on the pool or inline, chunk results in input order either way.
+    const results: AsyncIterable<{ file: string; result: ChunkResult }> = pool
+      ? pool.map(chunks)
+      : (async function* () {
+          const context = entryContext(registry, { ...options, notAfterMs });
+          for await (const chunk of chunks) {
+            const file = chunk.kind === "ndjson" ? chunk.file : chunk.batch.file;
+            yield { file, result: processChunk(chunk, context) };
+          }
+        })();
+    // NDJSON results carry chunk-relative line numbers: add the lines of the file's earlier chunks.
+    let lineFile = "";
+    let lineOffset = 0;
+    const entriesOf = new Map<string, number>();
+    try {
+      for await (const { file, result } of results) {
+        if (file !== lineFile) {
+          lineFile = file;
+          lineOffset = 0;
+        }
+        entriesOf.set(file, (entriesOf.get(file) ?? 0) + result.items.length);
+        for (const item of result.items) {
+          // Stage two, and the outcome routed to the streamed files.
+          if (item.kind === "rejected") {
+            const entry = { ...item.entry, source: { file, line: item.entry.source.line + lineOffset } };
+            pipeline.accept({ kind: "rejected", entry });
+            files.writeRejected(entry);
+            continue;
+          }
+          if (item.kind === "job") {
+            const job = { ...item.job, source: { file, line: item.job.source.line + lineOffset } };
+            const outcome = pipeline.accept({ kind: "job", job }, item.csv);
+            if (outcome.kind === "job") {
+              files.writeJobLine(item.csv);
+              usage?.add(outcome.job.principal, outcome.job.billingProject, outcome.job.computeCost);
+            } else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
+            continue;
+          }
+          pipeline.accept(item);
+        }
+        lineOffset += result.lineCount;
+        await files.drain();
+        progress.setEntries(pipeline.counters.entries);
+      }
+    } finally {
+      await pool?.close();
+    }
+    progress.done();
+    for (const held of pipeline.releaseHeld()) {
+      if (held.line !== undefined) files.writeJobLine(held.line);
+      usage?.add(held.job.principal, held.job.billingProject, held.job.computeCost);
+    }
+    const report = pipeline.report(snapshot);
+    const damaged: DamagedInput[] = damages.map((damage) => ({
+      file: damage.file,
+      stored_bytes: damage.storedBytes,
+      text_bytes: damage.textBytes,
+      entries_read: entriesOf.get(damage.file) ?? 0,
+      cause: damage.cause,
+    }));
+    const summary = buildSummary(report, {
+      inputs,
+      bytesRead,
+      elapsedMs: performance.now() - startedAt,
+      damaged,
+    });
+    if (!options.policies) return { summary, files: await files.finish(report, summary) };
+    const { runIamAudit } = await import("../io/iam-files.ts");
+    const { iamSummary } = await import("../report/iam-section.ts");
+    const iam = await runIamAudit(options.policies, registry, usage, new Date().toISOString());
+    summary.iam = iamSummary(iam);
+    return { summary, files: await files.finish(report, summary, iam), iam };
   }
-  const report = pipeline.report(snapshot);
-  const damaged: DamagedInput[] = damages.map((damage) => ({
-    file: damage.file,
-    stored_bytes: damage.storedBytes,
-    text_bytes: damage.textBytes,
-    entries_read: entriesOf.get(damage.file) ?? 0,
-    cause: damage.cause,
-  }));
-  const summary = buildSummary(report, {
-    inputs,
-    bytesRead,
-    elapsedMs: performance.now() - startedAt,
-    damaged,
-  });
-  if (!options.policies) return { summary, files: await files.finish(report, summary) };
-  const { runIamAudit } = await import("../io/iam-files.ts");
-  const { iamSummary } = await import("../report/iam-section.ts");
-  const iam = await runIamAudit(options.policies, registry, usage, new Date().toISOString());
-  summary.iam = iamSummary(iam);
-  return { summary, files: await files.finish(report, summary, iam), iam };
 }

@@ -1,8 +1,11 @@
 // Writes a report folder. job_costs.csv and rejected.ndjson are streamed while entries are read
 // (they grow with the input); the report tables are written once at the end (they do not).
-import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+// Everything goes to a hidden folder beside the target, renamed into place only when complete:
+// a failed or interrupted run leaves no folder that looks complete but is partial, nor one that
+// mixes its files with an older run's.
+import { createWriteStream, rmSync, type WriteStream } from "node:fs";
+import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import type { ChargebackReport, DroppedCopy, JobCopy } from "../core/pipeline.ts";
 import {
   DEPARTMENT_COST_COLUMNS,
@@ -28,14 +31,53 @@ import { type IamRun, writeIamFiles } from "./iam-files.ts";
 
 const FLUSH_AT = 1 << 20;
 
-/** An append-only text file with a write buffer and backpressure. */
+/** The output folder cannot be used: said in one line, like a usage error. */
+export class OutputError extends Error {}
+
+/** What a report folder holds. A folder with nothing else (or nothing) may be replaced by a new run. */
+const REPORT_FILE_NAMES = new Set([
+  "job_costs.csv",
+  "rejected.ndjson",
+  "duplicates.ndjson",
+  "department_costs.csv",
+  "chargeback_matrix.csv",
+  "storage_costs.csv",
+  "findings.csv",
+  "summary.json",
+  "report.md",
+  "report.html",
+  "iam_findings.csv",
+  "iam_rejected.ndjson",
+]);
+
+/** Fails unless `dir` is absent, empty, or a report folder of an earlier run. */
+async function checkReplaceable(dir: string): Promise<void> {
+  const info = await lstat(dir).catch((error: { code?: string }) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (!info) return;
+  if (!info.isDirectory()) throw new OutputError(`--out ${dir}: exists and is not a folder`);
+  const foreign = (await readdir(dir)).filter((name) => !REPORT_FILE_NAMES.has(name));
+  if (foreign.length > 0) {
+    throw new OutputError(
+      `--out ${dir}: holds files that are not a report's (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", ..." : ""}): choose a new or empty folder, or an earlier report folder`,
+    );
+  }
+}
+
+/** An append-only text file with a write buffer and backpressure; a write error (disk full) is thrown, never left unhandled. */
 class BufferedFile {
   private readonly stream: WriteStream;
   private parts: string[] = [];
   private size = 0;
+  private failure: Error | undefined;
 
   constructor(path: string) {
     this.stream = createWriteStream(path);
+    this.stream.on("error", (error) => {
+      this.failure ??= error;
+    });
   }
 
   append(text: string): void {
@@ -48,11 +90,22 @@ class BufferedFile {
   }
 
   async flush(): Promise<void> {
+    if (this.failure) throw this.failure;
     if (this.parts.length === 0) return;
     const text = this.parts.join("");
     this.parts = [];
     this.size = 0;
-    if (!this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once("drain", resolve));
+    if (this.stream.write(text)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        this.stream.off("drain", done);
+        this.stream.off("error", done);
+        if (error) reject(error);
+        else resolve();
+      };
+      this.stream.on("drain", done);
+      this.stream.on("error", done);
+    });
   }
 
   async close(): Promise<void> {
@@ -60,26 +113,46 @@ class BufferedFile {
     await new Promise<void>((resolve, reject) =>
       this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
     );
+    if (this.failure) throw this.failure;
+  }
+
+  destroy(): void {
+    this.stream.destroy();
   }
 }
 
 export class ReportFiles {
+  /** The report folder, once finished. */
   readonly dir: string;
+  /** Where the files are written until then. */
+  private readonly staging: string;
   private readonly jobs: BufferedFile;
   private readonly rejected: BufferedFile;
   private readonly duplicates: BufferedFile;
 
-  private constructor(dir: string) {
+  private constructor(dir: string, staging: string) {
     this.dir = dir;
-    this.jobs = new BufferedFile(join(dir, "job_costs.csv"));
-    this.rejected = new BufferedFile(join(dir, "rejected.ndjson"));
-    this.duplicates = new BufferedFile(join(dir, "duplicates.ndjson"));
+    this.staging = staging;
+    this.jobs = new BufferedFile(join(staging, "job_costs.csv"));
+    this.rejected = new BufferedFile(join(staging, "rejected.ndjson"));
+    this.duplicates = new BufferedFile(join(staging, "duplicates.ndjson"));
     this.jobs.append(csvLine(JOB_COST_COLUMNS));
   }
 
   static async create(dir: string): Promise<ReportFiles> {
-    await mkdir(dir, { recursive: true });
-    return new ReportFiles(dir);
+    const target = resolve(dir);
+    await checkReplaceable(target);
+    await mkdir(dirname(target), { recursive: true });
+    // Beside the target, so the final rename stays on one file system.
+    const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.partial-`));
+    await chmod(staging, 0o755); // mkdtemp's 0700 would become the report folder's mode
+    return new ReportFiles(dir, staging);
+  }
+
+  /** Drops everything written (an error, Ctrl-C): synchronous, so it can run as the process exits. */
+  abandon(): void {
+    for (const file of [this.jobs, this.rejected, this.duplicates]) file.destroy();
+    rmSync(this.staging, { recursive: true, force: true });
   }
 
   writeJob(cost: JobCost): void {
@@ -157,8 +230,9 @@ export class ReportFiles {
       ],
       ["report.html", renderHtml(report, summary, iam ? iamHtmlSection(iam) : "")],
     ];
-    for (const [name, text] of files) await writeFile(join(this.dir, name), text);
-    const iamFiles = iam ? await writeIamFiles(this.dir, iam) : [];
+    for (const [name, text] of files) await writeFile(join(this.staging, name), text);
+    const iamFiles = iam ? await writeIamFiles(this.staging, iam) : [];
+    await this.publish();
     return [
       "job_costs.csv",
       "rejected.ndjson",
@@ -166,6 +240,22 @@ export class ReportFiles {
       ...files.map(([name]) => name),
       ...iamFiles,
     ];
+  }
+
+  /** Puts the finished folder in place of the target; an earlier report there is replaced whole. */
+  private async publish(): Promise<void> {
+    const target = resolve(this.dir);
+    await checkReplaceable(target);
+    const earlier = `${this.staging}-earlier`;
+    const replaced = await rename(target, earlier).then(
+      () => true,
+      (error: { code?: string }) => {
+        if (error.code === "ENOENT") return false;
+        throw error;
+      },
+    );
+    await rename(this.staging, target);
+    if (replaced) await rm(earlier, { recursive: true, force: true });
   }
 }
 
