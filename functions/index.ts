@@ -48,6 +48,18 @@ cloudEvent("ingestAuditLog", async (event: CloudEvent<unknown>) => {
  */
 http("buildChargebackReport", async (request, response) => {
   // Loaded on first use: the ingest path, which runs far more often, never pays for it.
+  // Cloud Scheduler POSTs a JSON object; nothing else starts a report.
+  if (request.method !== "POST") {
+    response
+      .status(405)
+      .set("allow", "POST")
+      .json({ error: `expected POST, found ${request.method}` });
+    return;
+  }
+  if (!request.is("application/json")) {
+    response.status(415).json({ error: "expected a JSON body (content-type: application/json)" });
+    return;
+  }
   const { handleReportRequest } = await import("../src/cloud/report.ts");
   const result = await handleReportRequest(request.body, { config, registry, bigquery });
   response.status(result.status).json(result.body);

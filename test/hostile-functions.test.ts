@@ -8,8 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
 import { createIngestContext, ingestEntry, type RowSink, RowsRejectedError } from "../src/cloud/ingest.ts";
 import { parseRegistry } from "../src/core/registry.ts";
-import type { FakeBigQuery } from "./support/fake-bigquery.ts";
-import { type FunctionServer, startIngestFunction } from "./support/function-server.ts";
+import { FakeBigQuery } from "./support/fake-bigquery.ts";
+import { FunctionServer, startIngestFunction } from "./support/function-server.ts";
 
 const FIXTURES = new URL("./fixtures/functions/", import.meta.url);
 const SUBSCRIPTION = "projects/acme-chargeback/subscriptions/eventarc-ingest";
@@ -160,4 +160,52 @@ describe("the ingest logic without the server", () => {
       await new Promise((resolve) => hanging.close(resolve));
     }
   }, 30_000);
+});
+
+describe("buildChargebackReport takes a POSTed JSON object with a bounded range only", () => {
+  let reportServer: FunctionServer;
+  let reportBigQuery: FakeBigQuery;
+
+  beforeAll(async () => {
+    reportBigQuery = new FakeBigQuery();
+    reportBigQuery.queryHandler = async () => ({ fields: [], rows: [] });
+    const endpoint = await reportBigQuery.start();
+    reportServer = await FunctionServer.start({
+      target: "buildChargebackReport",
+      signatureType: "http",
+      env: {
+        GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+        BQ_CHARGEBACK_DATASET: "chargeback_reports",
+        BQ_CHARGEBACK_REGISTRY: new URL("registry.yaml", FIXTURES).pathname,
+        BIGQUERY_API_ENDPOINT: endpoint,
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await reportServer?.stop();
+    await reportBigQuery?.stop();
+  });
+
+  it.each([
+    ["GET", undefined, undefined, 405],
+    ["PUT", "application/json", "{}", 405],
+    ["POST", "text/plain", "{}", 415],
+    ["POST", "application/x-www-form-urlencoded", "period=day", 415],
+    ["POST", "application/json", "[1,2]", 400],
+    ["POST", "application/json", '"month"', 400],
+    ["POST", "application/json", '{"from":"0001-01-01","to":"2026-10-31"}', 400],
+    ["POST", "application/json", '{"from":"2026-10-01","to":"9999-12-31"}', 400],
+    ["POST", "application/json", '{"from":"2020-01-01","to":"2026-10-31"}', 400],
+    ["POST", "application/json", `{"period":${"[".repeat(5000)}${"]".repeat(5000)}}`, 400],
+  ])("%s %s %s -> %i, and no query runs", async (method, type, body, status) => {
+    const before = reportBigQuery.requests.length;
+    const response = await fetch(reportServer.url, {
+      method,
+      headers: type ? { "content-type": type } : {},
+      body,
+    });
+    expect(response.status).toBe(status);
+    expect(reportBigQuery.requests.length).toBe(before);
+  });
 });

@@ -5,6 +5,7 @@
 import { addDays } from "date-fns/addDays";
 import { format } from "date-fns/format";
 import { parseISO } from "date-fns/parseISO";
+import { describe, EARLIEST_ENTRY_MS } from "./parse.ts";
 import {
   daysInMonthOf,
   daysOfPeriodWithin,
@@ -39,6 +40,9 @@ export interface BoundNames {
 
 const PLAIN: BoundNames = { from: "from", to: "to" };
 
+const FIRST_DAY = new Date(EARLIEST_ENTRY_MS).toISOString().slice(0, 10);
+const LAST_DAY = "2099-12-31";
+
 const shiftDay = (day: string, days: number) => format(addDays(parseISO(day), days), "yyyy-MM-dd");
 
 /**
@@ -55,7 +59,10 @@ export function checkBounds(
     [to, names.to],
   ] as const) {
     if (value !== undefined && !isIsoDate(value))
-      throw new TimeRangeError(`${name}: expected a date YYYY-MM-DD, found ${JSON.stringify(value)}`);
+      throw new TimeRangeError(`${name}: expected a date YYYY-MM-DD, found ${describe(value)}`);
+    // Audit logs begin after 2011; a range reaching past 2100 is a typo (and days to enumerate).
+    if (value !== undefined && (value < FIRST_DAY || value > LAST_DAY))
+      throw new TimeRangeError(`${name} ${value}: expected a day from ${FIRST_DAY} to ${LAST_DAY}`);
   }
   if (from !== undefined && to !== undefined && from > to)
     throw new TimeRangeError(`${names.from} ${from} is after ${names.to} ${to}`);
