@@ -6,6 +6,7 @@ import { notAfterFor, parseEntry, parseLine } from "../src/core/parse.ts";
 import { daysOfPeriodWithin } from "../src/core/period.ts";
 import type { ParsedEntry, RejectedEntry } from "../src/core/types.ts";
 import { csvLine, parseCsv } from "../src/io/csv.ts";
+import { parseStorageSnapshot } from "../src/io/storage-snapshot.ts";
 import { type SampleJob, v1Completed, v2Change, v2TableRead } from "../src/sample/entries.ts";
 
 const source = { file: "hostile.ndjson", line: 3 };
@@ -238,6 +239,21 @@ describe("8. a principal longer than any real one is rejected with its field", (
     };
     expect(asRejected(parse(entry)).detail).toContain(
       "authenticationInfo.principalEmail: expected at most 1024 characters",
+    );
+  });
+});
+
+describe("numbers in a storage snapshot are whole, in range, never rounded", () => {
+  const csv = (bytes: string) =>
+    `project_id,table_schema,table_name,active_logical_bytes,long_term_logical_bytes,active_physical_bytes,long_term_physical_bytes\np,d,t,${bytes},0,0,0\n`;
+  it.each(["-1", "1.5", "1e3", "9223372036854775808", "0x10"])("active_logical_bytes %s", (bytes) => {
+    expect(() => parseStorageSnapshot(csv(bytes), "snap.csv")).toThrow(
+      /^snap\.csv:2: active_logical_bytes: expected a whole number of bytes from 0 to 2\^63-1/,
+    );
+  });
+  it("the largest INT64 is read exactly", () => {
+    expect(parseStorageSnapshot(csv("9223372036854775807"), "snap.csv")[0]?.activeLogicalBytes).toBe(
+      2n ** 63n - 1n,
     );
   });
 });

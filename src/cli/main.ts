@@ -2,6 +2,7 @@
 // a message saying what and where), 3 reports written from damaged input (a truncated .gz: the
 // figures are incomplete), 4 IAM findings at or above --fail-on, 5 reports written but the input
 // was mostly rejected or held no job, 1 anything else. Every error is one line; --debug adds the stack.
+import { availableParallelism } from "node:os";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -63,7 +64,8 @@ Options:
   --timezone TZ      IANA time zone of billing days (default America/Los_Angeles, as Google bills)
   --out DIR          output folder (default out/report)
   --workers N        worker threads that parse and price (default: one per core for inputs of
-                     64 MB or more, else 0: all in one thread). Results are the same for every N.
+                     64 MB or more, else 0: all in one thread; at most one per core). Results are
+                     the same for every N.
   --progress         always show progress; --no-progress never (default: on a terminal only)
   --debug            on an error, print where in the code it happened (the stack)
   --policies FILE    optional IAM exports: adds the audit of who may bill which project
@@ -156,7 +158,9 @@ async function reportCommand(args: string[]): Promise<number> {
     timeZone: values.timezone,
     outDir,
     progress: values.progress,
-    workers: values.workers === undefined ? undefined : Number(values.workers),
+    // More threads than cores only add start-up and memory: capped at the cores.
+    workers:
+      values.workers === undefined ? undefined : Math.min(Number(values.workers), availableParallelism()),
     policies: values.policies?.map(parseIamInput),
   });
   console.log(summaryText(result.summary, outDir));

@@ -1,7 +1,9 @@
 // Reads a table-storage snapshot: rows of INFORMATION_SCHEMA.TABLE_STORAGE as `bq query`
 // writes them, CSV (header row) or JSON (an array of objects, or NDJSON). Errors name the file,
 // line and column, because a wrong snapshot silently skews every department's storage cost.
+
 import { readFile } from "node:fs/promises";
+import { describe } from "../core/parse.ts";
 import type { TableStorage } from "../core/types.ts";
 import { parseCsv } from "./csv.ts";
 
@@ -18,6 +20,7 @@ const REQUIRED = [
 ] as const;
 const OPTIONAL_BYTES = ["time_travel_physical_bytes", "fail_safe_physical_bytes"] as const;
 const INT64 = /^\d+$/;
+const INT64_MAX = 2n ** 63n - 1n;
 
 type RawRow = { values: Record<string, unknown>; line: number };
 
@@ -100,7 +103,7 @@ function toTableStorage(row: RawRow, file: string, defaultLocation: string): Tab
     }
     if (typeof value !== "string" && typeof value !== "number") {
       throw new SnapshotError(
-        `${file}:${line}: ${column}: expected text or a number, found ${JSON.stringify(value)}`,
+        `${file}:${line}: ${column}: expected text or a number, found ${describe(value)}`,
       );
     }
     return String(value).trim();
@@ -108,9 +111,9 @@ function toTableStorage(row: RawRow, file: string, defaultLocation: string): Tab
   const bytes = (column: string, required: boolean): bigint => {
     const value = text(column, required);
     if (value === "") return 0n;
-    if (!INT64.test(value)) {
+    if (!INT64.test(value) || BigInt(value) > INT64_MAX) {
       throw new SnapshotError(
-        `${file}:${line}: ${column}: expected a non-negative whole number of bytes, found "${value}"`,
+        `${file}:${line}: ${column}: expected a whole number of bytes from 0 to 2^63-1, found ${describe(value)}`,
       );
     }
     return BigInt(value);
