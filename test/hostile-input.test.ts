@@ -257,3 +257,25 @@ describe("numbers in a storage snapshot are whole, in range, never rounded", () 
     );
   });
 });
+
+describe("counts in an entry: negative, fractional, exponent or unsafe numbers are rejected with the field", () => {
+  it.each([
+    ["-5", "totalSlotMs"],
+    [-5, "totalSlotMs"],
+    ["1.5", "totalSlotMs"],
+    [1.5, "totalSlotMs"],
+    ["1e3", "totalSlotMs"],
+    [2 ** 53 + 2, "totalSlotMs"],
+  ])("totalSlotMs %j", (value, field) => {
+    expect(asRejected(parse(v2With(["jobStats", "totalSlotMs"], value))).detail).toContain(field);
+  });
+
+  it("a JSON number in exponent form that is a safe whole number is that number, exactly", () => {
+    const parsed = parseLine(
+      JSON.stringify(v2Change(job())).replace(/"totalSlotMs":"\d+"/, '"totalSlotMs":2.5e3'),
+      source,
+      { notAfterMs: notAfterFor(NOW) },
+    );
+    expect(parsed.kind === "job" && parsed.slotMs).toBe(2500n);
+  });
+});
