@@ -4,7 +4,7 @@
 // entries in = jobs + duplicates + outside the period + table reads + ignored + rejected.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -93,6 +93,7 @@ describe("fuzz: 100 000 mutated entries", () => {
     expect(rejected).toHaveLength(summary.rejected.total);
     const record = JSON.parse(rejected[rejected.length - 1] as string);
     expect(lines[record.line - 1]?.slice(0, 100)).toBe(record.raw.slice(0, 100));
+    await rm(dir, { recursive: true, force: true });
   }, 300_000);
 });
 

@@ -138,7 +138,7 @@ function mutateStructure(entry: Json, next: () => number): void {
     else parent[key] = String(value);
   } else {
     // a long text: what a 10 MB entry is made of, kept shorter so the run stays quick
-    parent[key] = "q".repeat(1000 + Math.floor(next() * 20_000));
+    parent[key] = "q".repeat(500 + Math.floor(next() * 5000));
   }
 }
 
