@@ -52,8 +52,8 @@ export interface SampleStats {
   malformed: number;
 }
 
-/** mulberry32: small, fast and good enough for sample data. */
-function random(seed: number): () => number {
+/** mulberry32: small, fast and good enough for sample data (and the fuzz tests). */
+export function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -3,20 +3,11 @@
 // would choke on, nested thousands deep) or in their text (cut, a byte changed, bytes inserted).
 // Every entry is one line without a newline and never blank, so a file of N lines is N entries.
 import { readdirSync, readFileSync } from "node:fs";
+import { random } from "../../src/sample/generate.ts";
+
+export { random };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ROOT = new URL("../../", import.meta.url);
 
