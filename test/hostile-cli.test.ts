@@ -237,3 +237,37 @@ describe("--out: a report folder appears whole or not at all", () => {
     expect(await readdir(parent)).toEqual([]);
   }, 60_000);
 });
+
+describe("a line longer than any entry", () => {
+  it.each(["0", "2"])(
+    "is one rejected entry with its line, and the lines after keep theirs (--workers %s)",
+    async (workers) => {
+      const file = join(dir, `overlong-${workers}.ndjson`);
+      const huge = `{"protoPayload":"${"x".repeat(20 * 1024 * 1024)}"}`;
+      await writeFile(file, [lines[0], huge, "{ broken", lines[1], `${huge}`].join("\n"));
+      const out = join(dir, `out-overlong-${workers}`);
+      const result = await cli([
+        "report",
+        "--logs",
+        file,
+        "--registry",
+        REGISTRY,
+        "--out",
+        out,
+        "--workers",
+        workers,
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      expect((await summaryOf(out)).entries_read).toBe(5);
+      const rejected = await rejectedOf(out);
+      expect(rejected.map((entry) => [entry.line, entry.reason])).toEqual([
+        [2, "entry_too_large"],
+        [3, "invalid_json"],
+        [5, "entry_too_large"],
+      ]);
+      expect(rejected[0].detail).toContain(`an entry of ${huge.length} bytes`);
+      expect(rejected[0].raw.length).toBeLessThanOrEqual(4096);
+    },
+    60_000,
+  );
+});

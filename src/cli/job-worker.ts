@@ -9,7 +9,7 @@ import { parseRegistry } from "../core/registry.ts";
 import { jobCostCsvCells, jobCostRecord } from "../core/rows.ts";
 import type { PeriodGranularity } from "../core/types.ts";
 import { csvLine } from "../io/csv.ts";
-import type { InputChunk } from "../io/log-files.ts";
+import { type InputChunk, MAX_ENTRY_BYTES } from "../io/log-files.ts";
 
 export interface WorkerSetup {
   registryText: string;
@@ -41,6 +41,17 @@ function processText(text: string, file: string, line: number, context: EntryCon
 }
 
 export function processChunk(chunk: InputChunk, context: EntryContext): ChunkResult {
+  if (chunk.kind === "oversize") {
+    const detail = `an entry of ${chunk.bytes} bytes: expected at most ${MAX_ENTRY_BYTES} (Cloud Logging writes entries of at most 256 KB); its first ${chunk.prefix.length} bytes are kept`;
+    const source = { file: chunk.file, line: 1 };
+    const raw = decoder.decode(chunk.prefix);
+    return {
+      items: [
+        { kind: "rejected", entry: { kind: "rejected", reason: "entry_too_large", detail, source, raw } },
+      ],
+      lineCount: 1,
+    };
+  }
   const items: WorkerItem[] = [];
   if (chunk.kind === "records") {
     const { batch } = chunk;

@@ -8,6 +8,7 @@ import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
 import type { IamInput } from "../io/iam-exports.ts";
 import {
+  chunkFile,
   expandInputs,
   type InputChunk,
   type InputDamage,
@@ -129,7 +130,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       : (async function* () {
           const context = entryContext(registry, { ...options, notAfterMs });
           for await (const chunk of chunks) {
-            const file = chunk.kind === "ndjson" ? chunk.file : chunk.batch.file;
+            const file = chunkFile(chunk);
             yield { file, result: processChunk(chunk, context) };
           }
         })();

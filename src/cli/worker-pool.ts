@@ -1,7 +1,7 @@
 // Spreads input chunks over worker threads and gives the results back in input order, with a
 // bounded number of chunks in flight so memory stays flat.
 import { Worker } from "node:worker_threads";
-import type { InputChunk } from "../io/log-files.ts";
+import { chunkFile, type InputChunk } from "../io/log-files.ts";
 import type { ChunkResult, WorkerSetup } from "./job-worker.ts";
 
 const WORKER_URL = new URL("./job-worker.ts", import.meta.url);
@@ -71,7 +71,7 @@ export class WorkerPool {
       const worker = this.workers.reduce((least, candidate) =>
         candidate.load < least.load ? candidate : least,
       );
-      const file = chunk.kind === "ndjson" ? chunk.file : chunk.batch.file;
+      const file = chunkFile(chunk);
       const result = worker.run(seq++, chunk);
       // Observe rejections now; they are rethrown when the chunk's turn comes.
       result.catch(() => undefined);

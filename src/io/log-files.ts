@@ -155,7 +155,20 @@ export async function* readRecordBatches(
  */
 export type InputChunk =
   | { kind: "ndjson"; file: string; data: Uint8Array }
-  | { kind: "records"; batch: RecordBatch };
+  | { kind: "records"; batch: RecordBatch }
+  /** One NDJSON line longer than MAX_ENTRY_BYTES: only its start is kept, to be rejected. */
+  | { kind: "oversize"; file: string; prefix: Uint8Array; bytes: number };
+
+export function chunkFile(chunk: InputChunk): string {
+  return chunk.kind === "records" ? chunk.batch.file : chunk.file;
+}
+
+/**
+ * The longest line read as an entry. Cloud Logging takes entries of at most 256 KB and Pub/Sub
+ * messages of 10 MB; a longer line is no entry, and holding it whole could take all the memory.
+ */
+export const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
+const OVERSIZE_PREFIX_BYTES = 4096;
 
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d, 0xef, 0xbb, 0xbf]);
 
@@ -238,12 +251,33 @@ async function* fileChunks(
     return;
   }
   let carry: Buffer | undefined;
+  // An over-long line being skipped to its end: its start and its length so far.
+  let oversize: { prefix: Uint8Array; bytes: number } | undefined;
+  const overlong = (over: { prefix: Uint8Array; bytes: number }): InputChunk => ({
+    kind: "oversize",
+    file: name,
+    ...over,
+  });
   try {
     for await (const buffer of rest) {
-      const data = carry ? Buffer.concat([carry, buffer]) : buffer;
+      let data = buffer;
+      if (oversize) {
+        const end = data.indexOf(0x0a);
+        if (end < 0) {
+          oversize.bytes += data.length;
+          continue;
+        }
+        oversize.bytes += end;
+        yield overlong(oversize);
+        oversize = undefined;
+        data = data.subarray(end + 1);
+      } else if (carry) data = Buffer.concat([carry, data]);
+      carry = undefined;
       const cut = data.lastIndexOf(0x0a);
       if (cut < 0) {
-        carry = data;
+        if (data.length > MAX_ENTRY_BYTES)
+          oversize = { prefix: new Uint8Array(data.subarray(0, OVERSIZE_PREFIX_BYTES)), bytes: data.length };
+        else if (data.length > 0) carry = Buffer.from(data);
         continue;
       }
       // A copy of exactly these bytes: it can be transferred to a worker without taking its neighbours.
@@ -252,10 +286,15 @@ async function* fileChunks(
     }
   } catch (error) {
     // The input broke off: its last, cut line is rejected rather than lost.
-    if (carry && carry.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(carry) };
+    yield* lastLine();
     throw error;
   }
-  if (carry && carry.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(carry) };
+  yield* lastLine();
+
+  function* lastLine(): Generator<InputChunk> {
+    if (oversize) yield overlong(oversize);
+    else if (carry && carry.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(carry) };
+  }
 }
 
 /** Splits a text stream into entries, detecting NDJSON or a JSON array. Exported for tests. */
