@@ -163,6 +163,8 @@ describe("fuzz: 1 000 hostile messages to the ingest function", () => {
         .reduce((total, insert) => total + insert.rows.length, 0);
     expect(inserted("job_costs")).toBe(expected.jobs);
     expect(inserted("rejected_entries")).toBe(expected.rejected);
+    // every row written holds values of its column's type (the stand-in refuses others, as BigQuery does)
+    expect(bigquery.refused).toEqual([]);
     expect(expected.jobs).toBeGreaterThan(20);
     // a rejected row is bounded whatever the entry
     for (const row of bigquery.rows("rejected_entries"))

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
 import { createIngestContext, ingestEntry, type RowSink, RowsRejectedError } from "../src/cloud/ingest.ts";
 import { parseRegistry } from "../src/core/registry.ts";
+import { tableSchemas } from "./support/bigquery-values.ts";
 import { FakeBigQuery } from "./support/fake-bigquery.ts";
 import { FunctionServer, startIngestFunction } from "./support/function-server.ts";
 
@@ -143,6 +144,26 @@ describe("the ingest logic without the server", () => {
         detail: expect.stringContaining("bad value"),
       }),
     ]);
+  });
+
+  it("rows BigQuery refuses come back from the real client as RowsRejectedError, naming the field", async () => {
+    const refusing = new FakeBigQuery();
+    refusing.columnTypes = tableSchemas();
+    const endpoint = await refusing.start();
+    try {
+      const sink = new BigQueryRowSink(createBigQuery({ projectId: "p", apiEndpoint: endpoint }), "d");
+      await expect(
+        sink.insert("job_costs", [{ insertId: "a", json: { job_id: "p:j", usage_date: "2026-02-30" } }]),
+      ).rejects.toThrow(RowsRejectedError);
+      await expect(
+        sink.insert("job_costs", [
+          { insertId: "b", json: { job_id: "p:j", billed_bytes: "9223372036854775808" } },
+        ]),
+      ).rejects.toThrow(/billed_bytes: INT64 out of range/);
+      expect(refusing.rows("job_costs")).toEqual([]);
+    } finally {
+      await refusing.stop();
+    }
   });
 
   it("a BigQuery endpoint that never answers fails the insert at the deadline", async () => {

@@ -5,6 +5,8 @@
 // reached from the test machines; this is the stand-in, and the real client library talks to it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { rowErrors } from "./bigquery-values.ts";
+import type { SqlType } from "./zetasql.ts";
 
 export interface InsertAllRequest {
   table: string;
@@ -32,6 +34,10 @@ export class FakeBigQuery {
   /** Stored rows per table, one per insertId. */
   readonly tables = new Map<string, Map<string, Record<string, unknown>>>();
   private readonly failures: number[] = [];
+  /** Column types per table (sql/ddl): when set, rows with a value BigQuery would refuse are refused. */
+  columnTypes: Map<string, Map<string, SqlType>> | undefined;
+  /** Inserts refused for a value or a field, as BigQuery reports them in insertErrors. */
+  readonly refused: InsertAllRequest[] = [];
   private server: Server | undefined;
   queryHandler: QueryHandler | undefined;
   /**
@@ -125,7 +131,18 @@ export class FakeBigQuery {
                 ];
           })
         : [];
+      // Values of the wrong type for their column (INT64 range, dates, UTF-8 ...), as BigQuery checks them.
+      const types = this.columnTypes;
+      if (types) {
+        for (const [index, row] of rows.entries()) {
+          const errors = rowErrors(types, table, row.json);
+          if (errors.length > 0 && !insertErrors.some((refused) => refused.index === index))
+            insertErrors.push({ index, errors });
+        }
+      }
+      // As BigQuery without skipInvalidRows: one invalid row and nothing is written.
       if (insertErrors.length > 0) {
+        this.refused.push({ table, rows });
         reply(200, { kind: "bigquery#tableDataInsertAllResponse", insertErrors });
         return;
       }

@@ -2,6 +2,7 @@
 // Functions would, and collects what it prints (the structured alert lines).
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { tableSchemas } from "./bigquery-values.ts";
 import { FakeBigQuery } from "./fake-bigquery.ts";
 import { freePort } from "./free-port.ts";
 
@@ -89,6 +90,7 @@ export async function startIngestFunction(
   registryFile: string,
 ): Promise<{ bigquery: FakeBigQuery; server: FunctionServer }> {
   const bigquery = new FakeBigQuery();
+  bigquery.columnTypes = tableSchemas();
   const endpoint = await bigquery.start();
   const server = await FunctionServer.start({
     target: "ingestAuditLog",
