@@ -270,4 +270,18 @@ describe("a line longer than any entry", () => {
     },
     60_000,
   );
+
+  it("in a JSON array, one element longer than any entry is one rejected entry; its neighbours are read", async () => {
+    const file = join(dir, "overlong.json");
+    const huge = `{"protoPayload":"${"x".repeat(20 * 1024 * 1024)}"}`;
+    await writeFile(file, `[\n${lines[0]},\n${huge},\n${lines[1]}\n]\n`);
+    const out = join(dir, "out-overlong-array");
+    const result = await cli(["report", "--logs", file, "--registry", REGISTRY, "--out", out]);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await summaryOf(out)).entries_read).toBe(3);
+    const rejected = await rejectedOf(out);
+    expect(rejected.map((entry) => [entry.line, entry.reason])).toEqual([[3, "entry_too_large"]]);
+    expect(rejected[0].detail).toContain(`an entry of ${huge.length} characters`);
+    expect(rejected[0].raw.length).toBeLessThanOrEqual(4096);
+  }, 60_000);
 });

@@ -40,23 +40,33 @@ function processText(text: string, file: string, line: number, context: EntryCon
   } else items.push(assessed);
 }
 
+/** An entry longer than any Cloud Logging writes: rejected with its start kept (log-files.ts). */
+function tooLarge(file: string, line: number, size: string, start: string): WorkerItem {
+  const detail = `an entry of ${size}: expected at most ${MAX_ENTRY_BYTES} (Cloud Logging writes entries of at most 256 KB); its start is kept`;
+  const entry = {
+    kind: "rejected" as const,
+    reason: "entry_too_large",
+    detail,
+    source: { file, line },
+    raw: start,
+  };
+  return { kind: "rejected", entry };
+}
+
 export function processChunk(chunk: InputChunk, context: EntryContext): ChunkResult {
   if (chunk.kind === "oversize") {
-    const detail = `an entry of ${chunk.bytes} bytes: expected at most ${MAX_ENTRY_BYTES} (Cloud Logging writes entries of at most 256 KB); its first ${chunk.prefix.length} bytes are kept`;
-    const source = { file: chunk.file, line: 1 };
-    const raw = decoder.decode(chunk.prefix);
-    return {
-      items: [
-        { kind: "rejected", entry: { kind: "rejected", reason: "entry_too_large", detail, source, raw } },
-      ],
-      lineCount: 1,
-    };
+    const entry = tooLarge(chunk.file, 1, `${chunk.bytes} bytes`, decoder.decode(chunk.prefix));
+    return { items: [entry], lineCount: 1 };
   }
   const items: WorkerItem[] = [];
   if (chunk.kind === "records") {
     const { batch } = chunk;
     for (let i = 0; i < batch.texts.length; i++) {
-      processText(batch.texts[i] as string, batch.file, batch.lines[i] as number, context, items);
+      const text = batch.texts[i] as string;
+      const line = batch.lines[i] as number;
+      const size = batch.tooLarge?.[i];
+      if (size !== undefined) items.push(tooLarge(batch.file, line, `${size} characters`, text));
+      else processText(text, batch.file, line, context, items);
     }
     return { items, lineCount: 0 };
   }

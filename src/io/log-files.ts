@@ -13,6 +13,8 @@ export interface RecordBatch {
   file: string;
   texts: string[];
   lines: number[];
+  /** Elements longer than MAX_ENTRY_BYTES characters, by index: their text is only the start. */
+  tooLarge?: Record<number, number>;
 }
 
 export class InputError extends Error {}
@@ -308,7 +310,8 @@ export async function* splitEntries(
   let pending = "";
   let batch: RecordBatch = { file, texts: [], lines: [] };
   const full: RecordBatch[] = [];
-  const emit = (text: string, line: number) => {
+  const emit = (text: string, line: number, tooLarge?: number) => {
+    if (tooLarge !== undefined) batch.tooLarge = { ...batch.tooLarge, [batch.texts.length]: tooLarge };
     batch.texts.push(text);
     batch.lines.push(line);
     if (batch.texts.length >= batchSize) {
@@ -403,12 +406,22 @@ class JsonArraySplitter {
   private escaped = false;
   private line = 1;
   private element: string[] = [];
+  /** Characters of the current element; past MAX_ENTRY_BYTES only its start is kept. */
+  private elementChars = 0;
   private elementLine = 0;
   private inElement = false;
   private afterArray = false;
-  private readonly emit: (text: string, line: number) => void;
-  constructor(emit: (text: string, line: number) => void) {
+  private readonly emit: (text: string, line: number, tooLarge?: number) => void;
+  constructor(emit: (text: string, line: number, tooLarge?: number) => void) {
     this.emit = emit;
+  }
+
+  private keep(part: string): void {
+    const before = this.elementChars;
+    this.elementChars += part.length;
+    if (this.elementChars <= MAX_ENTRY_BYTES) this.element.push(part);
+    else if (before <= MAX_ENTRY_BYTES)
+      this.element = [[...this.element, part].join("").slice(0, OVERSIZE_PREFIX_BYTES)];
   }
 
   push(text: string): void {
@@ -467,7 +480,7 @@ class JsonArraySplitter {
         sliceStart = -1;
       }
     }
-    if (this.inElement && sliceStart >= 0) this.element.push(text.slice(sliceStart));
+    if (this.inElement && sliceStart >= 0) this.keep(text.slice(sliceStart));
   }
 
   end(): void {
@@ -475,10 +488,12 @@ class JsonArraySplitter {
   }
 
   private finish(tail: string): void {
-    this.element.push(tail);
+    this.keep(tail);
     const text = this.element.join("").trim();
+    const tooLarge = this.elementChars > MAX_ENTRY_BYTES ? this.elementChars : undefined;
     this.element = [];
+    this.elementChars = 0;
     this.inElement = false;
-    if (text.length > 0) this.emit(text, this.elementLine);
+    if (text.length > 0) this.emit(text, this.elementLine, tooLarge);
   }
 }
