@@ -285,3 +285,19 @@ describe("a line longer than any entry", () => {
     expect(rejected[0].raw.length).toBeLessThanOrEqual(4096);
   }, 60_000);
 });
+
+describe("4. any other error on the input path", () => {
+  it("is one line naming the path and what; --debug adds the stack", async () => {
+    const folder = join(dir, "registry-folder");
+    await mkdir(folder, { recursive: true });
+    const args = ["report", "--logs", SAMPLE_ARRAY, "--registry", folder, "--out", join(dir, "o-debug")];
+    const plain = await cli(args);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr.trim().split("\n")).toEqual([
+      `bq-chargeback: ${folder}: illegal operation on a directory (EISDIR)`,
+    ]);
+    const debug = await cli([...args, "--debug"]);
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toMatch(/^\s+at /m);
+  });
+});

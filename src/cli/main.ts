@@ -196,7 +196,7 @@ const PATH_ERRORS = new Set([
 
 /** A system error in one line: the path first, then what (Node puts the syscall in between). */
 function systemErrorLine(error: { code: string; path?: string; message: string }): string {
-  const what = error.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/, "");
+  const what = error.message.replace(/^[A-Z]+: /, "").replace(/, \w+(?: '.*')?$/, "");
   return error.path ? `${error.path}: ${what} (${error.code})` : error.message;
 }
 

@@ -1,5 +1,4 @@
 // `bq-chargeback report`: exported logs in, a report folder out, the same core as the cloud.
-import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { GrantUsage } from "../core/iam/usage.ts";
 import { notAfterFor } from "../core/parse.ts";
@@ -13,6 +12,7 @@ import {
   type InputChunk,
   type InputDamage,
   readInputChunks,
+  readTextFile,
   totalInputBytes,
 } from "../io/log-files.ts";
 import { ReportFiles } from "../io/report-files.ts";
@@ -57,7 +57,7 @@ export function defaultWorkers(): number {
 }
 
 export async function loadRegistryFile(file: string): Promise<{ registry: Registry; text: string }> {
-  const text = await readFile(file, "utf8");
+  const text = await readTextFile(file);
   return { registry: parseRegistry(text, file), text };
 }
 

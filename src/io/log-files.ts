@@ -3,7 +3,7 @@
 // non-blank character: NDJSON (one LogEntry per line) and one JSON array, as
 // `gcloud logging read --format=json` writes it (pretty-printed, entries spanning many lines).
 import { createReadStream, type Stats } from "node:fs";
-import { glob, stat } from "node:fs/promises";
+import { glob, readFile, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
@@ -18,6 +18,20 @@ export interface RecordBatch {
 }
 
 export class InputError extends Error {}
+
+/**
+ * A file's text. Node names the path in ENOENT but not in EISDIR (`read` of a directory): the
+ * path is added, so the one-line error says which file.
+ */
+export async function readTextFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const system = error as { path?: string };
+    if (typeof error === "object" && error !== null && system.path === undefined) system.path = file;
+    throw error;
+  }
+}
 
 /** An input that broke off while being read (a truncated or corrupt .gz, a read error). */
 export interface InputDamage {

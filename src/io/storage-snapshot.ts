@@ -2,10 +2,10 @@
 // writes them, CSV (header row) or JSON (an array of objects, or NDJSON). Errors name the file,
 // line and column, because a wrong snapshot silently skews every department's storage cost.
 
-import { readFile } from "node:fs/promises";
 import { describe } from "../core/parse.ts";
 import type { TableStorage } from "../core/types.ts";
 import { parseCsv } from "./csv.ts";
+import { readTextFile } from "./log-files.ts";
 
 export class SnapshotError extends Error {}
 
@@ -25,7 +25,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 type RawRow = { values: Record<string, unknown>; line: number };
 
 export async function readStorageSnapshot(file: string, defaultLocation = "US"): Promise<TableStorage[]> {
-  const text = await readFile(file, "utf8");
+  const text = await readTextFile(file);
   return parseStorageSnapshot(text, file, defaultLocation);
 }
 
