@@ -9,11 +9,12 @@ const MAX_FINDINGS = 25;
 
 /**
  * A cell as literal text: every character Markdown (CommonMark, GFM tables) could read as a link,
- * an image, HTML, emphasis, code or a cell border is backslash-escaped, and line breaks become
- * spaces. Principals, projects and departments come from the logs.
+ * an image, HTML, code, emphasis or a cell border is backslash-escaped, and line breaks become
+ * spaces. Principals, projects and departments come from the logs. `_` is left alone: ids are
+ * full of it (external_free_ride) and inside a word it never starts emphasis.
  */
 function escapeMarkdownCell(cell: string): string {
-  return cell.replace(/[\\`*_[\]<>|!~&]/g, "\\$&").replace(/[\r\n\u2028\u2029]+/g, " ");
+  return cell.replace(/[\\`*[\]<>|!~&]/g, "\\$&").replace(/[\r\n\u2028\u2029]+/g, " ");
 }
 
 /** A Markdown table, cells escaped. */
