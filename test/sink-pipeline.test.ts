@@ -12,7 +12,7 @@ import { UnexpectedReadDetector } from "../src/core/detect.ts";
 import { FREE_RIDE_KINDS } from "../src/core/findings.ts";
 import { toNumericString } from "../src/core/money.ts";
 import { assessEntry, ChargebackPipeline, entryContext } from "../src/core/pipeline.ts";
-import { parseRegistry } from "../src/core/registry.ts";
+import { parseRegistry, type Registry } from "../src/core/registry.ts";
 import { versionedRegistryTables } from "../src/core/registry-tables.ts";
 import { jobCostRecord } from "../src/core/rows.ts";
 import type { Finding, JobCost, RejectedEntry } from "../src/core/types.ts";
@@ -21,6 +21,7 @@ import { SINK_TABLE, sinkRow } from "./support/sink-rows.ts";
 import { type SqlValue, ZetaSql } from "./support/zetasql.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const read = (path: string) => readFileSync(`${ROOT}${path}`, "utf8");
 const registryText = readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8");
 const registry = parseRegistry(registryText, "registry.yaml");
 const TIME_ZONE = "America/Los_Angeles";
@@ -28,8 +29,10 @@ const DAY_MS = 86_400_000;
 
 type Row = Record<string, SqlValue>;
 
+type Entry = { entry: Record<string, any>; line: number; text: string };
+
 /** The sample's entries; a line that is not JSON cannot be a sink row (Cloud Logging wrote it). */
-const entries = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`, "utf8")
+const entries: Entry[] = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`, "utf8")
   .split("\n")
   .flatMap((line, i) => {
     try {
@@ -40,7 +43,7 @@ const entries = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`,
   });
 
 /** What the CLI's core makes of the same entries: each job once (the first), reads, rejections. */
-function typescriptSide() {
+function typescriptSide(registry: Registry, entries: Entry[]) {
   const context = entryContext(registry, { timeZone: TIME_ZONE });
   const pipeline = new ChargebackPipeline({
     registry,
@@ -130,7 +133,7 @@ function windowRows(runTime: Date): Row[] {
 
 let zetasql: ZetaSql;
 let pipeline: SinkPipeline;
-const ts = typescriptSide();
+const ts = typescriptSide(registry, entries);
 
 beforeAll(async () => {
   zetasql = await ZetaSql.start();
@@ -170,28 +173,39 @@ describe("the sink pipeline's tables", () => {
   }
 });
 
+/** job_costs as the CLI writes them and as the pipeline left them. */
+function jobCosts(side: ReturnType<typeof typescriptSide>, tables: Record<string, Row[]>) {
+  const expected = side.costs.map((cost) => jobCostRecord(cost));
+  return {
+    expected: byKey(
+      expected.map((record) => ({ ...record, end_time: iso(record.end_time) })),
+      "job_id",
+    ),
+    sql: byKey((tables.job_costs ?? []).map(jobCostRow), "job_id"),
+  };
+}
+
+function findings(side: ReturnType<typeof typescriptSide>, tables: Record<string, Row[]>) {
+  const expected = side.findings.map(({ finding, day }) =>
+    findingRow(findingRecord(finding, day, "").json as Row),
+  );
+  return {
+    expected: byKey(expected, "kind", "job_id", "finding_time"),
+    sql: byKey((tables.findings ?? []).map(findingRow), "kind", "job_id", "finding_time"),
+  };
+}
+
 describe("the sink pipeline gives the CLI's rows", () => {
   it("job_costs: every job once, attributed and priced as the core does", () => {
-    const expected = ts.costs.map((cost) => jobCostRecord(cost));
+    const { expected, sql } = jobCosts(ts, pipeline.tables);
     expect(expected.length).toBeGreaterThan(500);
-    const sql = (pipeline.tables.job_costs ?? []).map(jobCostRow);
-    expect(byKey(sql, "job_id")).toEqual(
-      byKey(
-        expected.map((record) => ({ ...record, end_time: iso(record.end_time) })),
-        "job_id",
-      ),
-    );
+    expect(sql).toEqual(expected);
   });
 
   it("findings: job findings and unexpected billing projects, with severity and remediation", () => {
-    const expected = ts.findings.map(({ finding, day }) =>
-      findingRow(findingRecord(finding, day, "").json as Row),
-    );
+    const { expected, sql } = findings(ts, pipeline.tables);
     expect(new Set(expected.map((f) => f.kind)).size).toBe(4);
-    const sql = (pipeline.tables.findings ?? []).map(findingRow);
-    expect(byKey(sql, "kind", "job_id", "finding_time")).toEqual(
-      byKey(expected, "kind", "job_id", "finding_time"),
-    );
+    expect(sql).toEqual(expected);
   });
 
   it("rejected_entries: the parser's reason and message for each bad entry", () => {
@@ -242,4 +256,84 @@ describe("the sink pipeline gives the CLI's rows", () => {
     expect(again.temp.priced_jobs?.length).toBeGreaterThan(20);
     expect(again.changes).toEqual({ job_costs: [], findings: [], rejected_entries: [] });
   }, 120_000);
+});
+
+// The real captures of test/fixtures (v1 and v2, shared/reference/real-audit-logs) and the v2
+// fixture run by each form of Google-managed account (issue 11 C.14, test/google-accounts.test.ts)
+// in a project whose number the registry lists and in one whose it does not.
+const GOOGLE_ACCOUNTS = [
+  "service-123456789012@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com",
+  "123456789012-compute@developer.gserviceaccount.com",
+  "service-p123456789012@compute-system.iam.gserviceaccount.com",
+  "123456789012@cloudservices.gserviceaccount.com",
+  "acme-fin-bi@appspot.gserviceaccount.com",
+  "someone-else@appspot.gserviceaccount.com",
+  "service-999999999999@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com",
+  "999999999999-compute@developer.gserviceaccount.com",
+  "robot@system.gserviceaccount.com",
+  "service-123456789012@gcp-sa-notanumber.iam.gserviceaccount.com",
+];
+
+function fixtureEntries(): Entry[] {
+  const read = (path: string) => readFileSync(`${ROOT}test/fixtures/${path}`, "utf8");
+  const texts = readdirSync(`${ROOT}test/fixtures/entries`)
+    .filter((file) => file.endsWith(".json"))
+    .map((file) => read(`entries/${file}`));
+  const base = JSON.parse(read("functions/v2-jobchange-done.json"));
+  texts.push(JSON.stringify(base));
+  GOOGLE_ACCOUNTS.forEach((principal, i) => {
+    for (const project of ["acme-fin-bi", "acme-mkt-bi"]) {
+      const log = structuredClone(base);
+      log.insertId = `google-${i}-${project}`;
+      log.protoPayload.authenticationInfo.principalEmail = principal;
+      const job = log.protoPayload.metadata.jobChange.job;
+      job.jobName = `projects/${project}/jobs/scheduled_query_${i}`;
+      log.resource.labels.project_id = project;
+      texts.push(JSON.stringify(log));
+    }
+  });
+  return texts.map((text, i) => ({ entry: JSON.parse(text), line: i + 1, text }));
+}
+
+describe("the sink pipeline on the real captures and Google's own accounts", () => {
+  const fixtureRegistry = parseRegistry(
+    `${read("test/fixtures/functions/registry.yaml")}\nproject_numbers:\n  acme-fin-bi: 123456789012\n`,
+    "registry.yaml",
+  );
+  const fixtures = fixtureEntries();
+  const side = typescriptSide(fixtureRegistry, fixtures);
+  let tables: Record<string, Row[]>;
+
+  beforeAll(async () => {
+    const registryRows = versionedRegistryTables(fixtureRegistry, {
+      version: "fixtures",
+      pushedAt: "2020-01-01T00:00:00Z",
+      source: "registry.yaml",
+      timeZone: TIME_ZONE,
+    }) as unknown as Record<string, Row[]>;
+    const fixturePipeline = new SinkPipeline(zetasql, registryRows, SINK_TABLE);
+    const sinkRows = fixtures.map(({ entry }) => sinkRow(entry));
+    // one run the day after each day that has entries
+    const days = [...new Set(sinkRows.map((row) => String(row.timestamp).slice(0, 10)))].sort();
+    for (const day of days) {
+      const runTime = new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString();
+      await fixturePipeline.run(runTime, sinkRows);
+    }
+    tables = fixturePipeline.tables;
+  }, 300_000);
+
+  it("job_costs", () => {
+    const { expected, sql } = jobCosts(side, tables);
+    expect(new Set(expected.map((row) => row.audit_format))).toEqual(new Set(["v1", "v2"]));
+    expect([...new Set(expected.map((row) => row.principal_kind))]).toEqual(
+      expect.arrayContaining(["google_agent", "service_account", "external", "partner"]),
+    );
+    expect(sql).toEqual(expected);
+  });
+
+  it("findings, unregistered project numbers among them", () => {
+    const { expected, sql } = findings(side, tables);
+    expect(expected.some((row) => row.kind === "unregistered_project_number")).toBe(true);
+    expect(sql).toEqual(expected);
+  });
 });

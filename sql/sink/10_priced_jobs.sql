@@ -5,7 +5,7 @@
 -- BigQuery runs as joins, not as correlated subqueries.
 CREATE TEMP TABLE priced_jobs AS
 WITH projects AS (
-  SELECT p.project, p.department, p.kind
+  SELECT p.project, p.department, p.kind, p.project_number
   FROM registry_projects AS p
   JOIN current_registry USING (registry_version)
 ),
@@ -84,7 +84,15 @@ prices_in_force AS (
 priced AS (
   SELECT
     n.*,
-    STRUCT(c.department, c.kind, c.partner) AS consumer,
+    -- attribute.ts placeGoogleAgent: a Google-managed account the registry cannot place is
+    -- charged to the billing project's department, unless the registry lists that project's
+    -- number and the account names another (then it is an outsider's)
+    CASE
+      WHEN c.kind = 'google_agent' AND c.project_number IS NOT NULL AND payer.project_number IS NOT NULL
+        THEN STRUCT(CONCAT('external:', LOWER(REGEXP_EXTRACT(n.principal, r'@([^@]*)$'))) AS department, 'external' AS kind, CAST(NULL AS STRING) AS partner, CAST(NULL AS STRING) AS project_number)
+      WHEN c.kind = 'google_agent' THEN STRUCT(COALESCE(payer.department, 'unassigned'), c.kind, c.partner, c.project_number)
+      ELSE STRUCT(c.department, c.kind, c.partner, CAST(NULL AS STRING))
+    END AS consumer,
     COALESCE(payer.department, 'unassigned') AS payer_department,
     COALESCE(payer.kind, 'unregistered') AS billing_project_kind,
     COALESCE(o.data_projects, []) AS data_projects,
@@ -151,6 +159,7 @@ SELECT
     SELECT kind
     FROM UNNEST([
       IF(billing_project_kind = 'unregistered', 'unregistered_project', NULL),
+      IF(consumer.project_number IS NOT NULL, 'unregistered_project_number', NULL),
       IF(consumer.kind IN ('external', 'partner'), 'external_free_ride', NULL),
       IF(
         consumer.kind IN ('registered', 'service_account') AND billing_project_kind = 'department'
@@ -175,5 +184,6 @@ SELECT
   pricing.basis AS pricing_basis,
   billing_project_kind,
   consumer.partner AS partner,
+  consumer.project_number AS agent_project_number,
   registry_version
 FROM ruled

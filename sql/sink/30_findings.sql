@@ -21,6 +21,7 @@ USING (
       kind,
       CASE kind
         WHEN 'unregistered_project' THEN IF(compute_cost_usd > 0, 'medium', 'low')
+        WHEN 'unregistered_project_number' THEN 'low'
         -- critical when every table it read is outside the organisation: their data, our bill
         WHEN 'external_free_ride' THEN IF(
           ARRAY_LENGTH(data_owner_departments) > 0
@@ -37,6 +38,11 @@ USING (
         WHEN 'unregistered_project' THEN CONCAT(
           'add project ', billing_project, " to a department's projects (or to shared_projects) in the registry, or remove roles/bigquery.jobUser grants on ",
           billing_project)
+        WHEN 'unregistered_project_number' THEN CONCAT(
+          member, ' is a Google-managed account of project number ', agent_project_number, ", charged to ", billing_project,
+          "'s department meanwhile: if ", agent_project_number, ' is ', billing_project, "'s number (gcloud projects describe ",
+          billing_project, ' --format="value(projectNumber)"), add "', billing_project, ': ', agent_project_number,
+          '" under project_numbers in the registry; otherwise register the project it belongs to')
         WHEN 'external_free_ride' THEN CONCAT(
           'remove roles/bigquery.jobUser for ', member, IF(partner IS NULL, '', CONCAT(' (partner ', partner, ')')), ' on project ', billing_project,
           '; to share data, grant roles/bigquery.dataViewer on the datasets only and let them query from their own billing project')

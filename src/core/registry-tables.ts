@@ -108,6 +108,7 @@ export function registryRows(registry: Registry): Omit<RegistryTables, "registry
       rule_order: glob.order,
     });
   const prices = priceBookRows(registry.priceBook);
+  const numbers = new Map([...registry.projectNumbers].map(([number, project]) => [project, number]));
   return {
     registry_departments: registry.departments.map((department, position) => ({
       department: department.id,
@@ -118,6 +119,7 @@ export function registryRows(registry: Registry): Omit<RegistryTables, "registry
       project,
       department: owner.department,
       kind: owner.kind,
+      project_number: numbers.get(project) ?? null,
     })),
     registry_principals: principals,
     registry_partners: registry.partners.flatMap((partner) => [
