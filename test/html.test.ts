@@ -136,6 +136,7 @@ describe("report.html from hostile log strings", () => {
         storage: 0n,
         freeRides: 5_000_000_000n,
         findingsByKind: { external_free_ride: 1 },
+        unpricedByReason: {},
       },
     };
     const html = renderHtml(report, buildSummary(report, { inputs: [], bytesRead: 0, elapsedMs: 1 }));

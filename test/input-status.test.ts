@@ -91,4 +91,26 @@ describe("a run over an input that was mostly not read", () => {
     const summary = JSON.parse(await readFile(join(result.out, "summary.json"), "utf8"));
     expect(summary).toMatchObject({ input_status: "ok", warning: null });
   }, 30_000);
+
+  it("says how many jobs are unpriced and why, in the summary and each department's row", async () => {
+    const hidden = await fixture("functions/v2-jobchange-done.json");
+    hidden.protoPayload.authenticationInfo.principalEmail = "carol@acme.example";
+    // row-level security hides totalBilledBytes: absent, while bytes were processed
+    delete hidden.protoPayload.metadata.jobChange.job.jobStats.queryStats.totalBilledBytes;
+    const result = await report([JSON.stringify(hidden)]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /compute +0\.000000 USD, plus 1 unpriced jobs of unknown cost \(billed_bytes_hidden 1;/,
+    );
+    const summary = JSON.parse(await readFile(join(result.out, "summary.json"), "utf8"));
+    expect(summary.unpriced).toEqual({ jobs: 1, by_reason: { billed_bytes_hidden: 1 } });
+    const csv = (await readFile(join(result.out, "department_costs.csv"), "utf8")).trim().split("\n");
+    expect(csv[0]?.split(",").at(-1)).toBe("unpriced_jobs");
+    expect(
+      csv
+        .find((line) => line.includes(",finance,"))
+        ?.split(",")
+        .at(-1),
+    ).toBe("1");
+  }, 30_000);
 });

@@ -53,6 +53,7 @@ const rows: Record<string, Record<string, SqlValue>[]> = {
     storage_usd: toNumericString(r.storage),
     free_rides_given_usd: toNumericString(r.freeRidesGiven),
     free_rides_taken_usd: toNumericString(r.freeRidesTaken),
+    unpriced_jobs: r.unpricedJobs,
   })),
   chargeback_matrix: sample.report.chargebackMatrix.map((r) => ({
     period_start: `${r.period}-01`,

@@ -246,6 +246,7 @@ describe("the sink pipeline gives the CLI's rows", () => {
         storage_usd: toNumericString(row.storage),
         free_rides_given_usd: toNumericString(row.freeRidesGiven),
         free_rides_taken_usd: toNumericString(row.freeRidesTaken),
+        unpriced_jobs: BigInt(row.unpricedJobs),
       })),
     );
   });

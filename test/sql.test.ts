@@ -156,6 +156,7 @@ function expectSameReports(report: ChargebackReport, sql: Awaited<ReturnType<typ
       storage_usd: toNumericString(row.storage),
       free_rides_given_usd: toNumericString(row.freeRidesGiven),
       free_rides_taken_usd: toNumericString(row.freeRidesTaken),
+      unpriced_jobs: BigInt(row.unpricedJobs),
     })),
   );
   expect(sql.matrix).toEqual(
@@ -205,42 +206,71 @@ describe("copies of one job in the SQL reports (issue 11 C.12, C.13)", () => {
   });
 
   it("counts a job once, from its most complete copy, as the TypeScript does", async () => {
-    const registry = parseRegistry(
-      readFileSync(`${ROOT}test/fixtures/functions/registry.yaml`, "utf8"),
-      "registry.yaml",
-    );
-    const context = entryContext(registry);
     const copies = jobCopies();
     // the order a sink may deliver them: the incomplete copies first
     const lines = [copies.emptyAuthentication, copies.noLocation, copies.noStatistics, copies.full];
-    const pipeline = new ChargebackPipeline({ registry, from: "2026-10-01", to: "2026-10-31" });
-    const jobRows = lines.map((line, i) => {
-      const assessed = assessEntry(line, { file: "copies", line: i + 1 }, context);
-      if (assessed.kind !== "job") throw new Error("expected a job");
-      pipeline.accept(assessed);
-      return { ...jobCostRecord(assessed.cost), ingested_at: `2026-11-01T00:00:0${i}Z` } as unknown as Record<
-        string,
-        SqlValue
-      >;
-    });
-    const report = pipeline.report();
-    expect(pipeline.counters.jobs).toBe(1);
-    const params = {
-      from_date: { type: "DATE" as SqlType, value: "2026-10-01" },
-      to_date: { type: "DATE" as SqlType, value: "2026-10-31" },
-      granularity: { type: "STRING" as SqlType, value: "month" },
-      departments: { type: PARAMS.departments as SqlType, value: registry.departments.map((d) => d.id) },
-      free_ride_kinds: { type: PARAMS.free_ride_kinds as SqlType, value: [...FREE_RIDE_KINDS] },
-    };
-    const tables = { job_costs: jobRows, storage_costs: [] };
-    const departments = await zetasql.evaluate(read("reports/department_costs.sql"), TABLES, tables, params);
-    const matrix = await zetasql.evaluate(read("reports/chargeback_matrix.sql"), TABLES, tables, params);
-    expect(matrix).toEqual([
+    const sql = await reportsOnEntries(lines);
+    expect(sql.report.counters.jobs).toBe(1);
+    expect(sql.matrix).toEqual([
       expect.objectContaining({ consumer_department: "external:partner-x.example", jobs: 1n }),
     ]);
-    expectSameReports(report, { report, storage: [], departments, matrix, jobRows });
+    expectSameReports(sql.report, sql);
   }, 60_000);
 });
+
+describe("unpriced jobs are counted per department, never a silent 0 (issue 11 B.6)", () => {
+  it("counts a job with hidden billed bytes and one on an unregistered reservation in both engines", async () => {
+    const base = JSON.parse(jobCopies().full);
+    const job = base.protoPayload.metadata.jobChange.job;
+    base.protoPayload.authenticationInfo.principalEmail = "carol@acme.example";
+    // row-level security hides totalBilledBytes (BigQueryAuditMetadata: absent, not "0")
+    const hidden = structuredClone(base);
+    delete hidden.protoPayload.metadata.jobChange.job.jobStats.queryStats.totalBilledBytes;
+    const reserved = structuredClone(base);
+    reserved.protoPayload.metadata.jobChange.job.jobName = `${job.jobName}_r`;
+    reserved.protoPayload.metadata.jobChange.job.jobStats.reservation =
+      "projects/acme-etl/locations/US/reservations/adhoc";
+    const sql = await reportsOnEntries([JSON.stringify(hidden), JSON.stringify(reserved)]);
+    const finance = sql.report.departmentCosts.find((row) => row.department === "finance");
+    expect(finance?.unpricedJobs).toBe(2);
+    expect(sql.report.totals.unpricedByReason).toEqual({
+      billed_bytes_hidden: 1,
+      reservation_not_in_registry: 1,
+    });
+    expectSameReports(sql.report, sql);
+  }, 60_000);
+});
+
+/** Entries through the TypeScript engine, and their job rows through the SQL reports (functions registry, October 2026). */
+async function reportsOnEntries(lines: string[]) {
+  const registry = parseRegistry(
+    readFileSync(`${ROOT}test/fixtures/functions/registry.yaml`, "utf8"),
+    "registry.yaml",
+  );
+  const context = entryContext(registry);
+  const pipeline = new ChargebackPipeline({ registry, from: "2026-10-01", to: "2026-10-31" });
+  const jobRows = lines.map((line, i) => {
+    const assessed = assessEntry(line, { file: "entries", line: i + 1 }, context);
+    if (assessed.kind !== "job") throw new Error("expected a job");
+    pipeline.accept(assessed);
+    return { ...jobCostRecord(assessed.cost), ingested_at: `2026-11-01T00:00:0${i}Z` } as unknown as Record<
+      string,
+      SqlValue
+    >;
+  });
+  const report = pipeline.report();
+  const params = {
+    from_date: { type: "DATE" as SqlType, value: "2026-10-01" },
+    to_date: { type: "DATE" as SqlType, value: "2026-10-31" },
+    granularity: { type: "STRING" as SqlType, value: "month" },
+    departments: { type: PARAMS.departments as SqlType, value: registry.departments.map((d) => d.id) },
+    free_ride_kinds: { type: PARAMS.free_ride_kinds as SqlType, value: [...FREE_RIDE_KINDS] },
+  };
+  const tables = { job_costs: jobRows, storage_costs: [] };
+  const departments = await zetasql.evaluate(read("reports/department_costs.sql"), TABLES, tables, params);
+  const matrix = await zetasql.evaluate(read("reports/chargeback_matrix.sql"), TABLES, tables, params);
+  return { report, storage: [], departments, matrix, jobRows };
+}
 
 describe("storage is priced with the same price book in SQL and TypeScript, in every location", () => {
   it("prices a non-US location at its own price, and one without a price at the US one", async () => {

@@ -7,7 +7,8 @@ CREATE TABLE IF NOT EXISTS department_costs (
   compute_consumed_usd NUMERIC,
   storage_usd NUMERIC,
   free_rides_given_usd NUMERIC,
-  free_rides_taken_usd NUMERIC
+  free_rides_taken_usd NUMERIC,
+  unpriced_jobs INT64 OPTIONS (description = 'jobs billed to the department that no rule could price: cost unknown, not 0')
 )
 PARTITION BY period_start
 CLUSTER BY department

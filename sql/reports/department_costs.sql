@@ -1,4 +1,5 @@
--- Per period and department: compute paid and consumed, storage, free rides given and taken
+-- Per period and department: compute paid and consumed, storage, free rides given and taken,
+-- and the jobs billed to it that no rule could price (their cost is unknown, not 0)
 -- (docs/tables.md). Storage comes from the storage_costs rows of the same run.
 -- Parameters: @from_date DATE, @to_date DATE, @granularity STRING ('month' or 'day'),
 -- @departments ARRAY<STRING> (every registry department, listed even with nothing),
@@ -25,6 +26,7 @@ job_periods AS (
     payer_department,
     consumer_department,
     compute_cost_usd,
+    pricing_model,
     EXISTS (
       SELECT 1 FROM UNNEST(findings) AS kind WHERE kind IN UNNEST(@free_ride_kinds)
     ) AS free_ride
@@ -35,7 +37,8 @@ paid AS (
     period,
     payer_department AS department,
     SUM(compute_cost_usd) AS compute_paid_usd,
-    SUM(IF(free_ride, compute_cost_usd, 0)) AS free_rides_given_usd
+    SUM(IF(free_ride, compute_cost_usd, 0)) AS free_rides_given_usd,
+    COUNTIF(pricing_model = 'unpriced') AS unpriced_jobs
   FROM job_periods
   GROUP BY period, department
 ),
@@ -67,7 +70,8 @@ SELECT
   COALESCE(compute_consumed_usd, 0) AS compute_consumed_usd,
   COALESCE(storage_usd, 0) AS storage_usd,
   COALESCE(free_rides_given_usd, 0) AS free_rides_given_usd,
-  COALESCE(free_rides_taken_usd, 0) AS free_rides_taken_usd
+  COALESCE(free_rides_taken_usd, 0) AS free_rides_taken_usd,
+  COALESCE(unpriced_jobs, 0) AS unpriced_jobs
 FROM departments
 LEFT JOIN paid USING (period, department)
 LEFT JOIN consumed USING (period, department)

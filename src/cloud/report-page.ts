@@ -72,8 +72,10 @@ export async function readReport(
     storage: nanos(r.storage_usd),
     freeRidesGiven: nanos(r.free_rides_given_usd),
     freeRidesTaken: nanos(r.free_rides_taken_usd),
+    unpricedJobs: whole(r.unpriced_jobs),
   }));
   const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n);
+  const unpricedJobs = departmentCosts.reduce((count, r) => count + r.unpricedJobs, 0);
   const findingsByKind: Record<string, number> = {};
   for (const f of findings) findingsByKind[f.kind] = (findingsByKind[f.kind] ?? 0) + 1;
   const trend = jobsOf("trend").map((r) => ({
@@ -130,6 +132,8 @@ export async function readReport(
       storage: sum(departmentCosts.map((r) => r.storage)),
       freeRides: sum(departmentCosts.map((r) => r.freeRidesGiven)),
       findingsByKind,
+      // the report tables keep the count per department, not the reasons (job_costs.pricing_basis has them)
+      unpricedByReason: unpricedJobs > 0 ? { unpriced: unpricedJobs } : {},
     },
   };
   const html = renderHtml(

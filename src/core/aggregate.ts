@@ -7,7 +7,15 @@ import { copyCompleteness } from "./job-copies.ts";
 import type { Nanos } from "./money.ts";
 import { prorate } from "./pricebook.ts";
 import { type ClippedPeriod, TimeRange } from "./time-range.ts";
-import type { AuditFormat, Finding, JobCost, PeriodGranularity, SourceRef, TableStorage } from "./types.ts";
+import type {
+  AuditFormat,
+  Finding,
+  JobCost,
+  PeriodGranularity,
+  SourceRef,
+  TableStorage,
+  UnpricedReason,
+} from "./types.ts";
 
 export interface DepartmentCostRow {
   period: string;
@@ -17,6 +25,8 @@ export interface DepartmentCostRow {
   storage: Nanos;
   freeRidesGiven: Nanos;
   freeRidesTaken: Nanos;
+  /** Jobs billed to the department that no rule could price: their cost is unknown, not 0. */
+  unpricedJobs: number;
 }
 
 export interface MatrixRow {
@@ -68,6 +78,8 @@ export interface JobSummary extends Omit<TopJob, "findings"> {
   /** Which entry this copy came from, to say which copy of a duplicated job was kept. */
   source: SourceRef;
   format: AuditFormat;
+  /** Why no rule could price the job (pricebook.ts); absent for a priced job. */
+  unpricedReason?: UnpricedReason;
 }
 
 export function summarizeJob(cost: JobCost): JobSummary {
@@ -87,6 +99,7 @@ export function summarizeJob(cost: JobCost): JobSummary {
     completeness: copyCompleteness(cost.job),
     source: cost.job.source,
     format: cost.job.format,
+    ...(cost.pricing.unpricedReason ? { unpricedReason: cost.pricing.unpricedReason } : {}),
   };
 }
 
@@ -110,6 +123,7 @@ const zeroSums = (): ComputeSums => ({
   computeConsumed: 0n,
   freeRidesGiven: 0n,
   freeRidesTaken: 0n,
+  unpricedJobs: 0,
 });
 
 /**
@@ -126,6 +140,8 @@ export class ChargebackAggregator {
   private readonly principals = new Map<string, PrincipalRow>();
   /** The most expensive jobs, kept sorted and short. */
   private topJobList: TopJob[] = [];
+  /** Unpriced jobs by reason, for the summary. */
+  private readonly unpriced = new Map<UnpricedReason, number>();
   /** Smallest and largest usage day seen, for reports run without --from/--to. */
   firstDay: string | undefined;
   lastDay: string | undefined;
@@ -138,6 +154,10 @@ export class ChargebackAggregator {
     const paid = this.sumsOf(job.period, payer);
     paid.computePaid += cost;
     if (freeRide) paid.freeRidesGiven += cost;
+    if (job.unpricedReason) {
+      paid.unpricedJobs++;
+      this.unpriced.set(job.unpricedReason, (this.unpriced.get(job.unpricedReason) ?? 0) + 1);
+    }
     const consumed = this.sumsOf(job.period, consumer);
     consumed.computeConsumed += cost;
     if (freeRide) consumed.freeRidesTaken += cost;
@@ -177,6 +197,7 @@ export class ChargebackAggregator {
       completeness: _completeness,
       source: _source,
       format: _format,
+      unpricedReason: _unpriced,
       findings,
       ...top
     } = job;
@@ -200,7 +221,10 @@ export class ChargebackAggregator {
       mine.computeConsumed += sums.computeConsumed;
       mine.freeRidesGiven += sums.freeRidesGiven;
       mine.freeRidesTaken += sums.freeRidesTaken;
+      mine.unpricedJobs += sums.unpricedJobs;
     }
+    for (const [reason, count] of other.unpriced)
+      this.unpriced.set(reason, (this.unpriced.get(reason) ?? 0) + count);
     for (const [key, cell] of other.matrix) {
       const mine = this.matrix.get(key);
       if (mine) {
@@ -287,6 +311,11 @@ export class ChargebackAggregator {
       )
       .slice(0, limit)
       .map((row) => ({ ...row }));
+  }
+
+  /** Unpriced jobs by reason, reasons sorted. */
+  unpricedByReason(): Record<string, number> {
+    return Object.fromEntries([...this.unpriced.entries()].sort(([a], [b]) => compare(a, b)));
   }
 
   /** The most expensive jobs (cost above zero), most expensive first. */

@@ -145,7 +145,14 @@ export interface ChargebackReport {
   topJobs: TopJob[];
   topPrincipals: PrincipalRow[];
   counters: RunCounters;
-  totals: { compute: Nanos; storage: Nanos; freeRides: Nanos; findingsByKind: Record<string, number> };
+  totals: {
+    compute: Nanos;
+    storage: Nanos;
+    freeRides: Nanos;
+    findingsByKind: Record<string, number>;
+    /** Jobs in the period no rule could price, by reason (their cost is unknown, not 0). */
+    unpricedByReason: Record<string, number>;
+  };
 }
 
 export function registryView(registry: Registry): RegistryView {
@@ -353,6 +360,7 @@ export class ChargebackPipeline {
         storage: sumNanos(storage.map((row) => row.storage)),
         freeRides: sumNanos(departmentCosts.map((row) => row.freeRidesGiven)),
         findingsByKind,
+        unpricedByReason: this.aggregator.unpricedByReason(),
       },
     };
   }

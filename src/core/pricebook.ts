@@ -4,7 +4,7 @@
 // they are kept overridable: check them against your invoice.
 // Sources: shared/reference/audit-log-formats.md §8 (tags such as [PROD] are defined there).
 import { formatUsd, mulDivRound, type Nanos, parseUsd } from "./money.ts";
-import type { JobEvent, Pricing, PricingModel, TableStorage } from "./types.ts";
+import type { JobEvent, Pricing, PricingModel, TableStorage, UnpricedReason } from "./types.ts";
 
 export type Edition = "standard" | "enterprise" | "enterprise_plus";
 export const EDITIONS: readonly Edition[] = ["standard", "enterprise", "enterprise_plus"];
@@ -307,6 +307,11 @@ function where(found: PriceInForce<Dated>, jobLocation: string): string {
   return jobLocation === "" ? "US price (job location unknown)" : `US price (no ${jobLocation} price)`;
 }
 
+/** A job no rule can price: 0 in the sums, but counted and named as unpriced everywhere. */
+function unpriced(reason: UnpricedReason, basis: string): Pricing {
+  return { pricingModel: "unpriced", computeCost: 0n, basis, unpricedReason: reason };
+}
+
 function free(pricingModel: PricingModel, basis: string): Pricing {
   return { pricingModel, computeCost: 0n, basis };
 }
@@ -322,8 +327,8 @@ export function priceDay(job: JobEvent): string {
 function onDemandCost(job: JobEvent, context: PricingContext, day: string, prefix: string): Pricing {
   const found = onDemandPriceOn(context.priceBook, job.location, day);
   if (!found) {
-    return free(
-      "unpriced",
+    return unpriced(
+      "no_on_demand_price",
       `${prefix}no on-demand price for ${job.location || "the job's location"} or US on ${day}: add one under prices.on_demand`,
     );
   }
@@ -372,15 +377,15 @@ export function priceJob(job: JobEvent, context: PricingContext): Pricing {
   if (isReserved(job)) {
     const editionName = context.reservationEditions.get(canonicalReservation(job.reservation));
     if (!editionName) {
-      return free(
-        "unpriced",
+      return unpriced(
+        "reservation_not_in_registry",
         `reservation ${job.reservation} is not in the registry: add it under reservations with its edition`,
       );
     }
     const found = editionPriceOn(context.priceBook, editionName, job.location, day);
     if (!found) {
-      return free(
-        "unpriced",
+      return unpriced(
+        "no_edition_price",
         `no ${editionName} slot-hour price for ${job.location || "the job's location"} or US on ${day}: add one under prices.editions`,
       );
     }
@@ -398,8 +403,8 @@ export function priceJob(job: JobEvent, context: PricingContext): Pricing {
     return free("on_demand", "failed job without billed bytes: not charged");
   }
   if (!job.billedBytesPresent && job.processedBytes > 0n) {
-    return free(
-      "unpriced",
+    return unpriced(
+      "billed_bytes_hidden",
       `billed bytes hidden: totalBilledBytes absent though ${job.processedBytes} B were processed (row-level security hides it); not priceable from the log`,
     );
   }

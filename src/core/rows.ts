@@ -111,6 +111,7 @@ export const DEPARTMENT_COST_COLUMNS = [
   "storage_usd",
   "free_rides_given_usd",
   "free_rides_taken_usd",
+  "unpriced_jobs",
 ] as const;
 
 export function departmentCostCells(row: DepartmentCostRow, decimals = 6): string[] {
@@ -122,6 +123,7 @@ export function departmentCostCells(row: DepartmentCostRow, decimals = 6): strin
     formatUsd(row.storage, decimals),
     formatUsd(row.freeRidesGiven, decimals),
     formatUsd(row.freeRidesTaken, decimals),
+    String(row.unpricedJobs),
   ];
 }
 

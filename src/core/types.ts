@@ -163,7 +163,15 @@ export interface Pricing {
   computeCost: Nanos;
   /** Why the job has the cost it has, in words (e.g. "on-demand US 6.25 USD/TiB from 2023-07-05"). */
   basis: string;
+  /** For an unpriced job, why, as a short code counted in the summary: its cost is unknown, not 0. */
+  unpricedReason?: UnpricedReason;
 }
+
+export type UnpricedReason =
+  | "reservation_not_in_registry"
+  | "no_edition_price"
+  | "no_on_demand_price"
+  | "billed_bytes_hidden";
 
 import type { FindingKind, Severity } from "./findings.ts";
 

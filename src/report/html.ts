@@ -243,9 +243,10 @@ ${table(
     "storage",
     "free rides given",
     "free rides taken",
+    "unpriced jobs",
   ],
   report.departmentCosts.map((row) => departmentCostCells(row, 2)),
-  [2, 3, 4, 5, 6],
+  [2, 3, 4, 5, 6, 7],
 )}
 </section>
 

@@ -62,6 +62,7 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
         "storage",
         "free rides given",
         "free rides taken",
+        "unpriced jobs",
       ],
       report.departmentCosts.map((row) => departmentCostCells(row, 2)),
     ),

@@ -40,6 +40,8 @@ export interface Summary {
   rejected: { total: number; by_reason: Record<string, number> };
   findings: { total: number; by_kind: Record<string, number> };
   totals_usd: { compute: string; storage: string; free_rides: string };
+  /** Jobs no rule could price: in the totals as 0, but their cost is unknown. */
+  unpriced: { jobs: number; by_reason: Record<string, number> };
   run: { elapsed_ms: number; bytes_read: number; entries_per_second: number; mb_per_second: number };
   /** Inputs that broke off (a truncated .gz): the figures above are incomplete when this is not empty. */
   damaged_inputs: DamagedInput[];
@@ -97,6 +99,10 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
       storage: formatUsd(report.totals.storage),
       free_rides: formatUsd(report.totals.freeRides),
     },
+    unpriced: {
+      jobs: total(report.totals.unpricedByReason),
+      by_reason: { ...report.totals.unpricedByReason },
+    },
     run: {
       elapsed_ms: Math.round(run.elapsedMs),
       bytes_read: run.bytesRead,
@@ -129,7 +135,15 @@ export function summaryText(summary: Summary, outDir: string): string {
     `entries read  ${summary.entries_read} (${summary.run.entries_per_second}/s, ${summary.run.mb_per_second} MB/s)`,
     `jobs          ${summary.jobs} (duplicate entries ${summary.duplicate_job_entries}, outside period ${summary.jobs_outside_period})`,
     `rejected      ${summary.rejected.total}${reasons ? ` (${reasons})` : ""} -> ${outDir}/rejected.ndjson`,
-    `compute       ${summary.totals_usd.compute} USD`,
+    `compute       ${summary.totals_usd.compute} USD${
+      summary.unpriced.jobs > 0
+        ? `, plus ${summary.unpriced.jobs} unpriced jobs of unknown cost (${Object.entries(
+            summary.unpriced.by_reason,
+          )
+            .map(([reason, count]) => `${reason} ${count}`)
+            .join(", ")}; job_costs.csv pricing_basis says why)`
+        : ""
+    }`,
     `storage       ${summary.totals_usd.storage} USD`,
     `free rides    ${summary.totals_usd.free_rides} USD`,
     `findings      ${summary.findings.total}${kinds ? ` (${kinds})` : ""}`,
