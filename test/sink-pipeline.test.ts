@@ -16,6 +16,7 @@ import { parseRegistry, type Registry } from "../src/core/registry.ts";
 import { versionedRegistryTables } from "../src/core/registry-tables.ts";
 import { jobCostRecord } from "../src/core/rows.ts";
 import type { Finding, JobCost, RejectedEntry } from "../src/core/types.ts";
+import { readSql } from "../src/io/sql-files.ts";
 import { PIPELINE_TABLES, SinkPipeline } from "./support/sink-pipeline.ts";
 import { SINK_TABLE, sinkRow } from "./support/sink-rows.ts";
 import { type SqlValue, ZetaSql } from "./support/zetasql.ts";
@@ -232,7 +233,7 @@ describe("the sink pipeline gives the CLI's rows", () => {
       free_ride_kinds: { type: { array: "STRING" as const }, value: [...FREE_RIDE_KINDS] },
     };
     const report = await zetasql.evaluate(
-      readFileSync(`${ROOT}sql/reports/department_costs.sql`, "utf8"),
+      readSql("reports/department_costs.sql"),
       PIPELINE_TABLES,
       { job_costs: pipeline.tables.job_costs ?? [], storage_costs: [] },
       params,

@@ -18,13 +18,14 @@ import { parseRegistry, projectDepartment, type Registry } from "../src/core/reg
 import { priceBookRows } from "../src/core/registry-tables.ts";
 import { jobCostRecord } from "../src/core/rows.ts";
 import type { PeriodGranularity, TableStorage } from "../src/core/types.ts";
+import { readSql } from "../src/io/sql-files.ts";
 import { jobCopies } from "./support/job-copies.ts";
 import { sampleOrganisation, storageRows } from "./support/sample-rows.ts";
 import { ddlTables, type SqlType, type SqlValue, ZetaSql } from "./support/zetasql.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SQL = `${ROOT}sql/`;
-const read = (path: string) => readFileSync(`${SQL}${path}`, "utf8");
+const read = readSql;
 const TABLES = ddlTables(`${SQL}ddl`);
 
 const PARAMS: Record<string, SqlType> = {
@@ -54,7 +55,7 @@ beforeAll(async () => {
 afterAll(() => zetasql?.stop());
 
 describe("every SQL file analyses in BigQuery's dialect", () => {
-  for (const folder of ["ddl", "reports", "page"]) {
+  for (const folder of ["ddl", "common", "reports", "page"]) {
     for (const file of readdirSync(`${SQL}${folder}`).filter((name) => name.endsWith(".sql"))) {
       it(`${folder}/${file}`, async () => {
         await expect(zetasql.analyze(read(`${folder}/${file}`), TABLES, PARAMS)).resolves.toBeUndefined();
@@ -190,6 +191,8 @@ describe("SQL and TypeScript reports agree to the nano-dollar on the sample orga
 
 describe("copies of one job in the SQL reports (issue 11 C.12, C.13)", () => {
   it("computes the same job key as the TypeScript", async () => {
+    // the reports and the page count jobs through this one file
+    expect(read("common/job_costs_once.sql")).toContain(JOB_KEY_SQL);
     const ids = [
       "acme-fin-bi:US.bquxjob_4f1a",
       "acme-fin-bi:us.bquxjob_4f1a",

@@ -1,16 +1,7 @@
 -- report.html of a period: the daily trend, the top jobs and principals, and counts, from the job
 -- rows (each job once). Parameters: @from_date, @to_date. One row per job with a cost rank.
 WITH jobs AS (
-  SELECT *
-  FROM job_costs
-  WHERE usage_date BETWEEN @from_date AND @to_date
-  -- One row per job: the key drops the location (P:US.J and P:J are one job), the most complete
-  -- copy wins, then the latest (src/core/job-copies.ts: jobKey, copyCompleteness).
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY REGEXP_REPLACE(job_id, r'^(.*):[^:.]*\.([^:.]*)$', r'\1:\2')
-    ORDER BY IF(principal != '', 8, 0) + IF(billed_bytes > 0 OR processed_bytes > 0 OR slot_ms > 0, 4, 0)
-      + IF(location != '', 2, 0) + IF(audit_format = 'v2', 1, 0) DESC, ingested_at DESC
-  ) = 1
+  -- include: common/job_costs_once.sql
 )
 SELECT 'trend' AS part, FORMAT_DATE('%Y-%m-%d', usage_date) AS day, payer_department AS department,
   CAST(NULL AS STRING) AS job_id, CAST(NULL AS STRING) AS principal, CAST(NULL AS STRING) AS consumer_department,

@@ -1,17 +1,7 @@
 -- Payer x consumer department compute per period (docs/tables.md).
 -- Parameters: @from_date DATE, @to_date DATE, @granularity STRING ('month' or 'day').
 WITH jobs AS (
-  -- at-least-once delivery: one row per job
-  SELECT *
-  FROM job_costs
-  WHERE usage_date BETWEEN @from_date AND @to_date
-  -- One row per job: the key drops the location (P:US.J and P:J are one job), the most complete
-  -- copy wins, then the latest (src/core/job-copies.ts: jobKey, copyCompleteness).
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY REGEXP_REPLACE(job_id, r'^(.*):[^:.]*\.([^:.]*)$', r'\1:\2')
-    ORDER BY IF(principal != '', 8, 0) + IF(billed_bytes > 0 OR processed_bytes > 0 OR slot_ms > 0, 4, 0)
-      + IF(location != '', 2, 0) + IF(audit_format = 'v2', 1, 0) DESC, ingested_at DESC
-  ) = 1
+  -- include: common/job_costs_once.sql
 )
 SELECT
   IF(@granularity = 'month', FORMAT_DATE('%Y-%m', usage_date), FORMAT_DATE('%Y-%m-%d', usage_date)) AS period,

@@ -1,17 +1,16 @@
 // report.html for the scheduled cloud report: the period's rows read back from the report
 // tables (sql/page/*.sql) into the same ChargebackReport the local CLI renders, then written to
 // Cloud Storage (BQ_CHARGEBACK_REPORT_BUCKET) with the function's credentials.
-import { readFileSync } from "node:fs";
 import { GoogleAuth } from "google-auth-library";
 import { parseUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import type { Finding, FindingKind, Severity } from "../core/types.ts";
+import { readSql } from "../io/sql-files.ts";
 import { renderHtml } from "../report/html.ts";
 import { buildSummary } from "../report/summary.ts";
 import type { ReportPeriod } from "./report-period.ts";
 
-const PAGE_SQL = new URL("../../sql/page/", import.meta.url);
-const pageSql = (name: string) => readFileSync(new URL(name, PAGE_SQL), "utf8");
+const pageSql = (name: string) => readSql(`page/${name}`);
 
 export type Row = Record<string, unknown>;
 /** Runs one page query (named parameters @from_date, @to_date, @granularity) and returns its rows. */

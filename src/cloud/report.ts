@@ -3,7 +3,6 @@
 // chargeback_matrix with the SQL of sql/reports, run by BigQuery. Every value reaches SQL as a
 // query parameter; project and region names, which must be identifiers there, are validated.
 // Replacing (DELETE then INSERT in one transaction) makes a second run give the same tables.
-import { readFileSync } from "node:fs";
 import type { BigQuery, Query } from "@google-cloud/bigquery";
 import { FREE_RIDE_KINDS } from "../core/findings.ts";
 import { informationSchema } from "../core/identifiers.ts";
@@ -11,11 +10,11 @@ import { DayClock } from "../core/period.ts";
 import { projectDepartment, type Registry } from "../core/registry.ts";
 import { contentVersion, priceBookRows } from "../core/registry-tables.ts";
 import { DEPARTMENT_COST_COLUMNS, MATRIX_COLUMNS, STORAGE_COST_COLUMNS } from "../core/rows.ts";
+import { readSql } from "../io/sql-files.ts";
 import type { CloudConfig } from "./config.ts";
 import { type ReportPeriod, ReportRequestError, reportPeriod } from "./report-period.ts";
 
-const SQL_DIR = new URL("../../sql/reports/", import.meta.url);
-const reportSql = (name: string) => readFileSync(new URL(name, SQL_DIR), "utf8").replace(/;\s*$/, "");
+const reportSql = (name: string) => readSql(`reports/${name}`);
 
 export { informationSchema, UnsafeIdentifierError } from "../core/identifiers.ts";
 
