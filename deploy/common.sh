@@ -9,6 +9,7 @@ root="$(cd "$here/.." && pwd)"
 
 project="" region="" dataset="bq_chargeback" location="US" registry="" schedule="0 6 2 * *"
 organization="" folder="" sink_project="" channel="" report_bucket="" dry_run=false delete_data=false
+iam_audit=false
 # Seconds between attempts when Google has not caught up yet (a new service account, a new metric).
 retry_wait="${BQ_CHARGEBACK_DEPLOY_RETRY_SECONDS:-30}"
 
@@ -32,6 +33,7 @@ parse_options() {
       --notification-channel) channel="${2:-}"; shift 2 ;;
       --report-bucket) report_bucket="${2:-}"; shift 2 ;;
       --delete-data) delete_data=true; shift ;;
+      --iam-audit) iam_audit=true; shift ;;
       --dry-run) dry_run=true; shift ;;
       -h | --help) usage ;;
       *) fail "unknown option $1 (see --help)" ;;
@@ -65,9 +67,13 @@ parse_options() {
   node22="$root/node_modules/.bin/node"
   [ -x "$node22" ] || fail "run 'npm ci' in $root first (it brings Node 22 and the TypeScript compiler)"
 
+  # The IAM audit searches the policies of the same scope the sink reads (kind, target, API scope).
   if [ -n "$organization" ]; then sink_scope=(--organization="$organization")
+    iam_scope=(organization "$organization" "organizations/$organization")
   elif [ -n "$folder" ]; then sink_scope=(--folder="$folder")
-  else sink_scope=(--project="$sink_project"); fi
+    iam_scope=(folder "$folder" "folders/$folder")
+  else sink_scope=(--project="$sink_project")
+    iam_scope=(project "$sink_project" "projects/$sink_project"); fi
   registry_bucket=""
   if [[ "$registry" == gs://* ]]; then
     registry_bucket="${registry#gs://}"
@@ -91,6 +97,10 @@ sink="bq-chargeback"
 ingest_fn="bq-chargeback-ingest"
 report_fn="bq-chargeback-report"
 scheduler_job="bq-chargeback-monthly"
+# The IAM audit (--iam-audit): its function, its daily job, its own account.
+iam_fn="bq-chargeback-iam"
+iam_job="bq-chargeback-iam-daily"
+iam_account="bq-chargeback-iam"
 metric="bq_chargeback_findings"
 findings_policy_file="$here/alert-policy.json"
 dead_letter_policy_file="$here/dead-letter-alert-policy.json"
@@ -149,6 +159,10 @@ policy_commands() {
   case "$kind" in
     project) get=(gcloud projects get-iam-policy "$target" "${rows[@]}")
       change=(gcloud projects "$verb" "$target" --condition=None) ;;
+    organization) get=(gcloud organizations get-iam-policy "$target" "${rows[@]}")
+      change=(gcloud organizations "$verb" "$target" --condition=None) ;;
+    folder) get=(gcloud resource-manager folders get-iam-policy "$target" "${rows[@]}")
+      change=(gcloud resource-manager folders "$verb" "$target" --condition=None) ;;
     dataset) get=(bq get-iam-policy --format=prettyjson "$target")
       change=(bq "$verb") ;;
     topic) get=(gcloud pubsub topics get-iam-policy "$target" --project="$project" "${rows[@]}")

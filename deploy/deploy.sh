@@ -6,12 +6,14 @@
 #
 #   deploy/deploy.sh --project P --region R (--organization ID | --folder ID | --sink-project P) \
 #     --registry FILE|gs://BUCKET/OBJECT [--dataset D] [--location US] [--schedule CRON] \
-#     [--report-bucket gs://BUCKET[/PREFIX]] \
+#     [--report-bucket gs://BUCKET[/PREFIX]] [--iam-audit] \
 #     [--notification-channel projects/P/notificationChannels/N] [--dry-run]
+# --iam-audit adds the daily IAM audit (who may bill which project): its function, its job, and
+# its account with roles/cloudasset.viewer on the organisation (or folder, or sink project).
 set -euo pipefail
 
 usage() {
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 # shellcheck source=deploy/common.sh
@@ -23,12 +25,15 @@ report_sa="$(account_email bq-chargeback-report)"
 trigger_sa="$(account_email bq-chargeback-trigger)"
 scheduler_sa="$(account_email bq-chargeback-scheduler)"
 build_sa="$(account_email bq-chargeback-build)"
+iam_sa="$(account_email "$iam_account")"
+[ "$iam_audit" = false ] || accounts+=("$iam_account")
 
 step "APIs"
 enabled="$(look_up gcloud services list --enabled --project="$project" --format='value(config.name)' || true)"
 wanted=()
-for api in bigquery pubsub logging cloudfunctions run eventarc cloudbuild cloudscheduler monitoring \
-  artifactregistry iam storage; do
+apis=(bigquery pubsub logging cloudfunctions run eventarc cloudbuild cloudscheduler monitoring artifactregistry iam storage)
+[ "$iam_audit" = false ] || apis+=(cloudasset)
+for api in "${apis[@]}"; do
   grep -qx "$api.googleapis.com" <<<"$enabled" || wanted+=("$api.googleapis.com")
 done
 if [ "${#wanted[@]}" -gt 0 ]; then run gcloud services enable "${wanted[@]}" --project="$project"
@@ -96,6 +101,13 @@ if [ -n "$registry_bucket" ]; then
     grant roles/storage.objectViewer "serviceAccount:$account" bucket "$registry_bucket"
   done
 fi
+if [ "$iam_audit" = true ]; then
+  # the IAM audit writes iam_findings and reads job_costs (this dataset), runs that query (a job),
+  # and searches the IAM policies of the scope the sink reads, nothing more
+  grant roles/bigquery.dataEditor "serviceAccount:$iam_sa" dataset "$project:$dataset"
+  grant roles/bigquery.jobUser "serviceAccount:$iam_sa" project "$project"
+  grant roles/cloudasset.viewer "serviceAccount:$iam_sa" "${iam_scope[0]}" "${iam_scope[1]}"
+fi
 if [ -n "$report_bucket" ]; then
   # objectUser: writing report-FROM-TO.html again for a re-run period replaces it (needs delete)
   grant roles/storage.objectUser "serviceAccount:$report_sa" bucket "$report_bucket_name"
@@ -148,6 +160,11 @@ deploy_function "$ingest_fn" --entry-point=ingestAuditLog --trigger-topic="$topi
 deploy_function "$report_fn" --entry-point=buildChargebackReport --trigger-http --no-allow-unauthenticated \
   --service-account="$report_sa" --set-env-vars="$report_env" --memory=1Gi --timeout=1800s
 grant roles/run.invoker "serviceAccount:$trigger_sa" service "$ingest_fn"
+if [ "$iam_audit" = true ]; then
+  deploy_function "$iam_fn" --entry-point=auditIamPolicies --trigger-http --no-allow-unauthenticated \
+    --service-account="$iam_sa" --set-env-vars="$common_env,BQ_CHARGEBACK_IAM_SCOPE=${iam_scope[2]}" \
+    --memory=512Mi --timeout=540s
+fi
 
 step "Dead letters: after 10 failed deliveries, to $dead_letter (kept by $dead_letter_hold)"
 trigger="$(look_up gcloud functions describe "$ingest_fn" --gen2 --region="$region" --project="$project" --format='value(eventTrigger.trigger)' || true)"
@@ -189,6 +206,20 @@ elif [ "$job_state" != "$(printf '1800s\t2')" ]; then
     "${schedule_settings[@]}"
 else
   echo "= exists: scheduler job $scheduler_job (deadline 1800s, 2 retries)"
+fi
+
+if [ "$iam_audit" = true ]; then
+  step "Scheduler: the daily IAM audit, authenticated with OIDC"
+  iam_url="$(look_up gcloud functions describe "$iam_fn" --gen2 --region="$region" --project="$project" --format='value(serviceConfig.uri)' || true)"
+  iam_url="${iam_url:-https://IAM_FUNCTION_URL}"
+  grant roles/run.invoker "serviceAccount:$scheduler_sa" service "$iam_fn"
+  # Its alert lines are the ingest's: the findings metric and policy below count its critical ones.
+  if missing gcloud scheduler jobs describe "$iam_job" --location="$region" --project="$project"; then
+    run gcloud scheduler jobs create http "$iam_job" --location="$region" --project="$project" \
+      --schedule="0 7 * * *" --time-zone="America/Los_Angeles" --uri="$iam_url" --http-method=POST \
+      --headers=Content-Type=application/json --message-body='{}' --attempt-deadline=540s \
+      --oidc-service-account-email="$scheduler_sa" --oidc-token-audience="$iam_url"
+  fi
 fi
 
 step "Alerting: log-based metric, a policy on findings, a policy on dead letters"

@@ -19,11 +19,17 @@ parse_options "$@"
 report_sa="serviceAccount:$(account_email bq-chargeback-report)"
 ingest_sa="serviceAccount:$(account_email bq-chargeback-ingest)"
 
-step "Scheduler job, functions"
-if look_up gcloud scheduler jobs describe "$scheduler_job" --location="$region" --project="$project" >/dev/null; then
-  run gcloud scheduler jobs delete "$scheduler_job" --location="$region" --project="$project" --quiet
-fi
-for fn in "$report_fn" "$ingest_fn"; do
+iam_sa="serviceAccount:$(account_email "$iam_account")"
+# The IAM audit's parts are removed when they exist, whether or not --iam-audit is given.
+accounts+=("$iam_account")
+
+step "Scheduler jobs, functions"
+for job in "$scheduler_job" "$iam_job"; do
+  if look_up gcloud scheduler jobs describe "$job" --location="$region" --project="$project" >/dev/null; then
+    run gcloud scheduler jobs delete "$job" --location="$region" --project="$project" --quiet
+  fi
+done
+for fn in "$report_fn" "$ingest_fn" "$iam_fn"; do
   if look_up gcloud functions describe "$fn" --gen2 --region="$region" --project="$project" >/dev/null; then
     run gcloud functions delete "$fn" --gen2 --region="$region" --project="$project" --quiet
   fi
@@ -56,6 +62,9 @@ for registered in $(registry_projects); do
 done
 revoke roles/bigquery.dataEditor "$ingest_sa" dataset "$project:$dataset"
 revoke roles/bigquery.dataEditor "$report_sa" dataset "$project:$dataset"
+revoke roles/bigquery.dataEditor "$iam_sa" dataset "$project:$dataset"
+revoke roles/bigquery.jobUser "$iam_sa" project "$project"
+revoke roles/cloudasset.viewer "$iam_sa" "${iam_scope[0]}" "${iam_scope[1]}"
 if [ -n "$registry_bucket" ]; then
   revoke roles/storage.objectViewer "$ingest_sa" bucket "$registry_bucket"
   revoke roles/storage.objectViewer "$report_sa" bucket "$registry_bucket"

@@ -96,6 +96,16 @@ const DEPLOY_ARGS = [
   "--report-bucket",
   "gs://acme-chargeback-reports/monthly",
 ];
+/** Nothing left but the data (the dataset, and the report bucket's published pages), and no binding. */
+function expectTornDown(state: FakeCloud["state"]) {
+  const left = Object.keys(state.resources).filter((k) => !k.startsWith("bq acme-chargeback:bq_chargeback"));
+  expect(left).toEqual(["gcloud storage buckets gs://acme-chargeback-reports project=acme-chargeback"]);
+  const bindings = Object.entries(state.policies).flatMap(([resource, list]) =>
+    list.map((b) => `${resource}: ${b.role} ${b.member}`),
+  );
+  expect(bindings).toEqual([]);
+}
+
 const SA = (name: string) => `serviceAccount:bq-chargeback-${name}@acme-chargeback.iam.gserviceaccount.com`;
 
 describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
@@ -207,15 +217,7 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
     await cloudRun("deploy", DEPLOY_ARGS, cloud);
     const teardownArgs = DEPLOY_ARGS.filter((_, i) => !["--schedule"].includes(DEPLOY_ARGS[i] ?? ""));
     const { state } = await cloudRun("teardown", teardownArgs, cloud);
-    const left = Object.keys(state.resources).filter(
-      (k) => !k.startsWith("bq acme-chargeback:bq_chargeback"),
-    );
-    // the report bucket (published pages) is kept, like the dataset
-    expect(left).toEqual(["gcloud storage buckets gs://acme-chargeback-reports project=acme-chargeback"]);
-    const bindings = Object.entries(state.policies).flatMap(([resource, list]) =>
-      list.map((b) => `${resource}: ${b.role} ${b.member}`),
-    );
-    expect(bindings).toEqual([]);
+    expectTornDown(state);
     const withData = await cloudRun("teardown", [...teardownArgs, "--delete-data"], cloud);
     expect(withData.changes).toEqual([
       expect.stringMatching(/bq rm -r -f --dataset acme-chargeback:bq_chargeback/),
@@ -223,6 +225,38 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
     expect(Object.keys(withData.state.resources)).toEqual([
       "gcloud storage buckets gs://acme-chargeback-reports project=acme-chargeback",
     ]);
+  });
+
+  it("with --iam-audit adds the daily IAM audit, its one organisation grant, and takes them all down again", async () => {
+    const args = [...DEPLOY_ARGS, "--iam-audit"];
+    const dry = await cloudRun("deploy", [...args, "--dry-run"], cloud);
+    expect(dry.mutatingCalls).toEqual([]);
+    const steps = [
+      /gcloud services enable .*cloudasset.googleapis.com/,
+      /gcloud iam service-accounts create bq-chargeback-iam /,
+      /bq add-iam-policy-binding --member=serviceAccount:bq-chargeback-iam@acme-chargeback.iam.gserviceaccount.com --role=roles\/bigquery.dataEditor acme-chargeback:bq_chargeback/,
+      /gcloud organizations add-iam-policy-binding 123456789 --condition=None --member=serviceAccount:bq-chargeback-iam@.* --role=roles\/cloudasset.viewer/,
+      /gcloud functions deploy bq-chargeback-iam .*--entry-point=auditIamPolicies --trigger-http --no-allow-unauthenticated --service-account=bq-chargeback-iam@.*BQ_CHARGEBACK_IAM_SCOPE=organizations\/123456789/,
+      /gcloud run services add-iam-policy-binding bq-chargeback-iam .*bq-chargeback-scheduler@.*--role=roles\/run.invoker/,
+      /gcloud scheduler jobs create http bq-chargeback-iam-daily .*--http-method=POST .*--oidc-service-account-email=bq-chargeback-scheduler@/,
+    ];
+    let from = 0;
+    for (const step of steps) {
+      const at = dry.changes.findIndex((line, i) => i >= from && step.test(line));
+      expect(at, `step ${step} (in order)`).toBeGreaterThanOrEqual(0);
+      from = at;
+    }
+    // The organisation grant is the audit account's alone, and read-only.
+    const organisation = dry.changes.filter((line) => /organizations add-iam-policy-binding/.test(line));
+    expect(organisation).toHaveLength(1);
+    expect(organisation[0]).toContain(SA("iam"));
+    expect(dry.changes.join("\n")).not.toMatch(/roles\/(owner|editor|[a-z]+\.admin)\b/);
+
+    await cloudRun("deploy", args, cloud);
+    const again = await cloudRun("deploy", args, cloud);
+    expect(again.changes, again.stdout).toEqual([]);
+    const { state } = await cloudRun("teardown", DEPLOY_ARGS, cloud);
+    expectTornDown(state);
   });
 
   // The installed Google Cloud CLI is the reference for command names and flags: without an
@@ -234,7 +268,8 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
       ? "runs only commands and flags the installed Google Cloud CLI accepts"
       : "runs only commands and flags the installed Google Cloud CLI accepts (SKIPPED: no Google Cloud CLI installed)",
     async () => {
-      await cloudRun("deploy", DEPLOY_ARGS, cloud);
+      // --iam-audit: its grant on the organisation, its function and daily job are checked too
+      await cloudRun("deploy", [...DEPLOY_ARGS, "--iam-audit"], cloud);
       await cloudRun("deploy", [...DEPLOY_ARGS, "--schedule", "0 7 2 * *"], cloud);
       cloud.state.resources["gcloud scheduler jobs bq-chargeback-monthly project=acme-chargeback"] = {};
       await cloudRun("deploy", DEPLOY_ARGS, cloud); // a job with the old deadline is updated
