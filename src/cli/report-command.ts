@@ -74,19 +74,28 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     from: options.from,
     to: options.to,
   });
-  const files = await ReportFiles.create(options.outDir);
   // Interrupted or failed: no folder is left behind that looks like a report (report-files.ts).
-  const interrupted = (signal: NodeJS.Signals) => {
-    files.abandon();
+  // The handlers are in place before the staging folder exists; a signal that comes while it is
+  // being made is acted on as soon as it is known.
+  let files: ReportFiles | undefined;
+  let pending: NodeJS.Signals | undefined;
+  const stop = (signal: NodeJS.Signals) => {
+    files?.abandon();
     console.error(`bq-chargeback: ${signal}: stopped; no report written to ${options.outDir}`);
     process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  const interrupted = (signal: NodeJS.Signals) => {
+    if (files) stop(signal);
+    else pending = signal;
   };
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
+    files = await ReportFiles.create(options.outDir);
+    if (pending) stop(pending);
     return await writeReport(files);
   } catch (error) {
-    files.abandon();
+    files?.abandon();
     throw error;
   } finally {
     process.off("SIGINT", interrupted);
