@@ -302,3 +302,26 @@ describe("4. any other error on the input path", () => {
     expect(debug.stderr).toMatch(/^\s+at /m);
   });
 });
+
+describe("2. a date range reaching outside the audit logs' years", () => {
+  it.each([
+    ["--from", "0001-01-01"],
+    ["--to", "9999-12-31"],
+  ])("%s %s is a one-line usage error", async (flag, day) => {
+    const result = await cli([
+      "report",
+      "--logs",
+      SAMPLE_ARRAY,
+      "--registry",
+      REGISTRY,
+      "--out",
+      join(dir, "o-range"),
+      flag,
+      day,
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `bq-chargeback: ${flag} ${day}: expected a day from 2011-01-01 to 2099-12-31`,
+    ]);
+  });
+});
