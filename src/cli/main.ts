@@ -50,9 +50,11 @@ writes job_costs.csv, department_costs.csv, chargeback_matrix.csv, storage_costs
 findings.csv, rejected.ndjson, summary.json and report.md.
 
 Options:
-  --logs FILE        log entries: NDJSON (one LogEntry per line) or a JSON array as written by
-                     'gcloud logging read --format=json'; a file, a glob ("logs/*.json.gz"), a
-                     .gz file, or - for stdin. Repeat or list several.
+  --logs FILE        log entries: NDJSON (one LogEntry per line), a JSON array as written by
+                     'gcloud logging read --format=json', pretty-printed entries, or entries.list
+                     responses ({"entries": [...]}); UTF-8 or UTF-16 with a byte-order mark; a
+                     file, a glob ("logs/*.json.gz"), a .gz file, or - for stdin. Repeat or list
+                     several.
   --registry FILE    the organisation's registry (YAML): departments, projects, principals,
                      shared projects, reservations, partners, price overrides
   --storage FILE     optional INFORMATION_SCHEMA.TABLE_STORAGE snapshot (CSV or JSON from bq query)

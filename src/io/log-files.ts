@@ -139,6 +139,20 @@ async function* textBytes(file: string, onBytes?: (bytes: number) => void): Asyn
     yield head;
     yield* stored;
   })();
+  const utf16 =
+    head[0] === 0xff && head[1] === 0xfe
+      ? "utf-16le"
+      : head[0] === 0xfe && head[1] === 0xff
+        ? "utf-16be"
+        : undefined;
+  if (utf16) {
+    // A Windows shell redirect (PowerShell `>`) writes UTF-16 with a byte-order mark: read as UTF-8.
+    const decoder = new TextDecoder(utf16);
+    for await (const chunk of rest) yield Buffer.from(decoder.decode(chunk, { stream: true }), "utf8");
+    const tail = decoder.decode();
+    if (tail) yield Buffer.from(tail, "utf8");
+    return;
+  }
   if (head[0] !== GZIP_MAGIC[0] || head[1] !== GZIP_MAGIC[1]) {
     yield* rest;
     return;
@@ -266,6 +280,25 @@ async function* fileChunks(
     for await (const batch of splitEntries(rest, name, batchSize)) yield { kind: "records", batch };
     return;
   }
+  if (first === OPEN_BRACE) {
+    // The first line tells NDJSON from pretty-printed entries or an entries.list response.
+    while (
+      !head.some((chunk) => chunk.includes(NEWLINE)) &&
+      head.reduce((n, c) => n + c.length, 0) < 1 << 20
+    ) {
+      const next = await iterator.next();
+      if (next.done) break;
+      head.push(next.value);
+    }
+    const joined = Buffer.concat(head);
+    const newline = joined.indexOf(NEWLINE);
+    if (!isNdjsonLine(joined.subarray(0, newline < 0 ? joined.length : newline).toString("utf8"))) {
+      head.splice(0, head.length, joined);
+      for await (const batch of splitEntries(rest, name, batchSize, "values"))
+        yield { kind: "records", batch };
+      return;
+    }
+  }
   let carry: Buffer | undefined;
   // An over-long line being skipped to its end: its start and its length so far.
   let oversize: { prefix: Uint8Array; bytes: number } | undefined;
@@ -314,10 +347,40 @@ async function* fileChunks(
 }
 
 /** Splits a text stream into entries, detecting NDJSON or a JSON array. Exported for tests. */
+/**
+ * Whether a file's first line is a whole LogEntry, as in NDJSON. Not when it is the start of a
+ * pretty-printed entry (`{` alone) or a whole entries.list response (`{"entries": [...]}`).
+ */
+function isNdjsonLine(line: string): boolean {
+  try {
+    const value = JSON.parse(line) as Record<string, unknown>;
+    return !isEntriesPage(value);
+  } catch {
+    return false;
+  }
+}
+
+/** The Logging API's entries.list response: `{"entries": [LogEntry...], "nextPageToken": ...}`. */
+function isEntriesPage(value: unknown): value is { entries: unknown[] } {
+  const page = value as { entries?: unknown; protoPayload?: unknown } | null;
+  return (
+    typeof page === "object" &&
+    page !== null &&
+    Array.isArray(page.entries) &&
+    page.protoPayload === undefined
+  );
+}
+
+/**
+ * Splits a text into entries: NDJSON (one per line), one JSON array (gcloud logging read
+ * --format=json), or, as `values`, JSON values one after another whatever their layout
+ * (pretty-printed entries, entries.list responses, whose entries are handed out one by one).
+ */
 export async function* splitEntries(
   stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   file: string,
   batchSize: number,
+  form?: "values",
 ): AsyncGenerator<RecordBatch> {
   const decoder = new StringDecoder("utf8");
   let splitter: NdjsonSplitter | JsonArraySplitter | undefined;
@@ -333,6 +396,22 @@ export async function* splitEntries(
       batch = { file, texts: [], lines: [] };
     }
   };
+  /** A value of the `values` form: an entries.list response gives its entries, each on the page's line. */
+  const emitValue = (text: string, line: number, tooLarge?: number) => {
+    if (tooLarge === undefined && text.includes('"entries"')) {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        value = undefined;
+      }
+      if (isEntriesPage(value)) {
+        for (const entry of value.entries) emit(JSON.stringify(entry), line);
+        return;
+      }
+    }
+    emit(text, line, tooLarge);
+  };
   try {
     for await (const chunk of stream) {
       const text = typeof chunk === "string" ? chunk : decoder.write(chunk);
@@ -340,7 +419,12 @@ export async function* splitEntries(
         pending += text;
         const first = pending.search(/\S/);
         if (first < 0) continue;
-        splitter = pending[first] === "[" ? new JsonArraySplitter(emit) : new NdjsonSplitter(emit);
+        splitter =
+          form === "values"
+            ? new JsonArraySplitter(emitValue, true)
+            : pending[first] === "["
+              ? new JsonArraySplitter(emit)
+              : new NdjsonSplitter(emit);
         splitter.push(pending);
         pending = "";
       } else {
@@ -426,8 +510,10 @@ class JsonArraySplitter {
   private inElement = false;
   private afterArray = false;
   private readonly emit: (text: string, line: number, tooLarge?: number) => void;
-  constructor(emit: (text: string, line: number, tooLarge?: number) => void) {
+  /** `values`: no enclosing array, the text is values one after another (as if inside one). */
+  constructor(emit: (text: string, line: number, tooLarge?: number) => void, values = false) {
     this.emit = emit;
+    if (values) this.depth = 1;
   }
 
   private keep(part: string): void {
