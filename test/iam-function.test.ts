@@ -3,13 +3,13 @@
 // @google-cloud/asset client talks to it), rows into a local BigQuery endpoint. Its rows must be
 // the CLI's for the same export.
 
-import { readFileSync } from "node:fs";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IAM_FINDING_COLUMNS } from "../src/core/iam/rows.ts";
 import { formatUsd, parseUsd } from "../src/core/money.ts";
+import { readSql } from "../src/io/sql-files.ts";
 import { ORGANIZATION } from "../src/sample/iam.ts";
 import { cli, ROOT, table } from "./support/cli.ts";
 import { FakeAssetInventory } from "./support/fake-asset-inventory.ts";
@@ -27,7 +27,7 @@ let server: FunctionServer;
 let results: unknown[];
 let zetasql: ZetaSql;
 const queries: QueryRequest[] = [];
-const GRANT_USAGE = readFileSync(join(ROOT, "sql/iam/grant_usage.sql"), "utf8");
+const GRANT_USAGE = readSql("iam/grant_usage.sql");
 
 /** jobs.query answered by ZetaSQL over the sample's job_costs rows, with the request's DATE parameters. */
 async function answerUsage(request: QueryRequest) {

@@ -9,12 +9,12 @@ import { grantUsageOf, type UsageRow } from "../src/cloud/iam-audit.ts";
 import { formatUsd } from "../src/core/money.ts";
 import { readIamExports } from "../src/io/iam-exports.ts";
 import { auditExport } from "../src/io/iam-files.ts";
+import { readSql } from "../src/io/sql-files.ts";
 import { cli, ROOT, table } from "./support/cli.ts";
 import { sampleOrganisation } from "./support/sample-rows.ts";
 import { ddlTables, ZetaSql } from "./support/zetasql.ts";
 
 const TABLES = ddlTables(join(ROOT, "sql/ddl"));
-const SQL = join(ROOT, "sql/iam/grant_usage.sql");
 const IAM = [
   "organization-policies.json",
   "projects.json",
@@ -34,14 +34,14 @@ afterAll(() => zetasql?.stop());
 describe("sql/iam/grant_usage.sql", () => {
   it("analyses in BigQuery's dialect", async () => {
     await expect(
-      zetasql.analyze(await readFile(SQL, "utf8"), TABLES, { from_date: "DATE", to_date: "DATE" }),
+      zetasql.analyze(readSql("iam/grant_usage.sql"), TABLES, { from_date: "DATE", to_date: "DATE" }),
     ).resolves.toBeUndefined();
   });
 
   it("joins the sample's grants with its jobs exactly as the CLI does", async () => {
     const { registry, jobRows } = sampleOrganisation("month", "2026-10-01", "2026-10-31");
     const rows = await zetasql.evaluate(
-      await readFile(SQL, "utf8"),
+      readSql("iam/grant_usage.sql"),
       TABLES,
       { job_costs: jobRows },
       {

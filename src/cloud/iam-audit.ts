@@ -3,7 +3,6 @@
 // audit as `bq-chargeback iam`, written as iam_findings rows, with one structured alert line per
 // critical finding (the ingest function's alert name, so the deployed log-based metric counts it).
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { AssetServiceClient } from "@google-cloud/asset";
 import type { BigQuery } from "@google-cloud/bigquery";
 import { OAuth2Client } from "google-auth-library";
@@ -16,6 +15,7 @@ import { isIsoDate } from "../core/period.ts";
 import type { Registry } from "../core/registry.ts";
 import { readIamExports } from "../io/iam-exports.ts";
 import { auditExport } from "../io/iam-files.ts";
+import { readSql } from "../io/sql-files.ts";
 import { ALERT_NAME } from "./alerts.ts";
 import type { InsertRow } from "./ingest.ts";
 
@@ -87,7 +87,7 @@ export interface UsageRow {
 /** Runs sql/iam/grant_usage.sql for a period of usage days. */
 export type UsageQuery = (from: string, to: string) => Promise<UsageRow[]>;
 
-const GRANT_USAGE_SQL = readFileSync(new URL("../../sql/iam/grant_usage.sql", import.meta.url), "utf8");
+const GRANT_USAGE_SQL = readSql("iam/grant_usage.sql");
 
 /** The usage query in BigQuery, over the dataset's job_costs; the dates go as DATE parameters. */
 export function bigQueryUsage(bigquery: BigQuery, projectId: string, dataset: string): UsageQuery {
