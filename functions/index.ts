@@ -65,6 +65,14 @@ http("buildChargebackReport", async (request, response) => {
   response.status(result.status).json(result.body);
 });
 
+/** BQ_CHARGEBACK_IAM_ROLES: a file of custom role definitions in the deployed source, if given. */
+async function iamRoleFiles(): Promise<{ file: string; text: string }[]> {
+  const file = process.env.BQ_CHARGEBACK_IAM_ROLES;
+  if (!file) return [];
+  const { readFile } = await import("node:fs/promises");
+  return [{ file, text: await readFile(file, "utf8") }];
+}
+
 /**
  * Scheduled IAM audit (Cloud Scheduler with OIDC, deployed without public access): who may bill
  * which project, from the Cloud Asset Inventory API for BQ_CHARGEBACK_IAM_SCOPE, into iam_findings.
@@ -85,6 +93,7 @@ http("auditIamPolicies", async (request, response) => {
     sink,
     usage: bigQueryUsage(bigquery, config.projectId, config.dataset),
     body: request.body,
+    roles: await iamRoleFiles(),
   });
   response.status(result.status).json(result.body);
 });

@@ -20,6 +20,7 @@ import { ddlTables, ZetaSql } from "./support/zetasql.ts";
 
 const SCOPE = `organizations/${ORGANIZATION}`;
 const EXPORT = "sample/acme/iam/organization-policies.json";
+const ROLES = "sample/acme/iam/custom-roles.json";
 
 let assets: FakeAssetInventory;
 let bigquery: FakeBigQuery;
@@ -71,6 +72,7 @@ async function startFunction(scope: string) {
       BIGQUERY_API_ENDPOINT: await bigquery.start(),
       CLOUD_ASSET_API_ENDPOINT: await assets.start(),
       BQ_CHARGEBACK_IAM_SCOPE: scope,
+      BQ_CHARGEBACK_IAM_ROLES: join(ROOT, ROLES),
     },
   });
 }
@@ -132,7 +134,17 @@ describe("auditIamPolicies on the functions-framework server", () => {
     // column by column (source and time aside), realized and latent alike.
     const out = await mkdtemp(join(tmpdir(), "bqcb-iam-fn-"));
     const local = await cli(
-      ["iam", "--policies", EXPORT, "--registry", "sample/acme/registry.yaml", "--out", out].concat([
+      [
+        "iam",
+        "--policies",
+        EXPORT,
+        "--policies",
+        ROLES,
+        "--registry",
+        "sample/acme/registry.yaml",
+        "--out",
+        out,
+      ].concat([
         "--logs",
         "sample/acme/logs/2026-10-v2-and-v1.ndjson",
         "--from",
@@ -160,10 +172,16 @@ describe("auditIamPolicies on the functions-framework server", () => {
       ].join("|");
     expect(rows.map(comparable).sort()).toEqual(csv.map(comparable).sort());
     expect(
-      rows.some((row) => row.kind === "external_job_rights" && row.member === "user:pat@partner-x.example"),
-    ).toBe(true);
-    // The custom role is defined nowhere the search reaches: both report it, neither guesses.
-    expect(body.rejected.map((p: { reason: string }) => p.reason)).toEqual(["unknown_role", "unknown_role"]);
+      rows.find((row) => row.kind === "external_job_rights" && row.member === "user:pat@partner-x.example"),
+    ).toMatchObject({
+      status: "realized",
+    });
+    // The custom role is judged from its definition (BQ_CHARGEBACK_IAM_ROLES), as the CLI does.
+    expect(body.rejected).toEqual([]);
+    expect(rows.find((row) => row.member === "user:alice@acme.example")).toMatchObject({
+      kind: "cross_department_job_rights",
+      role: "organizations/123456789012/roles/bqQueryRunner",
+    });
 
     const alerts = server.jsonLines().filter((line) => line.alert === "bq_chargeback_finding");
     expect(alerts.map((a) => (a.finding as { member: string }).member).sort()).toEqual(

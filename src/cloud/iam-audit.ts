@@ -163,6 +163,8 @@ export interface IamAuditDeps {
   usage?: UsageQuery;
   /** The request body: `{}` or `{from, to}` (usage days). */
   body?: unknown;
+  /** Role definitions (custom roles), as `gcloud iam roles describe --format=json` writes them. */
+  roles?: { file: string; text: string }[];
   /** Where alert lines go (stdout in Cloud Functions: Cloud Logging reads it). */
   write?: (line: string) => void;
   now?: () => Date;
@@ -187,7 +189,7 @@ export async function runScheduledIamAudit(deps: IamAuditDeps): Promise<IamAudit
   const usage = deps.usage ? grantUsageOf(await deps.usage(period.from, period.to)) : undefined;
   const results = await deps.search(deps.scope);
   const source = `cloudasset:${deps.scope}`;
-  const exported = readIamExports([{ file: source, text: JSON.stringify(results) }]);
+  const exported = readIamExports([{ file: source, text: JSON.stringify(results) }, ...(deps.roles ?? [])]);
   const audit = auditExport(exported, deps.registry, usage);
   const rows: InsertRow[] = audit.findings.map((finding) => {
     const json = iamFindingRecord(finding, auditTime) as unknown as Record<string, unknown>;
