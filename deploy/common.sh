@@ -8,8 +8,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 
 project="" region="" dataset="bq_chargeback" location="US" registry="" schedule="0 6 2 * *"
-organization="" folder="" sink_project="" channel="" report_bucket="" dry_run=false delete_data=false
-iam_audit=false
+organization="" folder="" sink_project="" channel="" report_bucket="" storage_locations=""
+dry_run=false delete_data=false iam_audit=false
 # Seconds between attempts when Google has not caught up yet (a new service account, a new metric).
 retry_wait="${BQ_CHARGEBACK_DEPLOY_RETRY_SECONDS:-30}"
 
@@ -32,6 +32,7 @@ parse_options() {
       --sink-project) sink_project="${2:-}"; shift 2 ;;
       --notification-channel) channel="${2:-}"; shift 2 ;;
       --report-bucket) report_bucket="${2:-}"; shift 2 ;;
+      --storage-locations) storage_locations="${2:-}"; shift 2 ;;
       --delete-data) delete_data=true; shift ;;
       --iam-audit) iam_audit=true; shift ;;
       --dry-run) dry_run=true; shift ;;
@@ -45,6 +46,11 @@ parse_options() {
   [[ "$region" =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || fail "--region: expected a region such as europe-west1, found '$region'"
   [[ "$dataset" =~ ^[A-Za-z_][A-Za-z0-9_]{0,1023}$ ]] || fail "--dataset: expected letters, digits and _, found '$dataset'"
   [[ "$location" =~ ^[A-Za-z]+(-[a-z]+[0-9]+)?$ ]] || fail "--location: expected US, EU or a region, found '$location'"
+  storage_locations="${storage_locations:-$location}"
+  local each
+  for each in $storage_locations; do
+    [[ "$each" =~ ^[A-Za-z]+(-[a-z]+[0-9]+)?$ ]] || fail "--storage-locations: expected locations such as 'US europe-west1', found '$each'"
+  done
   [ -n "$registry" ] || fail "--registry: expected a registry file or a gs:// URL"
   if [[ "$registry" == gs://* ]]; then
     [[ "$registry" =~ ^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]/.+$ ]] || fail "--registry: expected gs://BUCKET/OBJECT, found '$registry'"

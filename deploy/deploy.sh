@@ -6,7 +6,7 @@
 #
 #   deploy/deploy.sh --project P --region R (--organization ID | --folder ID | --sink-project P) \
 #     --registry FILE|gs://BUCKET/OBJECT [--dataset D] [--location US] [--schedule CRON] \
-#     [--report-bucket gs://BUCKET[/PREFIX]] [--iam-audit] \
+#     [--report-bucket gs://BUCKET[/PREFIX]] [--storage-locations "US europe-west1"] [--iam-audit] \
 #     [--notification-channel projects/P/notificationChannels/N] [--dry-run]
 # --iam-audit adds the daily IAM audit (who may bill which project): its function, its job, and
 # its account with roles/cloudasset.viewer on the organisation (or folder, or sink project).
@@ -132,7 +132,8 @@ trap 'rm -rf "$stage"' EXIT
 registry_env="registry.yaml"
 [[ "$registry" == gs://* ]] && registry_env="$registry"
 common_env="GOOGLE_CLOUD_PROJECT=$project,BQ_CHARGEBACK_DATASET=$dataset,BQ_CHARGEBACK_REGISTRY=$registry_env"
-report_env="$common_env"
+# the report snapshots storage in each location where the organisation keeps data
+report_env="$common_env,BQ_CHARGEBACK_LOCATION=$location,BQ_CHARGEBACK_STORAGE_LOCATIONS=$storage_locations"
 [ -z "$report_bucket" ] || report_env="$report_env,BQ_CHARGEBACK_REPORT_BUCKET=$report_bucket"
 ingest_env="$common_env,BQ_CHARGEBACK_ALERTS_TOPIC=projects/$project/topics/$alerts"
 source_hash="$(cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)"

@@ -21,7 +21,26 @@ beforeAll(async () => {
   bigquery = new FakeBigQuery();
   bigquery.queryHandler = async (request) => {
     queries.push(request);
-    return { fields: [], rows: [] };
+    // TABLE_STORAGE read in a location other than the dataset's: one table per project, with a
+    // byte count beyond 2^53 that must arrive exactly
+    const project = /^SELECT t\.project_id[\s\S]*FROM `([^`]+)`\.`region-/.exec(request.query)?.[1];
+    if (!project) return { fields: [], rows: [] };
+    const columns = ["project_id", "table_schema", "table_name", "storage_billing_model"];
+    const bytes = ["active_logical_bytes", "long_term_logical_bytes", "active_physical_bytes"];
+    const more = ["long_term_physical_bytes", "time_travel_physical_bytes", "fail_safe_physical_bytes"];
+    return {
+      fields: [
+        ...columns.map((name) => ({ name, type: "STRING" })),
+        ...[...bytes, ...more].map((name) => ({ name, type: "INTEGER" })),
+      ],
+      rows: [
+        {
+          f: [project, "lake", "events", "PHYSICAL", "9007199254740993", "0", "12", "0", "0", "1"].map(
+            (v) => ({ v }),
+          ),
+        },
+      ],
+    };
   };
   const endpoint = await bigquery.start();
   zetasql = await ZetaSql.start();
@@ -33,6 +52,9 @@ beforeAll(async () => {
       BQ_CHARGEBACK_DATASET: "chargeback_reports",
       BQ_CHARGEBACK_REGISTRY: REGISTRY,
       BIGQUERY_API_ENDPOINT: endpoint,
+      BQ_CHARGEBACK_LOCATION: "US",
+      // data in two locations: the dataset's (US) and us-central1
+      BQ_CHARGEBACK_STORAGE_LOCATIONS: "us-central1 US",
     },
   });
 }, 60_000);
@@ -99,8 +121,8 @@ describe("buildChargebackReport", () => {
     const sql = queries.map((q) => q.query);
     expect(sql[0]).toMatch(/^DELETE FROM table_storage_snapshots WHERE snapshot_date = @snapshot_date$/);
     const snapshots = sql.filter((text) => text.includes("INFORMATION_SCHEMA.TABLE_STORAGE"));
-    // one per registered project (five in the fixture registry) and storage-priced location
-    expect(snapshots.length % 5).toBe(0);
+    // one per registered project (five in the fixture registry) and location
+    expect(snapshots).toHaveLength(10);
     expect(snapshots.some((text) => text.includes("`acme-fin-lake`.`region-us`.INFORMATION_SCHEMA"))).toBe(
       true,
     );
@@ -146,6 +168,71 @@ describe("buildChargebackReport", () => {
     for (const text of sql) expect(text).not.toContain("marketing");
   });
 
+  it("reads each location in jobs of its own, the dataset's first, and copies the other's rows exactly", async () => {
+    const response = await post({ from: "2026-10-01", to: "2026-10-31", period: "month" });
+    // the stand-in refuses a statement touching two locations, or sent to the wrong one
+    expect(response.status, await response.clone().text()).toBe(200);
+    const jobs = queries.map((q) => ({ location: q.location, first: q.query.split("\n")[0] }));
+    for (const job of jobs) expect(job.location, job.first).toMatch(/^(US|us-central1)$/);
+    const usSnapshots = queries.filter((q) => q.query.includes("`region-us`"));
+    const centralReads = queries.filter((q) => q.query.includes("`region-us-central1`"));
+    expect(
+      usSnapshots.every(
+        (q) => q.query.startsWith("INSERT INTO table_storage_snapshots") && q.location === "US",
+      ),
+    ).toBe(true);
+    expect(centralReads.every((q) => q.query.startsWith("SELECT") && q.location === "us-central1")).toBe(
+      true,
+    );
+    expect([usSnapshots.length, centralReads.length]).toEqual([5, 5]);
+    expect(queries.indexOf(usSnapshots.at(-1) as QueryRequest)).toBeLessThan(
+      queries.indexOf(centralReads[0] as QueryRequest),
+    );
+    // each read's rows are written in the dataset's location, byte counts exact
+    const copies = queries.filter((q) => q.query.includes("FROM UNNEST(@rows)"));
+    expect(copies.map((q) => q.location)).toEqual(["US", "US", "US", "US", "US"]);
+    const rows = copies.map((q) =>
+      (
+        q.queryParameters as {
+          name: string;
+          parameterValue: { arrayValues: { structValues: Record<string, { value: string }> }[] };
+        }[]
+      ).find((p) => p.name === "rows"),
+    );
+    expect(rows.map((p) => p?.parameterValue.arrayValues[0]?.structValues.project_id?.value).sort()).toEqual([
+      "acme-etl",
+      "acme-fin-bi",
+      "acme-fin-lake",
+      "acme-mkt-bi",
+      "example.com:acme-archive",
+    ]);
+    expect(rows[0]?.parameterValue.arrayValues[0]?.structValues.active_logical_bytes?.value).toBe(
+      "9007199254740993",
+    );
+  });
+
+  it("sends a value for every parameter: a same-day re-run replaces the day's snapshot", async () => {
+    const response = await post({ period: "day", from: "2026-10-05", to: "2026-10-05" });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const removal = queries[0];
+    expect(removal?.query).toMatch(
+      /^DELETE FROM table_storage_snapshots WHERE snapshot_date = @snapshot_date$/,
+    );
+    const snapshotDate = (
+      removal?.queryParameters as { name: string; parameterValue: { value: string } }[]
+    )[0];
+    expect(snapshotDate?.parameterValue.value).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const written = queries.filter((q) => q.query.startsWith("INSERT INTO table_storage_snapshots"));
+    for (const q of written) {
+      const param = (q.queryParameters as { name: string; parameterValue: { value: string } }[]).find(
+        (p) => p.name === "snapshot_date",
+      );
+      expect(param?.parameterValue.value).toBe(snapshotDate?.parameterValue.value);
+    }
+    for (const q of queries)
+      expect(FakeBigQuery.parameterWithoutValue(q), q.query.slice(0, 60)).toBeUndefined();
+  });
+
   it("sends only statements BigQuery's analyser accepts", async () => {
     await post({ period: "day", from: "2026-10-05", to: "2026-10-05" });
     const checked: string[] = [];
@@ -170,9 +257,9 @@ describe("buildChargebackReport", () => {
     expect(checked.filter((s) => s.includes("INFORMATION_SCHEMA"))).toHaveLength(
       projects.length * locations.length,
     );
-    expect(checked.filter((s) => s.startsWith("INSERT"))).toHaveLength(
-      4 + projects.length * locations.length,
-    );
+    // the price book and the report's three, a snapshot per project in US, a copy per project
+    // read in us-central1
+    expect(checked.filter((s) => s.startsWith("INSERT"))).toHaveLength(4 + projects.length * 2);
   });
 
   it("answers 400 to a request it does not understand, and runs nothing", async () => {

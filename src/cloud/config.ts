@@ -2,7 +2,13 @@
 // value stops the function with a message naming the variable, never a half-working deploy.
 import { readFile } from "node:fs/promises";
 import { GoogleAuth } from "google-auth-library";
-import { isDatasetId, isProjectId, PROJECT_ID_EXPECTED } from "../core/identifiers.ts";
+import {
+  isDatasetId,
+  isLocation,
+  isProjectId,
+  LOCATION_EXPECTED,
+  PROJECT_ID_EXPECTED,
+} from "../core/identifiers.ts";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../core/period.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 
@@ -18,6 +24,10 @@ export interface CloudConfig {
   /** Another endpoint speaking the Cloud Storage JSON API (tests); then no credentials are used. */
   storageEndpoint?: string;
   timeZone: string;
+  /** The dataset's location (US, EU, europe-west1): where report jobs run. */
+  location: string;
+  /** Where the organisation keeps data: each is snapshotted by its own jobs, the dataset's first. */
+  storageLocations: string[];
 }
 
 const TOPIC = /^projects\/([^/]+)\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
@@ -65,6 +75,27 @@ export function readCloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConf
       `BQ_CHARGEBACK_STORAGE_ENDPOINT: expected http(s)://host[:port], found "${storageEndpoint}"`,
     );
   }
+  const location = env.BQ_CHARGEBACK_LOCATION || "US";
+  if (!isLocation(location)) {
+    throw new CloudConfigError(`BQ_CHARGEBACK_LOCATION: expected ${LOCATION_EXPECTED}, found "${location}"`);
+  }
+  const storageLocations = (env.BQ_CHARGEBACK_STORAGE_LOCATIONS || location).split(/[\s,]+/).filter(Boolean);
+  for (const each of storageLocations) {
+    if (!isLocation(each)) {
+      throw new CloudConfigError(
+        `BQ_CHARGEBACK_STORAGE_LOCATIONS: expected ${LOCATION_EXPECTED}, separated by spaces, found "${each}"`,
+      );
+    }
+  }
+  // each location once, the dataset's own first (its snapshot needs no copy between locations)
+  const sameAs = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  const declared = storageLocations.filter(
+    (each, i) => storageLocations.findIndex((o) => sameAs(o, each)) === i,
+  );
+  const ordered = [
+    ...declared.filter((each) => sameAs(each, location)),
+    ...declared.filter((each) => !sameAs(each, location)),
+  ];
   return {
     projectId,
     dataset,
@@ -74,6 +105,8 @@ export function readCloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConf
     reportBucket,
     storageEndpoint,
     timeZone,
+    location,
+    storageLocations: ordered,
   };
 }
 

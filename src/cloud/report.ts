@@ -40,19 +40,59 @@ const PRICE_BOOK_SCRIPT = [
   "COMMIT TRANSACTION;",
 ].join("\n");
 
-export function snapshotStatement(project: string, location: string): string {
+const SNAPSHOT_COLUMNS = `project_id, table_schema, table_name, storage_billing_model, active_logical_bytes,
+  long_term_logical_bytes, active_physical_bytes, long_term_physical_bytes, time_travel_physical_bytes,
+  fail_safe_physical_bytes`;
+
+/** One project's tables and their bytes, read in `location` (its INFORMATION_SCHEMA is there only). */
+export function storageSelect(project: string, location: string): string {
   const schema = informationSchema(project, location);
-  return `INSERT INTO table_storage_snapshots (snapshot_date, location, project_id, table_schema, table_name,
-  storage_billing_model, active_logical_bytes, long_term_logical_bytes, active_physical_bytes,
-  long_term_physical_bytes, time_travel_physical_bytes, fail_safe_physical_bytes)
-SELECT @snapshot_date, @location, t.project_id, t.table_schema, t.table_name,
-  COALESCE(UPPER(REPLACE(o.option_value, '"', '')), 'LOGICAL'),
+  return `SELECT t.project_id, t.table_schema, t.table_name,
+  COALESCE(UPPER(REPLACE(o.option_value, '"', '')), 'LOGICAL') AS storage_billing_model,
   t.active_logical_bytes, t.long_term_logical_bytes, t.active_physical_bytes,
   t.long_term_physical_bytes, t.time_travel_physical_bytes, t.fail_safe_physical_bytes
 FROM ${schema}.TABLE_STORAGE AS t
 LEFT JOIN ${schema}.SCHEMATA_OPTIONS AS o
   ON o.schema_name = t.table_schema AND o.option_name = 'storage_billing_model'
 WHERE NOT t.deleted`;
+}
+
+/** The snapshot of a project in the dataset's own location: read and written by one job. */
+export function snapshotStatement(project: string, location: string): string {
+  return `INSERT INTO table_storage_snapshots (snapshot_date, location, ${SNAPSHOT_COLUMNS})
+SELECT @snapshot_date, @location, ${SNAPSHOT_COLUMNS} FROM (
+${storageSelect(project, location)}
+)`;
+}
+
+/** Rows read in another location, written in the dataset's: a job cannot read and write in two. */
+export const SNAPSHOT_ROWS_INSERT = `INSERT INTO table_storage_snapshots (snapshot_date, location, ${SNAPSHOT_COLUMNS})
+SELECT @snapshot_date, @location, ${SNAPSHOT_COLUMNS} FROM UNNEST(@rows)`;
+
+const SNAPSHOT_ROW_TYPE = {
+  project_id: "STRING",
+  table_schema: "STRING",
+  table_name: "STRING",
+  storage_billing_model: "STRING",
+  active_logical_bytes: "INT64",
+  long_term_logical_bytes: "INT64",
+  active_physical_bytes: "INT64",
+  long_term_physical_bytes: "INT64",
+  time_travel_physical_bytes: "INT64",
+  fail_safe_physical_bytes: "INT64",
+} as const;
+/** Rows per INSERT of copied snapshot rows: well inside BigQuery's request size limit. */
+const ROWS_PER_INSERT = 2000;
+
+/** A row read back from TABLE_STORAGE, its INT64 bytes kept exact as decimal strings. */
+function snapshotRow(row: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const column of Object.keys(SNAPSHOT_ROW_TYPE)) {
+    const value = row[column];
+    copy[column] =
+      value !== null && typeof value === "object" && "value" in value ? String(value.value) : value;
+  }
+  return copy;
 }
 
 export interface ReportDependencies {
@@ -70,28 +110,55 @@ export interface ReportResult {
 export async function buildReport(period: ReportPeriod, deps: ReportDependencies, snapshotDate: string) {
   const { registry, bigquery, config } = deps;
   const defaultDataset = { projectId: config.projectId, datasetId: config.dataset };
-  const run = (query: string, params: Record<string, unknown>, types: Query["types"] = {}) =>
-    bigquery.query({ query, params, types, defaultDataset });
+  // Every job names its location: BigQuery runs a query in one, and refuses one touching two.
+  const run = (
+    query: string,
+    params: Record<string, unknown>,
+    types: Query["types"],
+    options: { location: string; wrapIntegers?: boolean },
+  ) => bigquery.query({ query, params, types, defaultDataset, ...options });
   // DATE parameters must be BigQueryDate values: the client drops a plain string given type DATE.
   const date = (day: string) => bigquery.date(day);
   const base = { from_date: date(period.from), to_date: date(period.to), granularity: period.granularity };
   const baseTypes = { from_date: "DATE", to_date: "DATE", granularity: "STRING" };
 
-  // 1. Storage snapshot of every registered project, in each location the registry prices storage for.
+  // 1. Storage snapshot of every registered project in each location where the organisation keeps
+  // data (configuration), each job in one location: the dataset's own with INSERT ... SELECT,
+  // any other read there and its rows written in the dataset's location.
   const projects = [...registry.projectIndex.keys()].sort();
-  const locations = [...new Set(registry.priceBook.storage.map((price) => price.location))];
+  const inDataset = { location: config.location };
   await run(
     "DELETE FROM table_storage_snapshots WHERE snapshot_date = @snapshot_date",
-    { snapshot_date: snapshotDate },
+    { snapshot_date: date(snapshotDate) },
     { snapshot_date: "DATE" },
+    inDataset,
   );
-  for (const location of locations) {
+  const snapshotParams = (location: string) => ({
+    snapshot_date: date(snapshotDate),
+    location: location.toUpperCase(),
+  });
+  const snapshotTypes = { snapshot_date: "DATE", location: "STRING" };
+  for (const location of config.storageLocations) {
+    const local = location.toLowerCase() === config.location.toLowerCase();
     for (const project of projects) {
-      await run(
-        snapshotStatement(project, location),
-        { snapshot_date: date(snapshotDate), location: location.toUpperCase() },
-        { snapshot_date: "DATE", location: "STRING" },
-      );
+      if (local) {
+        await run(snapshotStatement(project, location), snapshotParams(location), snapshotTypes, inDataset);
+        continue;
+      }
+      const [rows] = await run(storageSelect(project, location), {}, {}, { location, wrapIntegers: true });
+      for (let at = 0; at < rows.length; at += ROWS_PER_INSERT) {
+        await run(
+          SNAPSHOT_ROWS_INSERT,
+          {
+            ...snapshotParams(location),
+            rows: rows
+              .slice(at, at + ROWS_PER_INSERT)
+              .map((row: Record<string, unknown>) => snapshotRow(row)),
+          },
+          { ...snapshotTypes, rows: [SNAPSHOT_ROW_TYPE] },
+          inDataset,
+        );
+      }
     }
   }
 
@@ -114,6 +181,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
         { item: "STRING", location: "STRING", from_date: "DATE", nanos: "INT64", source: "STRING" },
       ],
     },
+    inDataset,
   );
   const projectDepartments = projects.map((project) => ({
     project,
@@ -133,6 +201,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
       registry_version: "STRING",
       project_departments: [{ project: "STRING", department: "STRING" }],
     },
+    inDataset,
   );
 
   // 3. Department costs and the chargeback matrix.
@@ -144,11 +213,13 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
       free_ride_kinds: [...FREE_RIDE_KINDS],
     },
     { ...baseTypes, departments: ["STRING"], free_ride_kinds: ["STRING"] },
+    inDataset,
   );
   await run(
     replaceScript("chargeback_matrix", MATRIX_COLUMNS, reportSql("chargeback_matrix.sql")),
     base,
     baseTypes,
+    inDataset,
   );
 }
 
@@ -183,6 +254,7 @@ export async function handleReportRequest(body: unknown, deps: ReportDependencie
         },
         types: { from_date: "DATE", to_date: "DATE", granularity: "STRING" },
         defaultDataset,
+        location: deps.config.location,
         wrapIntegers: true,
       });
       return rows as Record<string, unknown>[];

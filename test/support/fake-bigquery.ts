@@ -3,6 +3,12 @@
 // jobs.query / jobs.getQueryResults (answered by a handler the test supplies). It can answer
 // the next requests with 429/5xx to exercise the client's retries. Google Cloud cannot be
 // reached from the test machines; this is the stand-in, and the real client library talks to it.
+// Like BigQuery, it runs a query in one location: a statement that reads or writes the dataset
+// (location `datasetLocation`) and a `region-X` INFORMATION_SCHEMA elsewhere is refused, and so is
+// a job sent to another location than its statement's. Stricter than BigQuery, it refuses a
+// query parameter without a value: this code never means NULL, and the client sends none when it
+// cannot encode a value as the declared type (a plain string declared DATE).
+import { readdirSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { rowErrors } from "./bigquery-values.ts";
@@ -47,6 +53,60 @@ export class FakeBigQuery {
    */
   schemas: Map<string, readonly string[]> | undefined;
   private jobCounter = 0;
+  /** Where the dataset lives; its tables are those of sql/ddl. */
+  datasetLocation = "US";
+  readonly datasetTables = readdirSync(new URL("../../sql/ddl/", import.meta.url))
+    .filter((name) => name.endsWith(".sql"))
+    .map((name) => name.slice(0, -".sql".length));
+
+  /** The one location a statement runs in, or why BigQuery would refuse it. */
+  statementLocation(request: QueryRequest): { location?: string; refusal?: string } {
+    const locations = new Set<string>();
+    for (const match of request.query.matchAll(/`region-([A-Za-z0-9-]+)`/g)) {
+      locations.add((match[1] as string).toLowerCase());
+    }
+    const tables = new RegExp(`\\b(${this.datasetTables.join("|")})\\b`);
+    if (tables.test(request.query)) locations.add(this.datasetLocation.toLowerCase());
+    if (locations.size > 1) {
+      return { refusal: `Cannot read and write in different locations: ${[...locations].join(", ")}` };
+    }
+    const [location] = locations;
+    const asked = typeof request.location === "string" ? request.location.toLowerCase() : undefined;
+    if (location && asked && asked !== location) {
+      return { refusal: `Not found: the statement's data is in ${location}, the job was sent to ${asked}` };
+    }
+    return { location };
+  }
+
+  /** The name of a parameter sent without a value, if any (see the header). */
+  static parameterWithoutValue(request: QueryRequest): string | undefined {
+    interface Value {
+      value?: unknown;
+      arrayValues?: Value[];
+      structValues?: Record<string, Value>;
+    }
+    interface Type {
+      type?: string;
+      arrayType?: Type;
+      structTypes?: { name: string; type: Type }[];
+    }
+    const hasValue = (value: Value | undefined, type: Type | undefined): boolean => {
+      // an empty array is a value (the client sends no arrayValues for it)
+      if (type?.type === "ARRAY") return (value?.arrayValues ?? []).every((v) => hasValue(v, type.arrayType));
+      if (type?.type === "STRUCT") {
+        return (type.structTypes ?? []).every((field) =>
+          hasValue(value?.structValues?.[field.name], field.type),
+        );
+      }
+      return value?.value !== undefined && value.value !== null;
+    };
+    const params = (request.queryParameters ?? []) as {
+      name: string;
+      parameterValue?: Value;
+      parameterType?: Type;
+    }[];
+    return params.find((param) => !hasValue(param.parameterValue, param.parameterType))?.name;
+  }
 
   /** The next `count` requests get HTTP `status` (429, 500, 503 ...). */
   failNext(status: number, count = 1): void {
@@ -159,12 +219,21 @@ export class FakeBigQuery {
         reply(400, { error: { code: 400, message: "no query handler in this test" } });
         return;
       }
+      const where = this.statementLocation(body as QueryRequest);
+      const missing = FakeBigQuery.parameterWithoutValue(body as QueryRequest);
+      const refusal = where.refusal ?? (missing ? `Query parameter '${missing}' has no value` : undefined);
+      if (refusal) {
+        reply(400, {
+          error: { code: 400, message: refusal, errors: [{ reason: "invalidQuery", message: refusal }] },
+        });
+        return;
+      }
       try {
         const result = await this.queryHandler(body as QueryRequest);
         const jobId = `job_${++this.jobCounter}`;
         reply(200, {
           kind: "bigquery#queryResponse",
-          jobReference: { projectId: query[1], jobId, location: "US" },
+          jobReference: { projectId: query[1], jobId, location: where.location ?? "US" },
           schema: { fields: result.fields },
           rows: result.rows,
           totalRows: String(result.rows.length),
