@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseEntry } from "../src/core/parse.ts";
 import type { JobEvent } from "../src/core/types.ts";
 import { SINK_TABLE, sinkRow } from "./support/sink-rows.ts";
-import { ZetaSql } from "./support/zetasql.ts";
+import { type SqlValue, ZetaSql } from "./support/zetasql.ts";
 
 const VIEW = readFileSync(new URL("../sql/views/jobs_from_log_sink.sql", import.meta.url), "utf8");
 const fixture = (path: string) =>
@@ -24,6 +24,54 @@ afterAll(() => zetasql?.stop());
 describe("the view over a raw Log Router sink table", () => {
   it("analyses in BigQuery's dialect", async () => {
     await expect(zetasql.analyze(VIEW, [SINK])).resolves.toBeUndefined();
+  });
+
+  it("is valid on a sink that has only ever received v2 entries (no v1 columns at all)", async () => {
+    const v2Only = structuredClone(SINK);
+    const payload = v2Only.columns.find((column) => column.name === "protopayload_auditlog");
+    if (!payload) throw new Error("the sink schema has no protopayload_auditlog");
+    const fields = (payload.type as { struct: { name: string }[] }).struct;
+    fields.splice(
+      fields.findIndex((field) => field.name === "servicedata_v1_bigquery"),
+      1,
+    );
+    await expect(zetasql.analyze(VIEW, [v2Only])).resolves.toBeUndefined();
+    const v2 = fixture("functions/v2-jobchange-done.json");
+    const { servicedata_v1_bigquery: _absent, ...payloadRow } = sinkRow(v2).protopayload_auditlog as Record<
+      string,
+      SqlValue
+    >;
+    const query = VIEW.replace(/^[\s\S]*?CREATE VIEW IF NOT EXISTS jobs_from_log_sink AS\n/, "");
+    const rows = await zetasql.evaluate(query, [v2Only], {
+      [SINK.name]: [{ ...sinkRow(v2), protopayload_auditlog: payloadRow }],
+    });
+    expect(rows.map((row) => row.audit_format)).toEqual(["v2"]);
+  });
+
+  it("reads a v1 job's reservation, from reservationUsage where the entry has no reservation", async () => {
+    const v1 = fixture("entries/v1-jobcompleted.google-cloudevents.json");
+    const stats = v1.protoPayload.serviceData.jobCompletedEvent.job.jobStatistics;
+    delete stats.reservation;
+    stats.reservationUsage = [
+      { name: "unreserved", slotMs: "10" },
+      { name: "projects/acme-admin/locations/US/reservations/prod", slotMs: "5000" },
+    ];
+    const named = structuredClone(v1);
+    const namedJob = named.protoPayload.serviceData.jobCompletedEvent.job;
+    namedJob.jobName.jobId = `${namedJob.jobName.jobId}_named`;
+    namedJob.jobStatistics.reservation = "projects/acme-admin/locations/US/reservations/batch";
+    const query = VIEW.replace(/^[\s\S]*?CREATE VIEW IF NOT EXISTS jobs_from_log_sink AS\n/, "");
+    const rows = await zetasql.evaluate(query, [SINK], { [SINK.name]: [v1, named].map(sinkRow) });
+    for (const entry of [v1, named]) {
+      const job = parseEntry(entry, "", { file: "f", line: 1 }) as JobEvent;
+      expect(rows.find((row) => row.job_id === job.jobId)?.reservation).toBe(job.reservation);
+    }
+    expect((parseEntry(v1, "", { file: "f", line: 1 }) as JobEvent).reservation).toBe(
+      "projects/acme-admin/locations/US/reservations/prod",
+    );
+    expect((parseEntry(named, "", { file: "f", line: 1 }) as JobEvent).reservation).toBe(
+      "projects/acme-admin/locations/US/reservations/batch",
+    );
   });
 
   it("extracts the jobs the parser extracts, once each, both formats", async () => {
@@ -50,6 +98,7 @@ describe("the view over a raw Log Router sink table", () => {
         slot_ms: job.slotMs,
         cache_hit: job.cacheHit,
         audit_format: job.format,
+        reservation: job.reservation,
         end_time: new Date(job.endTimeMs).toISOString(),
         data_projects: [...new Set(job.referencedTables.map((t) => t.split("/")[1]))].sort(),
       });

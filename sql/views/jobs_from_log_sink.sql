@@ -29,28 +29,58 @@ WITH v2 AS (
   FROM cloudaudit_googleapis_com_data_access
   WHERE JSON_VALUE(protopayload_auditlog.metadataJson, '$.jobChange.after') = 'DONE'
 ),
+-- v1 is read through JSON, never by column: a sink table has the columns of the entries it has
+-- received, so one that only ever got v2 entries has no servicedata_v1_bigquery at all, and one
+-- whose v1 entries never carried a field (reservation) has no column for it. Either way the view
+-- must still be valid.
+v1_jobs AS (
+  SELECT
+    JSON_QUERY(TO_JSON_STRING(protopayload_auditlog), '$.servicedata_v1_bigquery.jobCompletedEvent.job') AS job,
+    protopayload_auditlog.authenticationInfo AS auth,
+    timestamp
+  FROM cloudaudit_googleapis_com_data_access
+  WHERE protopayload_auditlog.methodName = 'jobservice.jobcompleted'
+),
 v1 AS (
   SELECT
-    job.jobName.projectId AS billing_project,
-    job.jobName.jobId AS job_name,
-    COALESCE(job.jobName.location, '') AS location,
-    COALESCE(protopayload_auditlog.authenticationInfo.principalEmail, protopayload_auditlog.authenticationInfo.principalSubject, '') AS principal,
+    JSON_VALUE(job, '$.jobName.projectId') AS billing_project,
+    JSON_VALUE(job, '$.jobName.jobId') AS job_name,
+    COALESCE(JSON_VALUE(job, '$.jobName.location'), '') AS location,
+    COALESCE(auth.principalEmail, auth.principalSubject, '') AS principal,
     '' AS job_type,
-    COALESCE(job.jobConfiguration.query.statementType, '') AS statement_type,
-    COALESCE(job.jobStatistics.totalBilledBytes, 0) AS billed_bytes,
-    COALESCE(job.jobStatistics.totalSlotMs, 0) AS slot_ms,
-    COALESCE(job.jobStatistics.reservation, '') AS reservation,
+    COALESCE(JSON_VALUE(job, '$.jobConfiguration.query.statementType'), '') AS statement_type,
+    COALESCE(SAFE_CAST(JSON_VALUE(job, '$.jobStatistics.totalBilledBytes') AS INT64), 0) AS billed_bytes,
+    COALESCE(SAFE_CAST(JSON_VALUE(job, '$.jobStatistics.totalSlotMs') AS INT64), 0) AS slot_ms,
+    -- reservation, or for older entries the reservationUsage[] entry with the most slot-ms (as src/core/parse.ts)
+    COALESCE(
+      JSON_VALUE(job, '$.jobStatistics.reservation'),
+      (
+        SELECT JSON_VALUE(usage, '$.name')
+        FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobStatistics.reservationUsage')) AS usage
+        WHERE JSON_VALUE(usage, '$.name') != ''
+        ORDER BY COALESCE(SAFE_CAST(JSON_VALUE(usage, '$.slotMs') AS INT64), 0) DESC
+        LIMIT 1
+      ),
+      ''
+    ) AS reservation,
     -- v1 has no cacheHit: Google's own v1 view calls a query without bytes, slot-ms or error cached
-    (COALESCE(job.jobConfiguration.query.statementType, '') IN ('SELECT', '') AND job.jobStatistics.totalProcessedBytes IS NULL AND job.jobStatistics.totalSlotMs IS NULL AND job.jobStatus.error.code IS NULL) AS cache_hit,
-    job.jobStatus.error.code AS error_code,
+    (
+      COALESCE(JSON_VALUE(job, '$.jobConfiguration.query.statementType'), '') IN ('SELECT', '')
+      AND JSON_VALUE(job, '$.jobStatistics.totalProcessedBytes') IS NULL
+      AND JSON_VALUE(job, '$.jobStatistics.totalSlotMs') IS NULL
+      AND JSON_VALUE(job, '$.jobStatus.error.code') IS NULL
+    ) AS cache_hit,
+    SAFE_CAST(JSON_VALUE(job, '$.jobStatus.error.code') AS INT64) AS error_code,
     CAST(NULL AS STRING) AS parent_job_name,
-    job.jobStatistics.endTime AS end_time,
-    ARRAY(SELECT DISTINCT t.projectId FROM UNNEST(job.jobStatistics.referencedTables) AS t ORDER BY 1) AS data_projects,
+    SAFE_CAST(JSON_VALUE(job, '$.jobStatistics.endTime') AS TIMESTAMP) AS end_time,
+    ARRAY(
+      SELECT DISTINCT JSON_VALUE(referenced, '$.projectId')
+      FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobStatistics.referencedTables')) AS referenced
+      ORDER BY 1
+    ) AS data_projects,
     'v1' AS audit_format,
     timestamp AS log_time
-  FROM cloudaudit_googleapis_com_data_access,
-    UNNEST([protopayload_auditlog.servicedata_v1_bigquery.jobCompletedEvent.job]) AS job
-  WHERE protopayload_auditlog.methodName = 'jobservice.jobcompleted'
+  FROM v1_jobs
 ),
 jobs AS (
   SELECT

@@ -517,6 +517,27 @@ function tableRef(value: unknown): string | undefined {
 /** Statements whose results the query cache may serve ("" when the entry does not say). */
 const CACHEABLE_STATEMENTS = new Set(["SELECT", ""]);
 
+/**
+ * The reservation a v1 job ran in: `jobStatistics.reservation` ("Reservation name or
+ * "unreserved""), or where an entry lacks it, the `reservationUsage[]` entry with the most
+ * slot-ms (Google stopped filling that list, older entries carry only it), so a reservation job
+ * is never priced on demand for a missing field. Source: Google's bigquery_logging_v1
+ * JobStatistics reference (reservation, reservation_usage).
+ */
+function v1Reservation(stats: Json, path: string): string {
+  const named = str(stats.reservation);
+  if (named) return named;
+  let best = "";
+  let bestSlotMs = -1n;
+  const usage = Array.isArray(stats.reservationUsage) ? stats.reservationUsage : [];
+  usage.forEach((item, i) => {
+    const name = str(obj(item)?.name);
+    const slotMs = int64(obj(item)?.slotMs, `${path}.reservationUsage[${i}].slotMs`);
+    if (name && slotMs > bestSlotMs) [best, bestSlotMs] = [name, slotMs];
+  });
+  return best;
+}
+
 function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs: number): ParsedEntry {
   const completed = obj(serviceData.jobCompletedEvent);
   if (!completed) return { kind: "ignored", reason: "not_a_job_event", source };
@@ -574,7 +595,7 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
     processedBytes: int64(stats.totalProcessedBytes, `${base}.jobStatistics.totalProcessedBytes`),
     billedBytesPresent: stats.totalBilledBytes !== undefined,
     slotMs: int64(stats.totalSlotMs, `${base}.jobStatistics.totalSlotMs`),
-    reservation: str(stats.reservation),
+    reservation: v1Reservation(stats, `${base}.jobStatistics`),
     // v1 has no cacheHit; Google's own v1 view calls a query cached when it has neither
     // processed bytes nor slot-ms nor an error (bigquery-utils bigquery_audit_logs_v1.sql). Only a
     // SELECT's results are served from the cache (https://cloud.google.com/bigquery/docs/cached-results):

@@ -74,6 +74,17 @@ const v1Job: SqlType = {
           { name: "totalBilledBytes", type: "INT64" },
           { name: "totalSlotMs", type: "INT64" },
           { name: "reservation", type: "STRING" },
+          {
+            name: "reservationUsage",
+            type: {
+              array: {
+                struct: [
+                  { name: "name", type: "STRING" },
+                  { name: "slotMs", type: "INT64" },
+                ],
+              },
+            },
+          },
           { name: "referencedTables", type: { array: tableRef } },
         ],
       },
@@ -184,6 +195,10 @@ function v1JobRecord(job: Json): Record<string, SqlValue> {
       totalBilledBytes: int(stats.totalBilledBytes),
       totalSlotMs: int(stats.totalSlotMs),
       reservation: stats.reservation ?? null,
+      reservationUsage: (stats.reservationUsage ?? []).map((usage: Json) => ({
+        name: usage.name ?? null,
+        slotMs: int(usage.slotMs),
+      })),
       referencedTables: stats.referencedTables ?? [],
     },
   };
