@@ -32,6 +32,7 @@ afterAll(async () => {
 beforeEach(() => {
   bigquery.tables.clear();
   bigquery.inserts.length = 0;
+  bigquery.clearRefusals();
 });
 
 /** A structured-mode CloudEvent; `dataText` is the data's JSON when JSON.stringify cannot write it. */
@@ -109,6 +110,39 @@ describe("ingestAuditLog keeps and acknowledges what it can never process", () =
     await pubsub("same-1", base64("{ not json either"));
     await pubsub("same-1", base64("{ not json")); // a redelivery: the same row again
     expect(bigquery.rows("rejected_entries")).toHaveLength(2);
+  });
+});
+
+describe("ingestAuditLog and rows BigQuery refuses (insertErrors)", () => {
+  const entry = readFileSync(new URL("v2-jobchange-done.json", FIXTURES), "utf8");
+
+  it("a row refused for its content is kept with BigQuery's reason, and the message acknowledged", async () => {
+    bigquery.refuseInserts("job_costs", { reason: "invalid", message: "no such field: jobs_extra." });
+    const response = await pubsub("poison-1", base64(entry));
+    expect(response.status).toBeLessThan(300);
+    expect(bigquery.rows("job_costs")).toEqual([]);
+    expect(bigquery.rows("rejected_entries")).toEqual([
+      expect.objectContaining({
+        reason: "refused_by_bigquery",
+        detail: expect.stringContaining("invalid: no such field: jobs_extra."),
+      }),
+    ]);
+  });
+
+  it("a row BigQuery could not take now is retried: the invocation fails, the redelivery writes it", async () => {
+    // the first attempt and the client library's 3 re-sends
+    bigquery.refuseInserts(
+      "job_costs",
+      { reason: "backendError", message: "Backend error. Please try again." },
+      4,
+    );
+    const first = await pubsub("transient-1", base64(entry));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    expect(bigquery.rows("rejected_entries")).toEqual([]);
+    const redelivery = await pubsub("transient-1", base64(entry));
+    expect(redelivery.status).toBeLessThan(300);
+    expect(bigquery.rows("job_costs")).toHaveLength(1);
+    expect(bigquery.rows("rejected_entries")).toEqual([]);
   });
 });
 

@@ -49,6 +49,20 @@ function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T>
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * insertErrors reasons that say nothing about the row: it was not inserted because another row of
+ * the request was refused ("stopped"), or BigQuery could not take it now. Source: BigQuery's
+ * error messages table (https://cloud.google.com/bigquery/docs/error-messages).
+ */
+const TRANSIENT_INSERT_REASONS = new Set([
+  "stopped",
+  "backendError",
+  "internalError",
+  "timeout",
+  "rateLimitExceeded",
+  "quotaExceeded",
+]);
+
 export class BigQueryRowSink implements RowSink {
   private readonly bigquery: BigQuery;
   private readonly dataset: string;
@@ -75,11 +89,15 @@ export class BigQueryRowSink implements RowSink {
         errors?: { errors?: { reason?: string; message?: string }[] }[];
       };
       if (partial.name === "PartialFailureError") {
-        const reasons = (partial.errors ?? [])
-          .flatMap((row) => row.errors ?? [])
-          .map((e) => `${e.reason}: ${e.message}`)
-          .join("; ");
-        throw new RowsRejectedError(`BigQuery refused rows of ${this.dataset}.${table}: ${reasons}`);
+        const errors = (partial.errors ?? []).flatMap((row) => row.errors ?? []);
+        const reasons = errors.map((e) => `${e.reason}: ${e.message}`).join("; ");
+        // A row refused for its content (reason "invalid", or one BigQuery gives no transient
+        // reason for) fails the same way on every retry: poison. Rows only "stopped" or refused
+        // for a transient reason are retried by redelivery.
+        if (errors.some((e) => !TRANSIENT_INSERT_REASONS.has(e.reason ?? ""))) {
+          throw new RowsRejectedError(`BigQuery refused rows of ${this.dataset}.${table}: ${reasons}`);
+        }
+        throw new Error(`BigQuery could not insert rows of ${this.dataset}.${table} now: ${reasons}`);
       }
       throw error;
     }

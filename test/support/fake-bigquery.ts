@@ -108,6 +108,30 @@ export class FakeBigQuery {
     return params.find((param) => !hasValue(param.parameterValue, param.parameterType))?.name;
   }
 
+  private readonly insertRefusals: {
+    table: string;
+    error: { reason: string; message: string };
+    times: number;
+  }[] = [];
+
+  /**
+   * Inserts into `table` answer 200 with insertErrors, as BigQuery does for a row it refuses: the
+   * first row gets `error`, the others "stopped" (not inserted because of it); none is stored.
+   * A row refused for its content is refused every time it is sent (the default); a transient
+   * refusal lasts `times` requests. The client library itself re-sends refused rows 3 times.
+   */
+  refuseInserts(
+    table: string,
+    error: { reason: string; message: string },
+    times = Number.POSITIVE_INFINITY,
+  ): void {
+    this.insertRefusals.push({ table, error, times });
+  }
+
+  clearRefusals(): void {
+    this.insertRefusals.length = 0;
+  }
+
   /** The next `count` requests get HTTP `status` (429, 500, 503 ...). */
   failNext(status: number, count = 1): void {
     for (let i = 0; i < count; i++) this.failures.push(status);
@@ -207,6 +231,22 @@ export class FakeBigQuery {
         return;
       }
       this.inserts.push({ table, rows });
+      const refusal = this.insertRefusals.find((each) => each.table === table && each.times > 0);
+      if (refusal) {
+        refusal.times--;
+        reply(200, {
+          kind: "bigquery#tableDataInsertAllResponse",
+          insertErrors: rows.map((_, index) => ({
+            index,
+            errors: [
+              index === 0
+                ? { ...refusal.error, location: "" }
+                : { reason: "stopped", location: "", message: "" },
+            ],
+          })),
+        });
+        return;
+      }
       const stored = this.tables.get(table) ?? new Map<string, Record<string, unknown>>();
       this.tables.set(table, stored);
       for (const row of rows) stored.set(row.insertId ?? `auto-${stored.size}`, row.json);
