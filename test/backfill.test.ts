@@ -65,9 +65,18 @@ class FakeLogging {
         );
         return;
       }
+      // As Cloud Logging: a project holds the entries logged in it (logName projects/P/logs/...);
+      // an organisation or folder only its own, none of its projects' BigQuery entries; a log
+      // bucket view filled by the organisation's aggregated sink, every project's.
+      const held = ENTRIES.filter((entry) =>
+        body.resourceNames.some(
+          (name) =>
+            /\/buckets\/[^/]+\/views\//.test(name) || String(entry.logName).startsWith(`${name}/logs/`),
+        ),
+      );
       const start = Number(body.pageToken ?? 0);
-      const entries = ENTRIES.slice(start, start + body.pageSize);
-      const next = start + body.pageSize < ENTRIES.length ? String(start + body.pageSize) : undefined;
+      const entries = held.slice(start, start + body.pageSize);
+      const next = start + body.pageSize < held.length ? String(start + body.pageSize) : undefined;
       response.writeHead(200, { "content-type": "application/json" });
       response.end(JSON.stringify({ entries, ...(next ? { nextPageToken: next } : {}) }));
     });
@@ -101,13 +110,14 @@ afterAll(async () => {
 });
 
 const registry = `${ROOT}sample/acme/registry.yaml`;
+const VIEW = "projects/acme-chargeback/locations/global/buckets/bq-chargeback-audit/views/_AllLogs";
 const base = (dir: string) => [
   "--from",
   "2026-10-01",
   "--to",
   "2026-10-31",
-  "--organization",
-  "123456789012",
+  "--bucket-view",
+  VIEW,
   "--registry",
   registry,
   "--page-size",
@@ -125,7 +135,7 @@ describe("bq-chargeback backfill", () => {
     logging.failures.push([429, 1], [503, undefined]);
     expect(await backfillCommand([...base(dir), "--out", join(dir, "report")])).toBe(0);
     const first = logging.requests[0] as LoggingRequest;
-    expect(first.resourceNames).toEqual(["organizations/123456789012"]);
+    expect(first.resourceNames).toEqual([VIEW]);
     expect(first.orderBy).toBe("timestamp asc");
     expect(first.filter).toContain('protoPayload.metadata.jobChange.after="DONE"');
     expect(first.filter).toContain('timestamp>="2026-10-01T00:00:00Z" AND timestamp<"2026-11-01T00:00:00Z"');
@@ -183,7 +193,7 @@ describe("bq-chargeback backfill", () => {
     const dir = await mkdtemp(join(tmpdir(), "bqcb-scoped-"));
     logging.requests.length = 0;
     const args = base(dir);
-    args.splice(args.indexOf("--organization"), 2, "--project", "example.com:acme-archive");
+    args.splice(args.indexOf("--bucket-view"), 2, "--project", "example.com:acme-archive");
     expect(await backfillCommand([...args, "--out", join(dir, "report")])).toBe(0);
     expect(logging.requests[0]?.resourceNames).toEqual(["projects/example.com:acme-archive"]);
   }, 60_000);
@@ -210,6 +220,36 @@ describe("bq-chargeback backfill", () => {
         "--out",
         dir,
       ]),
-    ).rejects.toThrow(/expected a numeric organization or folder id, or a project id/);
+    ).rejects.toThrow(/projects\/Bad Project: expected a project id/);
   });
+
+  it("reads each registered project by default: an organisation holds none of its projects' entries", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bqcb-projects-"));
+    const args = base(dir);
+    args.splice(args.indexOf("--bucket-view"), 2);
+    logging.requests.length = 0;
+    expect(await backfillCommand([...args, "--out", join(dir, "report")])).toBe(0);
+    expect(logging.requests[0]?.resourceNames).toEqual([
+      "projects/acme-ds-bi",
+      "projects/acme-ds-lake",
+      "projects/acme-etl",
+      "projects/acme-fin-bi",
+      "projects/acme-fin-lake",
+      "projects/acme-mkt-bi",
+      "projects/acme-mkt-lake",
+      "projects/acme-platform",
+      "projects/acme-platform-lake",
+      "projects/acme-sales-bi",
+    ]);
+    const summary = JSON.parse(await readFile(join(dir, "report", "summary.json"), "utf8"));
+    // an unregistered project's own log is not read this way (a bucket view holds it)
+    const unregistered = ENTRIES.filter((entry) =>
+      String(entry.logName).startsWith("projects/acme-sandbox-42/"),
+    );
+    expect(unregistered.length).toBeGreaterThan(0);
+    expect(summary.entries_read).toBe(ENTRIES.length - unregistered.length);
+    await expect(backfillCommand([...args, "--organization", "123456789012", "--out", dir])).rejects.toThrow(
+      /--organization: organizations\/ID holds only the organization's own logs/,
+    );
+  }, 60_000);
 });

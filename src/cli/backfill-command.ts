@@ -19,7 +19,7 @@ import type { InputChunk } from "../io/log-files.ts";
 import { summaryText } from "../report/summary.ts";
 import { runReport } from "./report-command.ts";
 
-export const HELP_BACKFILL = `Usage: bq-chargeback backfill --from DATE --to DATE (--organization ID | --folder ID | --project P ...)
+export const HELP_BACKFILL = `Usage: bq-chargeback backfill --from DATE --to DATE [--bucket-view VIEW | --project P ...]
                            --registry FILE (--out DIR | --to-bigquery) [options]
 
 Reads past BigQuery audit entries with the Cloud Logging API (entries.list, the same filter as
@@ -29,7 +29,11 @@ by GOOGLE_CLOUD_PROJECT, BQ_CHARGEBACK_DATASET, BIGQUERY_API_ENDPOINT).
 
 Options:
   --from DATE, --to DATE   receive days to read, YYYY-MM-DD, inclusive (UTC)
-  --organization ID | --folder ID | --project P (repeatable)
+  --bucket-view VIEW       projects/P/locations/L/buckets/B/views/V: a log bucket an aggregated
+                           sink of the organisation fills; it holds every project's entries
+  --project P              read this project's own logs (repeatable); without --project and
+                           --bucket-view, every project of the registry (an unregistered
+                           project's jobs are then not read: use a bucket view to see them)
   --registry FILE          the organisation's registry
   --out DIR                write the report folder (as 'report')
   --to-bigquery            write job_costs, findings and rejected_entries rows
@@ -45,6 +49,9 @@ entries.list is rate-limited per project: 429 answers are retried with backoff, 
 export class BackfillUsageError extends Error {
   override readonly name = "BackfillUsageError";
 }
+
+const BUCKET_VIEW =
+  /^projects\/[^/\s]+\/locations\/[a-z0-9-]+\/buckets\/[A-Za-z0-9_-]+\/views\/[A-Za-z0-9_-]+$/;
 
 const SINK_FILTER = fileURLToPath(new URL("../../deploy/sink-filter.txt", import.meta.url));
 
@@ -67,6 +74,7 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
       organization: { type: "string" },
       folder: { type: "string" },
       project: { type: "string", multiple: true },
+      "bucket-view": { type: "string" },
       registry: { type: "string" },
       out: { type: "string" },
       "to-bigquery": { type: "boolean" },
@@ -82,19 +90,27 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
     return 0;
   }
   const range = usage(() => TimeRange.of(values.from, values.to, "day", { from: "--from", to: "--to" }));
-  const resourceNames = [
-    ...(values.organization ? [`organizations/${values.organization}`] : []),
-    ...(values.folder ? [`folders/${values.folder}`] : []),
-    ...(values.project ?? []).map((project) => `projects/${project}`),
-  ];
-  if (resourceNames.length === 0) throw new BackfillUsageError("give --organization, --folder or --project");
-  for (const name of resourceNames) {
-    const project = name.startsWith("projects/") ? name.slice("projects/".length) : undefined;
-    if (project === undefined ? !/^(organizations|folders)\/\d+$/.test(name) : !isProjectId(project)) {
-      throw new BackfillUsageError(`${name}: expected a numeric organization or folder id, or a project id`);
+  // organizations/ID and folders/ID hold only their own logs: a project's BigQuery audit entries
+  // stay in that project's buckets unless an aggregated sink routes them to a log bucket.
+  for (const flag of ["organization", "folder"] as const) {
+    if (values[flag]) {
+      throw new BackfillUsageError(
+        `--${flag}: ${flag}s/ID holds only the ${flag}'s own logs, not its projects' BigQuery audit entries; leave it out to read every registered project, or give --bucket-view for a log bucket an aggregated sink fills`,
+      );
     }
   }
   if (!values.registry) throw new BackfillUsageError("--registry FILE is needed");
+  const view = values["bucket-view"];
+  if (view !== undefined && !BUCKET_VIEW.test(view))
+    throw new BackfillUsageError(
+      `--bucket-view: expected projects/P/locations/L/buckets/B/views/V, found "${view}"`,
+    );
+  for (const project of values.project ?? []) {
+    if (!isProjectId(project)) throw new BackfillUsageError(`projects/${project}: expected a project id`);
+  }
+  const projects =
+    values.project ?? (view ? [] : [...(await loadRegistry(values.registry)).projectIndex.keys()].sort());
+  const resourceNames = [...(view ? [view] : []), ...projects.map((project) => `projects/${project}`)];
   if (Boolean(values.out) === Boolean(values["to-bigquery"]))
     throw new BackfillUsageError("give one of --out DIR and --to-bigquery");
   // A report folder is written whole at the end: a resumed run would hold only the rest.
@@ -111,7 +127,7 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
 
   const { start, end } = range.utcInstants();
   const filter = await backfillFilter(SINK_FILTER, start, end);
-  const list = listOverride ?? restListEntries({ endpoint, projectId: values.project?.[0] });
+  const list = listOverride ?? restListEntries({ endpoint, projectId: projects[0] ?? view?.split("/")[1] });
   const pages = readLoggingPages(list, {
     resourceNames,
     filter,
