@@ -219,7 +219,7 @@ describe("buildChargebackReport", () => {
       /^DELETE FROM table_storage_snapshots WHERE snapshot_date = @snapshot_date$/,
     );
     const snapshotDate = (
-      removal?.queryParameters as { name: string; parameterValue: { value: string } }[]
+      (removal?.queryParameters ?? []) as { name: string; parameterValue: { value: string } }[]
     )[0];
     expect(snapshotDate?.parameterValue.value).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const written = queries.filter((q) => q.query.startsWith("INSERT INTO table_storage_snapshots"));
