@@ -138,7 +138,7 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
       /gcloud pubsub topics add-iam-policy-binding bq-chargeback-audit-logs .*--member=serviceAccount:WRITER_IDENTITY_OF_THE_SINK --role=roles\/pubsub.publisher/,
       // 3. the trigger pushes with an identity of its own, allowed to invoke the ingest service only
       /gcloud functions deploy bq-chargeback-ingest --gen2 --runtime=nodejs22 .*--build-service-account=projects\/acme-chargeback\/serviceAccounts\/bq-chargeback-build@.*--trigger-topic=bq-chargeback-audit-logs --retry --trigger-service-account=bq-chargeback-trigger@acme-chargeback.iam.gserviceaccount.com --service-account=bq-chargeback-ingest@/,
-      /gcloud functions deploy bq-chargeback-report --gen2 --runtime=nodejs22 .*--trigger-http --no-allow-unauthenticated --service-account=bq-chargeback-report@.*BQ_CHARGEBACK_LOCATION=US,BQ_CHARGEBACK_STORAGE_LOCATIONS=US.*BQ_CHARGEBACK_REPORT_BUCKET=gs:\/\/acme-chargeback-reports\/monthly/,
+      /gcloud functions deploy bq-chargeback-report --gen2 --runtime=nodejs22 .*--trigger-http --no-allow-unauthenticated --service-account=bq-chargeback-report@.*BQ_CHARGEBACK_LOCATION=US\\?,BQ_CHARGEBACK_STORAGE_LOCATIONS=US\\?,.*BQ_CHARGEBACK_REPORT_BUCKET=gs:\/\/acme-chargeback-reports\/monthly/,
       /gcloud run services add-iam-policy-binding bq-chargeback-ingest .*--member=serviceAccount:bq-chargeback-trigger@.*--role=roles\/run.invoker/,
       /gcloud pubsub subscriptions update .*--dead-letter-topic=bq-chargeback-dead-letter/,
       /gcloud run services add-iam-policy-binding bq-chargeback-report .*bq-chargeback-scheduler@.*--role=roles\/run.invoker/,
