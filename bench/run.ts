@@ -2,11 +2,15 @@
 // runs the full `report` on them (one thread and all cores), and, on the same file and the same
 // totals (billed bytes per billing project, each job once), the alternatives a user has: a bare
 // Node split-and-JSON.parse loop (the practical ceiling), jq, and DuckDB. Each contender runs in
-// its own process under GNU time for wall time and peak RSS.
+// its own process under GNU time for wall time and peak RSS. Two mixes of logs: the sample
+// organisation's (half of the v2 entries are RUNNING jobInsertions, 15 % v1) and a job-heavy one
+// (v2 jobChange DONE entries only, 1-6 tables each, ~300 principals, ~15 % of jobs with a finding).
 //
-//   npm run bench                      # 100 MB and 1 GB
-//   npm run bench -- --sizes 50MB      # quicker
-//   npm run bench -- --skip jq         # leave a contender out
+//   npm run bench                        # both mixes at 200 MB and 1 GB
+//   npm run bench -- --huge              # and 10 GB (or BENCH_10GB=1)
+//   npm run bench -- --sizes 50MB        # quicker
+//   npm run bench -- --mix job-heavy     # one mix
+//   npm run bench -- --skip jq           # leave a contender out
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -15,7 +19,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { parseCsv } from "../src/io/csv.ts";
-import { writeSizedNdjson } from "../src/sample/generate.ts";
+import { sampleMonths, writeSizedNdjson } from "../src/sample/generate.ts";
+import { generateJobHeavyEntries } from "../src/sample/job-heavy.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -24,7 +29,9 @@ const NODE = process.execPath;
 
 const { values } = parseArgs({
   options: {
-    sizes: { type: "string", default: "100MB,1GB" },
+    sizes: { type: "string", default: "200MB,1GB" },
+    huge: { type: "boolean", default: process.env.BENCH_10GB === "1" },
+    mix: { type: "string", default: "sample,job-heavy" },
     skip: { type: "string", multiple: true, default: [] },
     seed: { type: "string", default: "7" },
   },
@@ -103,10 +110,20 @@ async function main(): Promise<void> {
   await mkdir(WORK, { recursive: true });
   const skip = new Set(values.skip);
   const cores = availableParallelism();
-  const results: { size: string; bytes: number; entries: number; measures: Measure[] }[] = [];
-  for (const sizeText of (values.sizes as string).split(",")) {
+  const results: { mix: string; size: string; bytes: number; entries: number; measures: Measure[] }[] = [];
+  const sizes = (values.sizes as string).split(",").map((size) => size.trim());
+  if (values.huge && !sizes.includes("10GB")) sizes.push("10GB");
+  const runs = (values.mix as string)
+    .split(",")
+    .map((mix) => mix.trim())
+    .flatMap((mix) => {
+      if (mix !== "sample" && mix !== "job-heavy")
+        throw new Error(`--mix: sample or job-heavy, found "${mix}"`);
+      return sizes.map((sizeText) => ({ mix, sizeText }));
+    });
+  for (const { mix, sizeText } of runs) {
     const target = parseSize(sizeText);
-    const file = join(WORK, `audit-${sizeText.trim()}.ndjson`);
+    const file = join(WORK, `${mix === "sample" ? "audit" : mix}-${sizeText}.ndjson`);
     const metaFile = `${file}.meta.json`;
     let meta: { entries: number; bytes: number; seed: number } | undefined;
     if (existsSync(metaFile)) meta = JSON.parse(await readFile(metaFile, "utf8"));
@@ -115,9 +132,11 @@ async function main(): Promise<void> {
       meta.seed !== Number(values.seed) ||
       (await stat(file).catch(() => undefined))?.size !== meta.bytes
     ) {
-      process.stderr.write(`generating ${sizeText} of audit logs ... `);
+      process.stderr.write(`generating ${sizeText} of ${mix} audit logs ... `);
       const started = performance.now();
-      const written = await writeSizedNdjson(file, target, Number(values.seed));
+      const seed = Number(values.seed);
+      const lines = mix === "sample" ? sampleMonths(seed) : generateJobHeavyEntries(seed);
+      const written = await writeSizedNdjson(file, target, lines);
       meta = { ...written, seed: Number(values.seed) };
       await writeFile(metaFile, JSON.stringify(meta));
       process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`);
@@ -181,20 +200,20 @@ async function main(): Promise<void> {
     ];
     for (const contender of contenders) {
       if ([...skip].some((word) => contender.name.toLowerCase().includes(word.toLowerCase()))) continue;
-      process.stderr.write(`${sizeText}: ${contender.name} ... `);
+      process.stderr.write(`${mix} ${sizeText}: ${contender.name} ... `);
       const measure = await contender.go();
       measure.totals = sorted(measure.totals);
       process.stderr.write(`${measure.seconds.toFixed(1)} s, ${measure.peakRssMb.toFixed(0)} MB\n`);
       measures.push(measure);
     }
-    results.push({ size: sizeText.trim(), bytes: meta.bytes, entries: meta.entries, measures });
+    results.push({ mix, size: sizeText, bytes: meta.bytes, entries: meta.entries, measures });
   }
   const lines: string[] = [];
   for (const result of results) {
     const ceiling = result.measures[0];
     const reference = JSON.stringify(ceiling?.totals);
     lines.push(
-      `\n### ${result.size}: ${(result.bytes / 1e6).toFixed(0)} MB, ${result.entries.toLocaleString("en-US")} entries\n`,
+      `\n### ${result.mix} mix, ${result.size}: ${(result.bytes / 1e6).toFixed(0)} MB, ${result.entries.toLocaleString("en-US")} entries\n`,
     );
     lines.push("| contender | seconds | MB/s | entries/s | peak RSS MB | vs ceiling | same totals |");
     lines.push("|---|---:|---:|---:|---:|---:|---|");

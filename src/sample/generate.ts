@@ -74,7 +74,7 @@ function pickWeighted<T extends { weight: number }>(items: readonly T[], r: numb
   return items[items.length - 1] as T;
 }
 
-const hex = (rand: () => number, length: number) => {
+export const hex = (rand: () => number, length: number) => {
   let out = "";
   while (out.length < length)
     out += Math.floor(rand() * 0x100000000)
@@ -445,14 +445,23 @@ export async function writeSample(
   return { files, entries: stats.entries, bytes, stats };
 }
 
+/** Month after month of the same organisation's entries, endlessly: the benchmark's sample mix. */
+export function* sampleMonths(seed: number): Generator<string> {
+  for (let monthIndex = 0; ; monthIndex++) {
+    const year = 2024 + Math.floor(monthIndex / 12);
+    const month = `${year}-${String((monthIndex % 12) + 1).padStart(2, "0")}`;
+    yield* generateEntries({ month, seed: seed + monthIndex, jobs: 20_000 });
+  }
+}
+
 /**
- * Streams month after month of the same organisation to one NDJSON file until it holds
- * `targetBytes`, for benchmarks. Backpressure keeps memory flat.
+ * Streams lines to one NDJSON file until it holds `targetBytes`, for benchmarks. Backpressure
+ * keeps memory flat.
  */
 export async function writeSizedNdjson(
   file: string,
   targetBytes: number,
-  seed: number,
+  lines: Iterable<string>,
 ): Promise<{ entries: number; bytes: number }> {
   const out = createWriteStream(file);
   let bytes = 0;
@@ -466,18 +475,14 @@ export async function writeSizedNdjson(
     buffered = 0;
     if (!out.write(text)) await once(out, "drain");
   };
-  for (let monthIndex = 0; bytes < targetBytes; monthIndex++) {
-    const year = 2024 + Math.floor(monthIndex / 12);
-    const month = `${year}-${String((monthIndex % 12) + 1).padStart(2, "0")}`;
-    for (const line of generateEntries({ month, seed: seed + monthIndex, jobs: 20_000 })) {
-      const text = `${line}\n`;
-      buffer.push(text);
-      buffered += text.length;
-      bytes += Buffer.byteLength(text);
-      entries++;
-      if (buffered > 1 << 20) await flush();
-      if (bytes >= targetBytes) break;
-    }
+  for (const line of lines) {
+    if (bytes >= targetBytes) break;
+    const text = `${line}\n`;
+    buffer.push(text);
+    buffered += text.length;
+    bytes += Buffer.byteLength(text);
+    entries++;
+    if (buffered > 1 << 20) await flush();
   }
   await flush();
   out.end();
