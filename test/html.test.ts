@@ -135,6 +135,7 @@ describe("report.html from hostile log strings", () => {
         compute: 5_000_000_000n,
         storage: 0n,
         freeRides: 5_000_000_000n,
+        findings: 1,
         findingsByKind: { external_free_ride: 1 },
         unpricedByReason: {},
       },

@@ -18,7 +18,7 @@ const REGISTRY = new URL("../sample/acme/registry.yaml", import.meta.url).pathna
 const sample = sampleOrganisation("month", "2026-10-01", "2026-10-31");
 const rows: Record<string, Record<string, SqlValue>[]> = {
   job_costs: sample.jobRows,
-  findings: sample.report.findings.map((f, i) => ({
+  findings: sample.findings.map((f, i) => ({
     kind: f.kind,
     severity: f.severity,
     job_id: f.jobId,
@@ -198,7 +198,7 @@ describe("the scheduled report's report.html", () => {
     expect(shown("total-compute")).toBe(formatUsd(sample.report.totals.compute, 2));
     expect(shown("total-storage")).toBe(formatUsd(sample.report.totals.storage, 2));
     expect(shown("total-free-rides")).toBe(formatUsd(sample.report.totals.freeRides, 2));
-    expect(shown("total-findings")).toBe(String(sample.report.findings.length));
+    expect(shown("total-findings")).toBe(String(sample.findings.length));
     expect(shown("total-rejected")).toBe("3");
     for (const department of ["marketing", "finance", "data-science", "platform", "sales"])
       expect(html).toContain(department);

@@ -167,6 +167,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
             const outcome = pipeline.accept({ kind: "job", job }, item.csv);
             if (outcome.kind === "job") {
               files.writeJobLine(item.csv);
+              files.writeFindings(outcome.job.findings);
               usage?.add(outcome.job.principal, outcome.job.billingProject, outcome.job.computeCost);
             } else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
             continue;
@@ -183,8 +184,10 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     progress.done();
     for (const held of pipeline.releaseHeld()) {
       if (held.line !== undefined) files.writeJobLine(held.line);
+      files.writeFindings(held.job.findings);
       usage?.add(held.job.principal, held.job.billingProject, held.job.computeCost);
     }
+    files.writeFindings(pipeline.readFindings());
     const report = pipeline.report(snapshot);
     const damaged: DamagedInput[] = damages.map((damage) => ({
       file: damage.file,

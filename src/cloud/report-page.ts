@@ -130,6 +130,7 @@ export async function readReport(
       compute: sum(departmentCosts.map((r) => r.computePaid)),
       storage: sum(departmentCosts.map((r) => r.storage)),
       freeRides: sum(departmentCosts.map((r) => r.freeRidesGiven)),
+      findings: findings.length,
       findingsByKind,
       // the report tables keep the count per department, not the reasons (job_costs.pricing_basis has them)
       unpricedByReason: unpricedJobs > 0 ? { unpriced: unpricedJobs } : {},

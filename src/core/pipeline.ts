@@ -30,6 +30,7 @@ import { parseLine } from "./parse.ts";
 import { DayClock, periodOf } from "./period.ts";
 import { priceJob, priceStorageMonth } from "./pricebook.ts";
 import { projectDepartment, type Registry } from "./registry.ts";
+import { TopFindings } from "./top-findings.ts";
 import type {
   Finding,
   JobCost,
@@ -138,7 +139,11 @@ export interface ChargebackReport {
   departmentCosts: DepartmentCostRow[];
   chargebackMatrix: MatrixRow[];
   storageCosts: StorageCostRow[];
-  /** Job findings and unexpected reads, most expensive first. */
+  /**
+   * The most expensive job findings and unexpected reads of each section of the page
+   * (PAGE_FINDINGS each), most expensive first. Every finding is in findings.csv, written as jobs
+   * are counted (the `job` outcome's findings) and from readFindings() at the end.
+   */
   findings: Finding[];
   /** Compute paid per billing day and department. */
   trend: TrendRow[];
@@ -149,6 +154,8 @@ export interface ChargebackReport {
     compute: Nanos;
     storage: Nanos;
     freeRides: Nanos;
+    /** All findings, not only those kept in `findings`. */
+    findings: number;
     findingsByKind: Record<string, number>;
     /** Jobs in the period no rule could price, by reason (their cost is unknown, not 0). */
     unpricedByReason: Record<string, number>;
@@ -231,7 +238,7 @@ export class ChargebackPipeline {
   private readonly seenJobs = new JobIdSet();
   /** Incomplete copies, by job key, waiting for a more complete copy until the run ends. */
   private readonly held = new Map<string, CountedJob>();
-  private readonly jobFindings: Finding[] = [];
+  private readonly jobFindings = new TopFindings();
   private readonly reads: UnexpectedReadDetector;
 
   constructor(options: PipelineOptions) {
@@ -305,8 +312,13 @@ export class ChargebackPipeline {
     }
     this.counters.jobs++;
     this.aggregator.addJob(job);
-    for (const finding of job.findings) this.jobFindings.push(finding);
+    for (const finding of job.findings) this.jobFindings.add(finding);
     return { kind: "job", job };
+  }
+
+  /** The unexpected-read findings, one per reading job: known whole only once all entries are in. */
+  readFindings(): Finding[] {
+    return this.reads.findings();
   }
 
   /** The reports over everything accepted, with storage from the snapshot (if any). */
@@ -335,13 +347,7 @@ export class ChargebackPipeline {
             registryDepartments: this.registry.departments.map((department) => department.id),
             storage,
           });
-    const findings = [...this.jobFindings, ...this.reads.findings()].sort(
-      (a, b) =>
-        (a.cost === b.cost ? 0 : a.cost > b.cost ? -1 : 1) ||
-        (a.time < b.time ? -1 : a.time > b.time ? 1 : 0),
-    );
-    const findingsByKind: Record<string, number> = {};
-    for (const finding of findings) bump(findingsByKind, finding.kind);
+    const findings = this.jobFindings.with(this.reads.findings());
     return {
       from,
       to,
@@ -350,7 +356,7 @@ export class ChargebackPipeline {
       departmentCosts,
       chargebackMatrix: this.aggregator.chargebackMatrix(),
       storageCosts: storage,
-      findings,
+      findings: findings.list(),
       trend: this.aggregator.trend(),
       topJobs: this.aggregator.topJobs(),
       topPrincipals: this.aggregator.topPrincipals(),
@@ -359,7 +365,8 @@ export class ChargebackPipeline {
         compute: sumNanos(departmentCosts.map((row) => row.computePaid)),
         storage: sumNanos(storage.map((row) => row.storage)),
         freeRides: sumNanos(departmentCosts.map((row) => row.freeRidesGiven)),
-        findingsByKind,
+        findings: findings.total,
+        findingsByKind: findings.byKind,
         unpricedByReason: this.aggregator.unpricedByReason(),
       },
     };

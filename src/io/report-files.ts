@@ -1,5 +1,6 @@
-// Writes a report folder. job_costs.csv and rejected.ndjson are streamed while entries are read
-// (they grow with the input); the report tables are written once at the end (they do not).
+// Writes a report folder. job_costs.csv, findings.csv, rejected.ndjson and duplicates.ndjson are
+// streamed while entries are read (they grow with the input); the report tables are written once
+// at the end (they do not).
 // Everything goes to a hidden folder beside the target, renamed into place only when complete:
 // a failed or interrupted run leaves no folder that looks complete but is partial, nor one that
 // mixes its files with an older run's.
@@ -21,7 +22,7 @@ import {
   STORAGE_COST_COLUMNS,
   storageCostCells,
 } from "../core/rows.ts";
-import type { JobCost, RejectedEntry } from "../core/types.ts";
+import type { Finding, JobCost, RejectedEntry } from "../core/types.ts";
 import { renderHtml } from "../report/html.ts";
 import { iamHtmlSection, iamMarkdown } from "../report/iam-section.ts";
 import { renderMarkdown } from "../report/markdown.ts";
@@ -129,6 +130,7 @@ export class ReportFiles {
   private readonly jobs: BufferedFile;
   private readonly rejected: BufferedFile;
   private readonly duplicates: BufferedFile;
+  private readonly findings: BufferedFile;
 
   private constructor(dir: string, staging: string) {
     this.dir = dir;
@@ -136,7 +138,9 @@ export class ReportFiles {
     this.jobs = new BufferedFile(join(staging, "job_costs.csv"));
     this.rejected = new BufferedFile(join(staging, "rejected.ndjson"));
     this.duplicates = new BufferedFile(join(staging, "duplicates.ndjson"));
+    this.findings = new BufferedFile(join(staging, "findings.csv"));
     this.jobs.append(csvLine(JOB_COST_COLUMNS));
+    this.findings.append(csvLine(FINDING_COLUMNS));
   }
 
   static async create(dir: string): Promise<ReportFiles> {
@@ -151,7 +155,7 @@ export class ReportFiles {
 
   /** Drops everything written (an error, Ctrl-C): synchronous, so it can run as the process exits. */
   abandon(): void {
-    for (const file of [this.jobs, this.rejected, this.duplicates]) file.destroy();
+    for (const file of this.streamed()) file.destroy();
     rmSync(this.staging, { recursive: true, force: true });
   }
 
@@ -162,6 +166,11 @@ export class ReportFiles {
   /** Appends an already formatted job_costs line (from a worker). */
   writeJobLine(line: string): void {
     this.jobs.append(line);
+  }
+
+  /** Findings in the order jobs are counted (the page lists the most expensive). */
+  writeFindings(findings: readonly Finding[]): void {
+    for (const finding of findings) this.findings.append(csvLine(findingCells(finding)));
   }
 
   writeRejected(entry: RejectedEntry): void {
@@ -185,15 +194,15 @@ export class ReportFiles {
 
   /** Call between batches: writes out buffered lines, waiting for the disk when it lags. */
   async drain(): Promise<void> {
-    if (this.jobs.needsFlush) await this.jobs.flush();
-    if (this.rejected.needsFlush) await this.rejected.flush();
-    if (this.duplicates.needsFlush) await this.duplicates.flush();
+    for (const file of this.streamed()) if (file.needsFlush) await file.flush();
+  }
+
+  private streamed(): BufferedFile[] {
+    return [this.jobs, this.rejected, this.duplicates, this.findings];
   }
 
   async finish(report: ChargebackReport, summary: Summary, iam?: IamRun): Promise<string[]> {
-    await this.jobs.close();
-    await this.rejected.close();
-    await this.duplicates.close();
+    for (const file of this.streamed()) await file.close();
     const files: [string, string][] = [
       [
         "department_costs.csv",
@@ -216,13 +225,6 @@ export class ReportFiles {
           report.storageCosts.map((row) => storageCostCells(row)),
         ),
       ],
-      [
-        "findings.csv",
-        csv(
-          FINDING_COLUMNS,
-          report.findings.map((finding) => findingCells(finding)),
-        ),
-      ],
       ["summary.json", `${JSON.stringify(summary, null, 2)}\n`],
       [
         "report.md",
@@ -237,6 +239,7 @@ export class ReportFiles {
       "job_costs.csv",
       "rejected.ndjson",
       "duplicates.ndjson",
+      "findings.csv",
       ...files.map(([name]) => name),
       ...iamFiles,
     ];

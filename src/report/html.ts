@@ -1,15 +1,16 @@
 // report.html: one self-contained page for finance and department heads. Charts are inline SVG
 // drawn at report time, every chart has a table beside it, nothing is fetched, and it prints.
 // Every string from the logs is escaped: principals and project ids come from outside.
-import { FINDING_KINDS, shown } from "../core/findings.ts";
+import { FINDING_KINDS, type FindingKind, shown } from "../core/findings.ts";
 import { formatUsd, type Nanos } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import { departmentCostCells, matrixCells } from "../core/rows.ts";
+import { PAGE_FINDINGS } from "../core/top-findings.ts";
 import type { Finding } from "../core/types.ts";
 import { PALETTE, renderSvg } from "./charts.ts";
 import type { Summary } from "./summary.ts";
 
-const MAX_FINDINGS = 50;
+const MAX_FINDINGS = PAGE_FINDINGS;
 
 export function escapeHtml(text: string): string {
   return text
@@ -173,9 +174,14 @@ export function renderHtml(report: ChargebackReport, summary: Summary, extra = "
 
   const freeRides = report.findings.filter((f) => FINDING_KINDS[f.kind].section === "free_rides");
   const unexpected = report.findings.filter((f) => FINDING_KINDS[f.kind].section === "unexpected");
-  const more = (list: unknown[]) =>
-    list.length > MAX_FINDINGS
-      ? `<p class="more">${list.length - MAX_FINDINGS} more in findings.csv.</p>`
+  // The report keeps only the most expensive findings of each section: the section's count is by kind.
+  const sectionTotal = (section: string) =>
+    Object.entries(report.totals.findingsByKind)
+      .filter(([kind]) => FINDING_KINDS[kind as FindingKind]?.section === section)
+      .reduce((sum, [, count]) => sum + count, 0);
+  const more = (section: string) =>
+    sectionTotal(section) > MAX_FINDINGS
+      ? `<p class="more">${sectionTotal(section) - MAX_FINDINGS} more in findings.csv.</p>`
       : "";
   const findingHeader = [
     "kind",
@@ -193,7 +199,7 @@ export function renderHtml(report: ChargebackReport, summary: Summary, extra = "
     ["storage", usd(report.totals.storage), "total-storage"],
     ["free rides", usd(report.totals.freeRides), "total-free-rides"],
     ["jobs", String(summary.jobs), "total-jobs"],
-    ["findings", String(report.findings.length), "total-findings"],
+    ["findings", String(report.totals.findings), "total-findings"],
     ["rejected entries", String(summary.rejected.total), "total-rejected"],
   ];
 
@@ -262,12 +268,12 @@ ${table(
 
 <section><h2>Free rides (${freeRides.length}), most expensive first</h2>
 <p>Jobs billed to one department's project by another department's principal, or by a principal outside the organisation. The fix is always a grant.</p>
-${table("Free rides", findingHeader, findingRows(freeRides.slice(0, MAX_FINDINGS)), [2], "findings")}${more(freeRides)}
+${table("Free rides", findingHeader, findingRows(freeRides.slice(0, MAX_FINDINGS)), [2], "findings")}${more("free_rides")}
 </section>
 
 <section><h2>Unexpected billing projects (${unexpected.length})</h2>
 <p>Our data read by jobs billed to projects nobody expected (a redacted billing project is outside the organisation), and jobs in projects the registry does not know.</p>
-${table("Unexpected billing projects and unregistered projects", findingHeader, findingRows(unexpected.slice(0, MAX_FINDINGS)), [2], "findings")}${more(unexpected)}
+${table("Unexpected billing projects and unregistered projects", findingHeader, findingRows(unexpected.slice(0, MAX_FINDINGS)), [2], "findings")}${more("unexpected")}
 </section>
 
 <section><h2>Trend: compute paid per day</h2>

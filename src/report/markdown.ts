@@ -74,8 +74,8 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
       report.chargebackMatrix.map((row) => matrixCells(row, 2).map(String)),
     ),
   );
-  out.push(`## Findings (${report.findings.length}, most expensive first)`);
-  if (report.findings.length === 0) out.push("No free rides or unexpected billing projects.");
+  out.push(`## Findings (${report.totals.findings}, most expensive first)`);
+  if (report.totals.findings === 0) out.push("No free rides or unexpected billing projects.");
   else {
     out.push(
       table(
@@ -94,8 +94,8 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
           ]),
       ),
     );
-    if (report.findings.length > MAX_FINDINGS)
-      out.push(`… and ${report.findings.length - MAX_FINDINGS} more in findings.csv.`);
+    if (report.totals.findings > MAX_FINDINGS)
+      out.push(`… and ${report.totals.findings - MAX_FINDINGS} more in findings.csv.`);
   }
   if (summary.rejected.total > 0) {
     out.push("## Rejected entries");

@@ -93,7 +93,7 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
     table_reads: counters.tableReads,
     ignored: { total: total(counters.ignored), by_reason: { ...counters.ignored } },
     rejected: { total: total(counters.rejected), by_reason: { ...counters.rejected } },
-    findings: { total: report.findings.length, by_kind: report.totals.findingsByKind },
+    findings: { total: report.totals.findings, by_kind: report.totals.findingsByKind },
     totals_usd: {
       compute: formatUsd(report.totals.compute),
       storage: formatUsd(report.totals.storage),

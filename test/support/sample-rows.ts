@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { assessEntry, ChargebackPipeline, entryContext } from "../../src/core/pipeline.ts";
 import { parseRegistry } from "../../src/core/registry.ts";
 import { jobCostRecord } from "../../src/core/rows.ts";
-import type { PeriodGranularity, TableStorage } from "../../src/core/types.ts";
+import type { Finding, PeriodGranularity, TableStorage } from "../../src/core/types.ts";
 import { parseStorageSnapshot } from "../../src/io/storage-snapshot.ts";
 import type { SqlValue } from "./zetasql.ts";
 
@@ -17,11 +17,14 @@ export function sampleOrganisation(granularity: PeriodGranularity, from: string,
   const context = entryContext(registry, { granularity });
   const pipeline = new ChargebackPipeline({ registry, granularity, from, to });
   const jobRows: Record<string, SqlValue>[] = [];
+  // Every finding, as findings.csv holds them (the report keeps only the page's top ones).
+  const findings: Finding[] = [];
   const lines = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`, "utf8").split("\n");
   for (const [i, line] of lines.entries()) {
     if (line.trim() === "") continue;
     const assessed = assessEntry(line, { file: "sample", line: i + 1 }, context);
-    pipeline.accept(assessed);
+    const outcome = pipeline.accept(assessed);
+    if (outcome.kind === "job") findings.push(...outcome.job.findings);
     if (assessed.kind !== "job") continue;
     // Every job's row as the ingest function writes it; duplicates too (at-least-once delivery).
     const record = jobCostRecord(assessed.cost);
@@ -34,8 +37,10 @@ export function sampleOrganisation(granularity: PeriodGranularity, from: string,
     readFileSync(`${ROOT}sample/acme/table_storage.csv`, "utf8"),
     "table_storage.csv",
   );
+  for (const held of pipeline.releaseHeld()) findings.push(...held.job.findings);
+  findings.push(...pipeline.readFindings());
   const report = pipeline.report(snapshot);
-  return { registry, jobRows, snapshot, report };
+  return { registry, jobRows, snapshot, report, findings };
 }
 
 export function storageRows(snapshot: readonly TableStorage[]) {
