@@ -40,7 +40,10 @@ export class TopFindings {
     this.byKind[finding.kind] = (this.byKind[finding.kind] ?? 0) + 1;
     const section = FINDING_KINDS[finding.kind].section;
     let kept = this.sections.get(section);
-    if (!kept) this.sections.set(section, (kept = []));
+    if (!kept) {
+      kept = [];
+      this.sections.set(section, kept);
+    }
     kept.push({ finding, order: this.arrived++ });
     // Trimmed in batches: a sort every PAGE_FINDINGS findings, not one per finding.
     if (kept.length >= 2 * PAGE_FINDINGS) trim(kept);
