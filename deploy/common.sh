@@ -10,6 +10,7 @@ root="$(cd "$here/.." && pwd)"
 project="" region="" dataset="bq_chargeback" location="US" registry="" schedule="0 6 2 * *"
 organization="" folder="" sink_project="" channel="" report_bucket="" storage_locations=""
 dry_run=false delete_data=false iam_audit=false
+mode="function"
 # Seconds between attempts when Google has not caught up yet (a new service account, a new metric).
 retry_wait="${BQ_CHARGEBACK_DEPLOY_RETRY_SECONDS:-30}"
 
@@ -36,12 +37,14 @@ parse_options() {
       --delete-data) delete_data=true; shift ;;
       --iam-audit) iam_audit=true; shift ;;
       --dry-run) dry_run=true; shift ;;
+      --mode) mode="${2:-}"; shift 2 ;;
       -h | --help) usage ;;
       *) fail "unknown option $1 (see --help)" ;;
     esac
   done
 
   # Every value that ends up in a command is checked first: no surprises in names or filters.
+  [[ "$mode" =~ ^(function|sink)$ ]] || fail "--mode: expected function or sink, found '$mode'"
   [[ "$project" =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] || fail "--project: expected a project id, found '$project'"
   [[ "$region" =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || fail "--region: expected a region such as europe-west1, found '$region'"
   [[ "$dataset" =~ ^[A-Za-z_][A-Za-z0-9_]{0,1023}$ ]] || fail "--dataset: expected letters, digits and _, found '$dataset'"
@@ -108,6 +111,10 @@ iam_fn="bq-chargeback-iam"
 iam_job="bq-chargeback-iam-daily"
 iam_account="bq-chargeback-iam"
 metric="bq_chargeback_findings"
+# Sink mode (deploy/sink-mode.sh): the sink into BigQuery and the scheduled query.
+bigquery_sink="bq-chargeback-bigquery"
+transfer_name="bq-chargeback sink pipeline"
+sink_every="6 hours"
 findings_policy_file="$here/alert-policy.json"
 dead_letter_policy_file="$here/dead-letter-alert-policy.json"
 # One identity per job, each with only its own grants (deploy/iam.md).

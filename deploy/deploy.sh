@@ -19,6 +19,11 @@ usage() {
 # shellcheck source=deploy/common.sh
 source "$(dirname "$0")/common.sh"
 parse_options "$@"
+if [ "$mode" = sink ]; then
+  # shellcheck source=deploy/sink-mode.sh
+  source "$here/sink-mode.sh"
+  exit 0
+fi
 
 ingest_sa="$(account_email bq-chargeback-ingest)"
 report_sa="$(account_email bq-chargeback-report)"

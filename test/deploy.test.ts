@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseEntry } from "../src/core/parse.ts";
+import { sinkScript, sinkSteps } from "../src/deploy/sink-script.ts";
 import { generateEntries } from "../src/sample/generate.ts";
 import { type FakeCloud, startFakeCloud } from "./support/fake-gcloud.ts";
 import { matches, parseFilter } from "./support/logging-filter.ts";
@@ -181,6 +182,60 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
     const timeout = /bq-chargeback-report .*--timeout=(\d+)s/.exec(text)?.[1];
     const deadline = /--attempt-deadline=(\d+)s/.exec(text)?.[1];
     expect(Number(deadline)).toBeGreaterThanOrEqual(Number(timeout));
+  });
+
+  it("--mode sink --dry-run prints every step of the sink mode, and changes nothing", async () => {
+    const { changes, mutatingCalls, stdout } = await cloudRun(
+      "deploy",
+      [...DEPLOY_ARGS, "--mode", "sink", "--dry-run"],
+      cloud,
+    );
+    expect(mutatingCalls).toEqual([]);
+    const steps = [
+      /gcloud services enable .*bigquerydatatransfer.googleapis.com/,
+      /bq --location=US mk --dataset .* acme-chargeback:bq_chargeback/,
+      /bq query .*< sql\/ddl\/job_costs.sql/,
+      /bq query .*< sql\/sink\/ddl\/registry_versions.sql/,
+      /gcloud logging sinks create bq-chargeback-bigquery bigquery.googleapis.com\/projects\/acme-chargeback\/datasets\/bq_chargeback --organization=123456789 --include-children --use-partitioned-tables --log-filter=/,
+      /bq add-iam-policy-binding --member=serviceAccount:WRITER_IDENTITY_OF_THE_SINK --role=roles\/bigquery.dataEditor acme-chargeback:bq_chargeback/,
+      /env GOOGLE_CLOUD_PROJECT=acme-chargeback BQ_CHARGEBACK_DATASET=bq_chargeback .*registry push --registry .*registry.yaml$/,
+      /gcloud iam service-accounts create bq-chargeback-pipeline /,
+      /bq add-iam-policy-binding --member=serviceAccount:bq-chargeback-pipeline@acme-chargeback.iam.gserviceaccount.com --role=roles\/bigquery.dataEditor acme-chargeback:bq_chargeback/,
+      /gcloud projects add-iam-policy-binding acme-chargeback .*bq-chargeback-pipeline@.*--role=roles\/bigquery.jobUser/,
+      /gcloud iam service-accounts add-iam-policy-binding bq-chargeback-pipeline@.*gcp-sa-bigquerydatatransfer.*--role=roles\/iam.serviceAccountTokenCreator/,
+      /bq mk --transfer_config --project_id=acme-chargeback --location=US --data_source=scheduled_query .*--schedule=every\\ 6\\ hours --service_account_name=bq-chargeback-pipeline@acme-chargeback.iam.gserviceaccount.com --params=/,
+    ];
+    let from = 0;
+    for (const step of steps) {
+      const at = changes.findIndex((line, i) => i >= from && step.test(line));
+      expect(at, `step ${step} (in order)\n${stdout}`).toBeGreaterThanOrEqual(0);
+      from = at;
+    }
+    // the scheduled query is the whole of sql/sink, on this dataset
+    const transfer = changes.find((line) => line.includes("--transfer_config")) ?? "";
+    for (const statement of [
+      "CREATE TEMP TABLE sink_entries",
+      "MERGE job_costs",
+      "MERGE findings",
+      "INSERT INTO sink_runs",
+    ])
+      expect(transfer).toContain(statement.replaceAll(" ", "\\ "));
+    expect(transfer).toContain("@@dataset_id\\ =\\ \\'bq_chargeback\\'");
+    // nothing of the function mode: no topic, no function, no Pub/Sub grant
+    expect(changes.join("\n")).not.toMatch(/pubsub|functions deploy|scheduler jobs/);
+    expect(changes.join("\n")).not.toMatch(/roles\/(owner|editor|[a-z]+\.admin)\b/);
+  });
+
+  it("the sink mode's scheduled query is sql/sink in order, on a checked dataset", () => {
+    const script = sinkScript("acme-chargeback", "bq_chargeback");
+    expect(
+      script.startsWith(
+        "SET @@dataset_project_id = 'acme-chargeback';\n\nSET @@dataset_id = 'bq_chargeback';",
+      ),
+    ).toBe(true);
+    const order = sinkSteps().map((step) => script.indexOf(step.sql.trim()));
+    expect(order.every((at, i) => at > 0 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
+    expect(() => sinkScript("acme-chargeback", "x'; DROP TABLE job_costs; --")).toThrow(/not a dataset id/);
   });
 
   it("deploys once: a second run, dry or not, creates and grants nothing", async () => {

@@ -3,8 +3,8 @@
 // MERGE's source (the USING subquery: exactly the rows the MERGE writes or deletes) is evaluated
 // against the tables as they stand and applied to them here, because ZetaSQL analyses MERGE but
 // does not evaluate it. The MERGE statements themselves are analysed against the same catalog.
-import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { sinkSteps } from "../../src/deploy/sink-script.ts";
 import {
   ddlTables,
   type SqlType,
@@ -15,10 +15,7 @@ import {
 } from "./zetasql.ts";
 
 const SQL = fileURLToPath(new URL("../../sql/", import.meta.url));
-export const SINK_STEPS = readdirSync(`${SQL}sink`)
-  .filter((file) => /^\d\d_.*\.sql$/.test(file))
-  .sort()
-  .map((file) => ({ file, sql: readFileSync(`${SQL}sink/${file}`, "utf8") }));
+export const SINK_STEPS = sinkSteps();
 
 /** The tables of sql/ddl (job_costs, findings, ...) and sql/sink/ddl (registry, price book, runs). */
 export const PIPELINE_TABLES: TableSchema[] = [...ddlTables(`${SQL}ddl`), ...ddlTables(`${SQL}sink/ddl`)];
