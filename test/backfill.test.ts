@@ -138,7 +138,10 @@ describe("bq-chargeback backfill", () => {
     expect(first.resourceNames).toEqual([VIEW]);
     expect(first.orderBy).toBe("timestamp asc");
     expect(first.filter).toContain('protoPayload.metadata.jobChange.after="DONE"');
-    expect(first.filter).toContain('timestamp>="2026-10-01T00:00:00Z" AND timestamp<"2026-11-01T00:00:00Z"');
+    // October's billing days in Los Angeles (PDT, UTC-7), as Google bills
+    expect(first.filter).toContain(
+      'timestamp>="2026-10-01T07:00:00.000Z" AND timestamp<"2026-11-01T07:00:00.000Z"',
+    );
     // two answers were retried, then every page was read once
     const pages = Math.ceil(ENTRIES.length / 100);
     expect(logging.requests).toHaveLength(pages + 2);

@@ -84,7 +84,7 @@ describe("a time range (from, to, granularity)", () => {
     ]);
   });
 
-  it("knows last month, yesterday, and its UTC instants for an API filter", () => {
+  it("knows last month, yesterday, and its instants in the billing zone for an API filter", () => {
     expect(TimeRange.previousMonth("2026-01-15")).toEqual({
       from: "2025-12-01",
       to: "2025-12-31",
@@ -95,9 +95,10 @@ describe("a time range (from, to, granularity)", () => {
       to: "2024-02-29",
       granularity: "day",
     });
-    expect(TimeRange.of("2026-10-01", "2026-12-31").utcInstants()).toEqual({
-      start: "2026-10-01T00:00:00Z",
-      end: "2027-01-01T00:00:00Z",
+    // October starts in PDT (UTC-7), December ends in PST (UTC-8)
+    expect(TimeRange.of("2026-10-01", "2026-12-31").instants("America/Los_Angeles")).toEqual({
+      start: "2026-10-01T07:00:00.000Z",
+      end: "2027-01-01T08:00:00.000Z",
     });
     expect(TimeRange.of("2026-10-01", "2026-10-31").contains("2026-11-01")).toBe(false);
   });

@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { formatUsd, parseUsd } from "../src/core/money.ts";
 import { parseEntry } from "../src/core/parse.ts";
+import { DayClock } from "../src/core/period.ts";
 import {
   BUILT_IN_PRICE_BOOK,
+  type PricingContext,
   priceJob,
   priceStorageMonth,
   prorate,
@@ -22,6 +24,11 @@ reservations:
 `;
 const registry = parseRegistry(REGISTRY_HEAD, "registry.yaml");
 
+/** Prices a job on its billing day in Los Angeles, as the pipeline does. */
+const LOS_ANGELES = new DayClock();
+const price = (job: JobEvent, context: PricingContext = registry) =>
+  priceJob(job, context, LOS_ANGELES.dayOf(job.endTimeMs));
+
 const TIB = 2n ** 40n;
 const MIB = 2n ** 20n;
 const GIB = 2n ** 30n;
@@ -29,7 +36,7 @@ const SLOT_HOUR_MS = 3_600_000n;
 
 /** A job that ended at `endTime` (UTC) with `billedBytes`, on demand in the US unless overridden. */
 const query = (billedBytes: bigint, endTime = "2026-10-15T12:00:00Z", more: Partial<JobEvent> = {}) =>
-  priceJob(jobEvent({ billedBytes, endTime, ...more }), registry);
+  price(jobEvent({ billedBytes, endTime, ...more }), registry);
 
 describe("on-demand jobs", () => {
   it("prices Google's v1 capture (1450180608 B in 2021) at 5 USD/TiB", () => {
@@ -39,7 +46,7 @@ describe("on-demand jobs", () => {
     );
     const job = parseEntry(JSON.parse(text), text, { file: "capture", line: 1 });
     if (job.kind !== "job") throw new Error("the capture did not parse as a job");
-    const priced = priceJob(job, registry);
+    const priced = price(job, registry);
     // 1450180608 B = 1383 MiB; 1383 x 5 / 2^20 USD = 0.00659465789794921875 USD -> 6594658 nanos (half-up)
     expect(priced).toEqual({
       pricingModel: "on_demand",
@@ -49,12 +56,14 @@ describe("on-demand jobs", () => {
     expect(formatUsd(priced.computeCost)).toBe("0.006595");
   });
 
-  it("charges the price in force on the UTC day the job ended", () => {
-    expect(query(TIB, "2023-07-04T23:59:59.999Z").computeCost).toBe(parseUsd("5"));
-    expect(query(TIB, "2023-07-05T00:00:00Z").computeCost).toBe(parseUsd("6.25"));
-    // 20:00 at UTC-7 on the 4th is 03:00 UTC on the 5th
-    expect(query(TIB, "2023-07-04T20:00:00-07:00").computeCost).toBe(parseUsd("6.25"));
-    expect(query(TIB, "2023-07-05T00:00:00Z").basis).toBe(
+  it("charges the price in force on the Pacific day the job ended (Google bills by PST8PDT days)", () => {
+    // 00:00 UTC on the 5th is 17:00 on the 4th in Los Angeles: the old price
+    expect(query(TIB, "2023-07-05T00:00:00Z").computeCost).toBe(parseUsd("5"));
+    // 20:00 at UTC-7 on the 4th is 03:00 UTC on the 5th, still the 4th in Los Angeles
+    expect(query(TIB, "2023-07-04T20:00:00-07:00").computeCost).toBe(parseUsd("5"));
+    expect(query(TIB, "2023-07-05T06:59:59.999Z").computeCost).toBe(parseUsd("5"));
+    expect(query(TIB, "2023-07-05T07:00:00Z").computeCost).toBe(parseUsd("6.25"));
+    expect(query(TIB, "2023-07-05T07:00:00Z").basis).toBe(
       `on-demand US 6.25 USD/TiB (from 2023-07-05) x ${TIB} B`,
     );
   });
@@ -107,9 +116,10 @@ describe("on-demand jobs", () => {
       `${REGISTRY_HEAD}prices:\n  on_demand: [{ location: US, from: 2026-01-01, usd_per_tib: 6.875 }]\n`,
       "r.yaml",
     );
-    const at = (endTime: string) => priceJob(jobEvent({ billedBytes: TIB, endTime }), overridden).computeCost;
-    expect(at("2025-12-31T23:59:59Z")).toBe(parseUsd("6.25"));
-    expect(at("2026-01-01T00:00:00Z")).toBe(6_875_000_000n);
+    const at = (endTime: string) => price(jobEvent({ billedBytes: TIB, endTime }), overridden).computeCost;
+    // midnight of 2026-01-01 in Los Angeles (PST, UTC-8) is 08:00 UTC
+    expect(at("2026-01-01T07:59:59Z")).toBe(parseUsd("6.25"));
+    expect(at("2026-01-01T08:00:00Z")).toBe(6_875_000_000n);
   });
 });
 
@@ -117,12 +127,12 @@ describe("jobs that cost nothing, and the order of the rules", () => {
   const costly: Partial<JobEvent> = { billedBytes: TIB, slotMs: 10n * SLOT_HOUR_MS, processedBytes: TIB };
 
   it("does not bill a dry run, even of a script", () => {
-    const priced = priceJob(jobEvent({ ...costly, dryRun: true, statementType: "SCRIPT" }), registry);
+    const priced = price(jobEvent({ ...costly, dryRun: true, statementType: "SCRIPT" }), registry);
     expect(priced).toMatchObject({ pricingModel: "not_billed", computeCost: 0n });
   });
 
   it("prices a script parent at 0 so its children are not counted twice, even on a reservation", () => {
-    const priced = priceJob(
+    const priced = price(
       jobEvent({
         ...costly,
         statementType: "SCRIPT",
@@ -132,12 +142,12 @@ describe("jobs that cost nothing, and the order of the rules", () => {
     );
     expect(priced).toMatchObject({ pricingModel: "script_parent", computeCost: 0n });
     // its child (a SELECT with a parent) is priced normally
-    const child = priceJob(jobEvent({ ...costly, parentJobId: "acme-platform:US.script_job_1" }), registry);
+    const child = price(jobEvent({ ...costly, parentJobId: "acme-platform:US.script_job_1" }), registry);
     expect(child).toMatchObject({ pricingModel: "on_demand", computeCost: parseUsd("6.25") });
   });
 
   it("does not bill a cache hit", () => {
-    expect(priceJob(jobEvent({ ...costly, cacheHit: true }), registry)).toMatchObject({
+    expect(price(jobEvent({ ...costly, cacheHit: true }), registry)).toMatchObject({
       pricingModel: "cache_hit",
       computeCost: 0n,
     });
@@ -145,7 +155,7 @@ describe("jobs that cost nothing, and the order of the rules", () => {
 
   it("does not bill loads, exports and copies on demand", () => {
     for (const jobType of ["IMPORT", "EXPORT", "COPY"]) {
-      expect(priceJob(jobEvent({ ...costly, jobType, statementType: "" }), registry)).toMatchObject({
+      expect(price(jobEvent({ ...costly, jobType, statementType: "" }), registry)).toMatchObject({
         pricingModel: "free_operation",
         computeCost: 0n,
       });
@@ -154,12 +164,12 @@ describe("jobs that cost nothing, and the order of the rules", () => {
 
   it("charges a failed job what it billed, and nothing when nothing was billed", () => {
     const error = { code: 3, message: "Syntax error" };
-    expect(priceJob(jobEvent({ error, billedBytes: 20n * MIB }), registry)).toMatchObject({
+    expect(price(jobEvent({ error, billedBytes: 20n * MIB }), registry)).toMatchObject({
       pricingModel: "on_demand",
       computeCost: 119_209n, // 20 MiB x 6.25 / 2^20 USD = 119209.28955... nanos
     });
     // no billed bytes logged: not "unpriced", even though bytes were processed
-    const unbilled = priceJob(
+    const unbilled = price(
       jobEvent({ error, billedBytes: 0n, billedBytesPresent: false, processedBytes: MIB }),
       registry,
     );
@@ -168,14 +178,14 @@ describe("jobs that cost nothing, and the order of the rules", () => {
   });
 
   it("refuses to guess when row-level security hid the billed bytes", () => {
-    const hidden = priceJob(
+    const hidden = price(
       jobEvent({ billedBytes: 0n, billedBytesPresent: false, processedBytes: 123_456n }),
       registry,
     );
     expect(hidden).toMatchObject({ pricingModel: "unpriced", computeCost: 0n });
     expect(hidden.basis).toContain("billed bytes hidden");
     // nothing processed and nothing billed is simply free
-    const empty = priceJob(
+    const empty = price(
       jobEvent({ billedBytes: 0n, billedBytesPresent: false, processedBytes: 0n }),
       registry,
     );
@@ -191,10 +201,7 @@ describe("reservation jobs", () => {
       "acme-platform:US.prod",
     ]) {
       // 10 slot-hours x 0.06 USD (enterprise, US)
-      const priced = priceJob(
-        jobEvent({ reservation, slotMs: 10n * SLOT_HOUR_MS, billedBytes: TIB }),
-        registry,
-      );
+      const priced = price(jobEvent({ reservation, slotMs: 10n * SLOT_HOUR_MS, billedBytes: TIB }), registry);
       expect(priced).toEqual({
         pricingModel: "reservation",
         computeCost: parseUsd("0.6"),
@@ -204,7 +211,7 @@ describe("reservation jobs", () => {
   });
 
   it("prices loads on a reservation by their slots too", () => {
-    const load = priceJob(
+    const load = price(
       jobEvent({ jobType: "IMPORT", reservation: "acme-platform:US.prod", slotMs: SLOT_HOUR_MS }),
       registry,
     );
@@ -213,13 +220,13 @@ describe("reservation jobs", () => {
 
   it("rounds slot cost half up to the nano-dollar", () => {
     // 1 slot-ms x 0.06 USD / 3 600 000 = 16.67 nanos
-    const priced = priceJob(jobEvent({ reservation: "acme-platform:US.prod", slotMs: 1n }), registry);
+    const priced = price(jobEvent({ reservation: "acme-platform:US.prod", slotMs: 1n }), registry);
     expect(priced.computeCost).toBe(17n);
   });
 
   it("uses the US edition price where the location has none, and says so", () => {
     // standard in the EU: no EU standard figure in the built-in book
-    const priced = priceJob(
+    const priced = price(
       jobEvent({ location: "EU", reservation: "acme-platform:EU.batch", slotMs: SLOT_HOUR_MS }),
       registry,
     );
@@ -229,13 +236,13 @@ describe("reservation jobs", () => {
 
   it("marks a reservation missing from the registry as unpriced and names it", () => {
     const reservation = "projects/x-proj1/locations/US/reservations/adhoc";
-    const priced = priceJob(jobEvent({ reservation, slotMs: SLOT_HOUR_MS }), registry);
+    const priced = price(jobEvent({ reservation, slotMs: SLOT_HOUR_MS }), registry);
     expect(priced).toMatchObject({ pricingModel: "unpriced", computeCost: 0n });
     expect(priced.basis).toContain(`reservation ${reservation} is not in the registry`);
   });
 
   it("has no edition price before editions existed", () => {
-    const priced = priceJob(
+    const priced = price(
       jobEvent({
         reservation: "acme-platform:US.prod",
         slotMs: SLOT_HOUR_MS,

@@ -43,7 +43,8 @@ price_needs AS (
       AND NOT (j.job_type IN ('IMPORT', 'EXPORT', 'COPY') AND j.reservation = 'default-pipeline') AS reserved,
     r.edition,
     REGEXP_REPLACE(LOWER(TRIM(j.location)), r'^region-', '') AS price_location,
-    DATE(j.end_time) AS price_day,
+    -- one clock: the price in force on the job's billing day, the day that puts it in a period
+    DATE(j.end_time, registry.time_zone) AS price_day,
     DATE(j.end_time, registry.time_zone) AS usage_date,
     registry.registry_version
   FROM jobs AS j

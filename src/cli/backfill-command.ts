@@ -14,6 +14,7 @@ import {
   restListEntries,
 } from "../cloud/logging-source.ts";
 import { isProjectId } from "../core/identifiers.ts";
+import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../core/period.ts";
 import { TimeRange, TimeRangeError } from "../core/time-range.ts";
 import type { InputChunk } from "../io/log-files.ts";
 import { summaryText } from "../report/summary.ts";
@@ -28,7 +29,9 @@ the same pipeline as 'report' (--out DIR) or as the ingest function (--to-bigque
 by GOOGLE_CLOUD_PROJECT, BQ_CHARGEBACK_DATASET, BIGQUERY_API_ENDPOINT).
 
 Options:
-  --from DATE, --to DATE   receive days to read, YYYY-MM-DD, inclusive (UTC)
+  --from DATE, --to DATE   billing days to read, YYYY-MM-DD, inclusive, in the billing time zone
+  --timezone TZ            IANA time zone of billing days (default BQ_CHARGEBACK_TIMEZONE, else
+                           America/Los_Angeles, as Google bills)
   --bucket-view VIEW       projects/P/locations/L/buckets/B/views/V: a log bucket an aggregated
                            sink of the organisation fills; it holds every project's entries
   --project P              read this project's own logs (repeatable); without --project and
@@ -82,6 +85,7 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
       resume: { type: "boolean" },
       "page-size": { type: "string" },
       "logging-endpoint": { type: "string" },
+      timezone: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -125,7 +129,12 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
     throw new BackfillUsageError("--logging-endpoint: expected http(s)://host[:port]");
 
-  const { start, end } = range.utcInstants();
+  const timeZone = values.timezone ?? (process.env.BQ_CHARGEBACK_TIMEZONE || DEFAULT_TIME_ZONE);
+  if (!isValidTimeZone(timeZone))
+    throw new BackfillUsageError(
+      `--timezone ${timeZone}: expected an IANA time zone such as America/Los_Angeles`,
+    );
+  const { start, end } = range.instants(timeZone);
   const filter = await backfillFilter(SINK_FILTER, start, end);
   const list = listOverride ?? restListEntries({ endpoint, projectId: projects[0] ?? view?.split("/")[1] });
   const pages = readLoggingPages(list, {
@@ -153,6 +162,7 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
       source: chunks,
       registryFile: values.registry,
       granularity: "month",
+      timeZone,
       outDir: values.out,
       workers: 0,
     });
@@ -164,7 +174,7 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
   const registry = await loadRegistry(config.registry);
   const context = createIngestContext({
     registry,
-    timeZone: config.timeZone,
+    timeZone,
     sink: new BigQueryRowSink(
       createBigQuery({ projectId: config.projectId, apiEndpoint: config.bigqueryEndpoint }),
       config.dataset,

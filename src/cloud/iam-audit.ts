@@ -5,13 +5,16 @@
 import { createHash } from "node:crypto";
 import { AssetServiceClient } from "@google-cloud/asset";
 import type { BigQuery } from "@google-cloud/bigquery";
+import { addDays } from "date-fns/addDays";
+import { format } from "date-fns/format";
+import { parseISO } from "date-fns/parseISO";
 import { OAuth2Client } from "google-auth-library";
 import { SEVERITIES } from "../core/findings.ts";
 import type { IamFinding } from "../core/iam/audit.ts";
 import { iamFindingRecord } from "../core/iam/rows.ts";
 import { GrantUsage } from "../core/iam/usage.ts";
 import { parseUsd } from "../core/money.ts";
-import { isIsoDate } from "../core/period.ts";
+import { DayClock, DEFAULT_TIME_ZONE, isIsoDate } from "../core/period.ts";
 import type { Registry } from "../core/registry.ts";
 import { readIamExports } from "../io/iam-exports.ts";
 import { auditExport } from "../io/iam-files.ts";
@@ -116,11 +119,19 @@ export function grantUsageOf(rows: readonly UsageRow[]): GrantUsage {
 
 export class IamRequestError extends Error {}
 
-/** The usage period: `{from, to}` in the body, else the 30 days before the audit's day (UTC). */
-export function usagePeriod(body: unknown, now: Date): { from: string; to: string } {
+/**
+ * The usage period: `{from, to}` in the body, else the 30 billing days before the audit's billing
+ * day, in the billing time zone (the days of job_costs.usage_date).
+ */
+export function usagePeriod(
+  body: unknown,
+  now: Date,
+  timeZone: string = DEFAULT_TIME_ZONE,
+): { from: string; to: string } {
   const given = (typeof body === "object" && body !== null ? body : {}) as { from?: unknown; to?: unknown };
   if (given.from === undefined && given.to === undefined) {
-    const day = (offset: number) => new Date(now.getTime() - offset * 86_400_000).toISOString().slice(0, 10);
+    const today = parseISO(new DayClock(timeZone).dayOf(now.getTime()));
+    const day = (offset: number) => format(addDays(today, -offset), "yyyy-MM-dd");
     return { from: day(30), to: day(1) };
   }
   if (
@@ -165,6 +176,8 @@ export interface IamAuditDeps {
   body?: unknown;
   /** Role definitions (custom roles), as `gcloud iam roles describe --format=json` writes them. */
   roles?: { file: string; text: string }[];
+  /** IANA zone of billing days (BQ_CHARGEBACK_TIMEZONE); Los Angeles by default, as Google bills. */
+  timeZone?: string;
   /** Where alert lines go (stdout in Cloud Functions: Cloud Logging reads it). */
   write?: (line: string) => void;
   now?: () => Date;
@@ -181,7 +194,7 @@ export async function runScheduledIamAudit(deps: IamAuditDeps): Promise<IamAudit
   const auditTime = now.toISOString();
   let period: { from: string; to: string };
   try {
-    period = usagePeriod(deps.body, now);
+    period = usagePeriod(deps.body, now, deps.timeZone);
   } catch (error) {
     if (error instanceof IamRequestError) return { status: 400, body: { error: error.message } };
     throw error;

@@ -181,7 +181,7 @@ export function costJob(job: JobEvent, context: EntryContext): JobCost {
   const usageDate = context.clock.dayOf(job.endTimeMs);
   const period = periodOf(usageDate, context.granularity);
   const attribution = attribute(job, context.registry);
-  const pricing = priceJob(job, context.registry);
+  const pricing = priceJob(job, context.registry, usageDate);
   const findings = detectJobFindings(job, attribution, pricing, period);
   return { job, attribution, pricing, findings, usageDate, period };
 }

@@ -12,7 +12,7 @@ export const EDITIONS: readonly Edition[] = ["standard", "enterprise", "enterpri
 interface Dated {
   /** Normalised location (see normaliseLocation): `us`, `eu`, `europe-west1`. */
   location: string;
-  /** First day the price applies, YYYY-MM-DD (UTC date of the job's end, or the storage month's first day). */
+  /** First day the price applies, YYYY-MM-DD (billing day of the job's end, or the storage month's first day). */
   from: string;
   /** Where the figure comes from, in words. */
   source: string;
@@ -316,13 +316,6 @@ function free(pricingModel: PricingModel, basis: string): Pricing {
   return { pricingModel, computeCost: 0n, basis };
 }
 
-/** The UTC date of the job's end: the day whose price applies. */
-export function priceDay(job: JobEvent): string {
-  if (job.endTime.endsWith("Z")) return job.endTime.slice(0, 10);
-  const ms = Date.parse(job.endTime);
-  return Number.isNaN(ms) ? job.endTime.slice(0, 10) : new Date(ms).toISOString().slice(0, 10);
-}
-
 /** billedBytes x price / 2^40, one half-up rounding to the nano-dollar. */
 function onDemandCost(job: JobEvent, context: PricingContext, day: string, prefix: string): Pricing {
   const found = onDemandPriceOn(context.priceBook, job.location, day);
@@ -367,13 +360,16 @@ function isReserved(job: JobEvent): boolean {
  * 8. on demand: totalBilledBytes as logged (BigQuery already rounded up to the MiB with its
  *    10 MiB minimum: not applied again) x the location's price per TiB on the end day / 2^40.
  * Each cost is rounded once, half-up, to the nano-dollar.
+ *
+ * `day` is the job's usage date: the day of its end in the billing time zone (DayClock,
+ * Pacific by default), the same day that puts it in a period. BigQuery bills by Pacific-time days,
+ * so a price change "from 2023-07-05" applies from midnight in Los Angeles, not UTC.
  */
-export function priceJob(job: JobEvent, context: PricingContext): Pricing {
+export function priceJob(job: JobEvent, context: PricingContext, day: string): Pricing {
   if (job.dryRun) return free("not_billed", "dry run: not billed");
   if (job.statementType === "SCRIPT")
     return free("script_parent", "script parent: its child jobs carry the cost");
   if (job.cacheHit) return free("cache_hit", "served from cached results: not billed");
-  const day = priceDay(job);
   if (isReserved(job)) {
     const editionName = context.reservationEditions.get(canonicalReservation(job.reservation));
     if (!editionName) {

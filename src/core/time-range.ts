@@ -2,6 +2,7 @@
 // calendar days in the billing time zone) and the granularity. The one place that validates a
 // range, enumerates its periods and clips them to it; the CLI, backfill and the scheduled report
 // build one, the aggregation walks its periods.
+import { TZDate } from "@date-fns/tz";
 import { addDays } from "date-fns/addDays";
 import { format } from "date-fns/format";
 import { parseISO } from "date-fns/parseISO";
@@ -126,8 +127,18 @@ export class TimeRange {
     });
   }
 
-  /** The range as UTC instants [start, end) for APIs that filter by timestamp (entries.list). */
-  utcInstants(): { start: string; end: string } {
-    return { start: `${this.from}T00:00:00Z`, end: `${shiftDay(this.to, 1)}T00:00:00Z` };
+  /**
+   * The range as instants [start, end) for APIs that filter by timestamp (entries.list): from
+   * midnight starting `from` to midnight ending `to`, both in the billing time zone, so a range
+   * of billing days selects exactly the entries of those days (Pacific by default, as Google bills).
+   */
+  instants(timeZone: string): { start: string; end: string } {
+    return { start: midnightIn(this.from, timeZone), end: midnightIn(shiftDay(this.to, 1), timeZone) };
   }
+}
+
+/** The instant (ISO, UTC) at which `day` begins in `timeZone`. */
+function midnightIn(day: string, timeZone: string): string {
+  const [year, month, date] = day.split("-").map(Number) as [number, number, number];
+  return new Date(new TZDate(year, month - 1, date, timeZone).getTime()).toISOString();
 }

@@ -26,7 +26,7 @@ export function jobEvent(overrides: Partial<JobEvent> = {}): JobEvent {
     dryRun: false,
     referencedTables: [],
     endTime: "2026-10-15T12:00:00Z",
-    endTimeMs: Date.parse("2026-10-15T12:00:00Z"),
+    endTimeMs: Date.parse(overrides.endTime ?? "2026-10-15T12:00:00Z"),
     labels: {},
     source: { file: "test", line: 1 },
     ...overrides,
