@@ -6,15 +6,20 @@ import { availableParallelism } from "node:os";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { thresholdBasisPoints } from "../core/billing/coverage.ts";
+import { BillingMismatchError } from "../core/billing/reconcile.ts";
 import { isValidTimeZone } from "../core/period.ts";
 import { ConfigError } from "../core/registry.ts";
 import { checkBounds, TimeRangeError } from "../core/time-range.ts";
 import type { PeriodGranularity } from "../core/types.ts";
+import { BillingExportError } from "../io/billing-export.ts";
 import { parseIamInput } from "../io/iam-exports.ts";
+import { JobsExportError } from "../io/jobs-export.ts";
 import { InputError } from "../io/log-files.ts";
 import { OutputError } from "../io/report-files.ts";
 import { SnapshotError } from "../io/storage-snapshot.ts";
 import { iamSummaryText } from "../report/iam-section.ts";
+import { invoiceSummaryText } from "../report/invoice-section.ts";
 import { damageLines, summaryText } from "../report/summary.ts";
 import { FINDINGS_EXIT_CODE, failsOn, parseFailOn } from "./iam-command.ts";
 import { runReport } from "./report-command.ts";
@@ -69,6 +74,16 @@ Options:
                      64 MB or more, else 0: all in one thread; at most one per core). Results are
                      the same for every N.
   --progress         always show progress; --no-progress never (default: on a terminal only)
+  --billing FILE     the Cloud Billing export of the period (gcp_billing_export_v1_* or the
+                     detailed _resource_ table; JSON or NDJSON from 'bq query --format=json' or
+                     'bq extract', or CSV with record fields flattened): shares the invoice out to
+                     departments and writes reconciliation.csv, focus.csv (FOCUS 1.2) and the
+                     invoiced columns of department_costs.csv. One billing currency per run.
+  --jobs-export FILE INFORMATION_SCHEMA.JOBS(_BY_PROJECT|_BY_ORGANIZATION) rows of the period
+                     (CSV or JSON): writes coverage.csv, the jobs and bytes the logs saw per
+                     project and day. Needs --billing.
+  --coverage-threshold R
+                     flag project-days whose coverage is below R (default 0.95)
   --debug            on an error, print where in the code it happened (the stack)
   --policies FILE    optional IAM exports: adds the audit of who may bill which project
                      (iam_findings.csv, a report section); see bq-chargeback help iam
@@ -82,8 +97,9 @@ summary says so first); 1 anything else.`,
   demo: `Usage: bq-chargeback demo [--out DIR] [report options]
 
 Runs 'report' on the bundled sample organisation in sample/acme (registry, logs in both audit
-formats, a storage snapshot, an IAM export) and writes the reports to out/acme (or DIR). Takes the options of
-'report' but --logs, --registry and --storage (--period, --from, --to, --workers ...).`,
+formats, a storage snapshot, an IAM export, the month's billing export and JOBS) and writes the
+reports to out/acme (or DIR). Takes the options of 'report' but --logs, --registry, --storage,
+--policies, --billing and --jobs-export (--period, --from, --to, --workers ...).`,
   sample: `Usage: bq-chargeback sample --out DIR [--month YYYY-MM] [--jobs N] [--seed N] [--format ndjson|json-array|both]
 
 Generates a deterministic sample organisation: registry.yaml, logs/ and table_storage.csv.`,
@@ -126,6 +142,9 @@ async function reportCommand(args: string[]): Promise<number> {
       workers: { type: "string" },
       policies: { type: "string", multiple: true },
       "fail-on": { type: "string" },
+      billing: { type: "string", multiple: true },
+      "jobs-export": { type: "string", multiple: true },
+      "coverage-threshold": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -149,6 +168,12 @@ async function reportCommand(args: string[]): Promise<number> {
   if (values.workers !== undefined && !/^\d{1,2}$/.test(values.workers)) {
     throw new UsageError(`--workers ${values.workers}: expected a whole number from 0 to 99`);
   }
+  if (values["jobs-export"] && !values.billing)
+    throw new UsageError("--jobs-export needs --billing (coverage is measured beside the invoice)");
+  const threshold = values["coverage-threshold"];
+  const coverageThresholdBasisPoints = threshold === undefined ? undefined : thresholdBasisPoints(threshold);
+  if (threshold !== undefined && coverageThresholdBasisPoints === undefined)
+    throw new UsageError(`--coverage-threshold ${threshold}: expected a ratio from 0 to 1 such as 0.95`);
   const result = await runReport({
     logs,
     registryFile: values.registry,
@@ -167,6 +192,7 @@ async function reportCommand(args: string[]): Promise<number> {
   });
   console.log(summaryText(result.summary, outDir));
   if (result.summary.iam) console.log(iamSummaryText(result.summary.iam, outDir));
+  if (result.invoice) console.log(invoiceSummaryText(result.invoice));
   const damage = damageLines(result.summary);
   for (const line of damage) console.error(`bq-chargeback: ${line}`);
   if (damage.length > 0) return EXIT_DAMAGED_INPUT;
@@ -207,9 +233,10 @@ async function demoCommand(args: string[]): Promise<number> {
     console.log(HELP.demo);
     return 0;
   }
-  if (args.some((arg) => ["--logs", "--registry", "--storage"].includes(arg.split("=")[0] as string))) {
+  const own = ["--logs", "--registry", "--storage", "--billing", "--jobs-export"];
+  if (args.some((arg) => own.includes(arg.split("=")[0] as string))) {
     throw new UsageError(
-      "demo reads the bundled sample; use 'report' for your own --logs, --registry and --storage",
+      "demo reads the bundled sample; use 'report' for your own --logs, --registry, --storage, --billing and --jobs-export",
     );
   }
   return reportCommand([
@@ -221,6 +248,10 @@ async function demoCommand(args: string[]): Promise<number> {
     `${sampleDir()}table_storage.csv`,
     "--policies",
     `${sampleDir()}iam/*.json`,
+    "--billing",
+    `${sampleDir()}billing_export.json`,
+    "--jobs-export",
+    `${sampleDir()}jobs_by_project.csv`,
     "--out",
     "out/acme",
     // later flags win: --out, --workers, --period ... as for report
@@ -318,6 +349,9 @@ export async function main(args: string[]): Promise<number> {
       error instanceof InputError ||
       error instanceof SnapshotError ||
       error instanceof OutputError ||
+      error instanceof BillingExportError ||
+      error instanceof JobsExportError ||
+      error instanceof BillingMismatchError ||
       (error as Error).name === "BackfillUsageError" ||
       (error as Error).name === "IamUsageError" ||
       (error as Error).name === "RegistryUsageError" ||

@@ -1,11 +1,16 @@
 // `bq-chargeback report`: exported logs in, a report folder out, the same core as the cloud.
 import { availableParallelism } from "node:os";
+import { type InvoiceReport, invoiceReport } from "../core/billing/invoice-report.ts";
+import { BillingJobUsage } from "../core/billing/job-usage.ts";
+import { withInvoicedDepartments } from "../core/billing/rows.ts";
 import { GrantUsage } from "../core/iam/usage.ts";
 import { notAfterFor } from "../core/parse.ts";
 import { ChargebackPipeline, entryContext } from "../core/pipeline.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
+import { readBillingExports } from "../io/billing-export.ts";
 import type { IamInput } from "../io/iam-exports.ts";
+import { readJobsExports } from "../io/jobs-export.ts";
 import {
   chunkFile,
   expandInputs,
@@ -40,6 +45,12 @@ export interface ReportOptions {
   workers?: number;
   /** IAM exports to audit with the same registry, joined with these logs (the `iam` section). */
   policies?: IamInput[];
+  /** Cloud Billing export files (JSON, NDJSON or CSV from bq): reconcile the report with the invoice. */
+  billingFiles?: string[];
+  /** INFORMATION_SCHEMA.JOBS export files: measure the logs' coverage per project and day. */
+  jobsFiles?: string[];
+  /** Flag project-days whose coverage is below this many basis points (default 9500: 95%). */
+  coverageThresholdBasisPoints?: number;
 }
 
 export interface ReportResult {
@@ -47,6 +58,7 @@ export interface ReportResult {
   files: string[];
   /** The IAM audit, when policies were given. */
   iam?: import("../io/iam-files.ts").IamRun;
+  invoice?: InvoiceReport;
 }
 
 const PARALLEL_FROM_BYTES = 64 * 1024 * 1024;
@@ -74,6 +86,10 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     from: options.from,
     to: options.to,
   });
+  const billingRows = options.billingFiles?.length
+    ? await readBillingExports(options.billingFiles)
+    : undefined;
+  const countedJobs = options.jobsFiles?.length ? await readJobsExports(options.jobsFiles) : [];
   // Interrupted or failed: no folder is left behind that looks like a report (report-files.ts).
   // The handlers are in place before the staging folder exists; a signal that comes while it is
   // being made is acted on as soon as it is known.
@@ -105,6 +121,8 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
   async function writeReport(files: ReportFiles): Promise<ReportResult> {
     // Each principal's jobs per billing project, to tell realized grants from latent ones.
     const usage = options.policies ? new GrantUsage() : undefined;
+    // What each department used, per day and project: the weights that share out the invoice.
+    const billingUsage = billingRows ? new BillingJobUsage() : undefined;
     const totalBytes = options.source ? 0 : await totalInputBytes(inputs);
     const progress = new Progress({ totalBytes, enabled: options.progress });
     const startedAt = performance.now();
@@ -169,6 +187,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
               files.writeJobLine(item.csv);
               files.writeFindings(outcome.job.findings);
               usage?.add(outcome.job.principal, outcome.job.billingProject, outcome.job.computeCost);
+              billingUsage?.add(outcome.job);
             } else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
             continue;
           }
@@ -186,9 +205,25 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       if (held.line !== undefined) files.writeJobLine(held.line);
       files.writeFindings(held.job.findings);
       usage?.add(held.job.principal, held.job.billingProject, held.job.computeCost);
+      billingUsage?.add(held.job);
     }
     files.writeFindings(pipeline.readFindings());
     const report = pipeline.report(snapshot);
+    if (billingRows && billingUsage) {
+      report.invoice = invoiceReport({
+        rows: billingRows,
+        counted: countedJobs,
+        usage: billingUsage,
+        registry,
+        clock: pipeline.clock,
+        granularity: options.granularity,
+        from: report.from,
+        to: report.to,
+        storage: report.storageCosts,
+        coverageThresholdBasisPoints: options.coverageThresholdBasisPoints,
+      });
+      report.departmentCosts = withInvoicedDepartments(report.departmentCosts, report.invoice.reconciliation);
+    }
     const damaged: DamagedInput[] = damages.map((damage) => ({
       file: damage.file,
       stored_bytes: damage.storedBytes,
@@ -202,11 +237,12 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       elapsedMs: performance.now() - startedAt,
       damaged,
     });
-    if (!options.policies) return { summary, files: await files.finish(report, summary) };
+    if (!options.policies)
+      return { summary, files: await files.finish(report, summary), invoice: report.invoice };
     const { runIamAudit } = await import("../io/iam-files.ts");
     const { iamSummary } = await import("../report/iam-section.ts");
     const iam = await runIamAudit(options.policies, registry, usage, new Date().toISOString());
     summary.iam = iamSummary(iam);
-    return { summary, files: await files.finish(report, summary, iam), iam };
+    return { summary, files: await files.finish(report, summary, iam), iam, invoice: report.invoice };
   }
 }

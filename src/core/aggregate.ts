@@ -80,6 +80,10 @@ export interface JobSummary extends Omit<TopJob, "findings"> {
   format: AuditFormat;
   /** Why no rule could price the job (pricebook.ts); absent for a priced job. */
   unpricedReason?: UnpricedReason;
+  /** For sharing out the invoice (src/core/billing): how the job was priced and its slot use. */
+  pricingModel: string;
+  reservation: string;
+  slotMs: bigint;
 }
 
 export function summarizeJob(cost: JobCost): JobSummary {
@@ -100,6 +104,9 @@ export function summarizeJob(cost: JobCost): JobSummary {
     source: cost.job.source,
     format: cost.job.format,
     ...(cost.pricing.unpricedReason ? { unpricedReason: cost.pricing.unpricedReason } : {}),
+    pricingModel: cost.pricing.pricingModel,
+    reservation: cost.job.reservation,
+    slotMs: cost.job.slotMs,
   };
 }
 
@@ -199,6 +206,9 @@ export class ChargebackAggregator {
       format: _format,
       unpricedReason: _unpriced,
       findings,
+      pricingModel: _model,
+      reservation: _reservation,
+      slotMs: _slotMs,
       ...top
     } = job;
     this.insertTopJob({ ...top, findings: findings.map((finding) => finding.kind) });

@@ -17,6 +17,7 @@ import {
   type TrendRow,
 } from "./aggregate.ts";
 import { attribute, classifyPrincipal } from "./attribute.ts";
+import type { InvoiceReport } from "./billing/invoice-report.ts";
 import {
   detectJobFindings,
   type RegistryView,
@@ -160,6 +161,8 @@ export interface ChargebackReport {
     /** Jobs in the period no rule could price, by reason (their cost is unknown, not 0). */
     unpricedByReason: Record<string, number>;
   };
+  /** The invoice shared out, when the run was given the Cloud Billing export (src/core/billing). */
+  invoice?: InvoiceReport;
 }
 
 export function registryView(registry: Registry): RegistryView {

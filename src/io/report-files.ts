@@ -7,6 +7,16 @@
 import { createWriteStream, rmSync, type WriteStream } from "node:fs";
 import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { FOCUS_COLUMNS } from "../core/billing/focus.ts";
+import type { InvoiceReport } from "../core/billing/invoice-report.ts";
+import {
+  COVERAGE_COLUMNS,
+  coverageCells,
+  DEPARTMENT_INVOICED_COLUMNS,
+  departmentInvoicedCells,
+  RECONCILIATION_COLUMNS,
+  reconciliationCells,
+} from "../core/billing/rows.ts";
 import type { ChargebackReport, DroppedCopy, JobCopy } from "../core/pipeline.ts";
 import {
   DEPARTMENT_COST_COLUMNS,
@@ -49,6 +59,9 @@ const REPORT_FILE_NAMES = new Set([
   "report.html",
   "iam_findings.csv",
   "iam_rejected.ndjson",
+  "reconciliation.csv",
+  "focus.csv",
+  "coverage.csv",
 ]);
 
 /** Fails unless `dir` is absent, empty, or a report folder of an earlier run. */
@@ -207,8 +220,11 @@ export class ReportFiles {
       [
         "department_costs.csv",
         csv(
-          DEPARTMENT_COST_COLUMNS,
-          report.departmentCosts.map((row) => departmentCostCells(row)),
+          [...DEPARTMENT_COST_COLUMNS, ...DEPARTMENT_INVOICED_COLUMNS],
+          report.departmentCosts.map((row) => [
+            ...departmentCostCells(row),
+            ...departmentInvoicedCells(row, report.invoice?.reconciliation),
+          ]),
         ),
       ],
       [
@@ -232,6 +248,7 @@ export class ReportFiles {
       ],
       ["report.html", renderHtml(report, summary, iam ? iamHtmlSection(iam) : "")],
     ];
+    if (report.invoice) files.push(...invoiceFiles(report.invoice));
     for (const [name, text] of files) await writeFile(join(this.staging, name), text);
     const iamFiles = iam ? await writeIamFiles(this.staging, iam) : [];
     await this.publish();
@@ -264,4 +281,28 @@ export class ReportFiles {
 
 function csv(header: readonly string[], rows: CsvValue[][]): string {
   return [csvLine(header), ...rows.map((row) => csvLine(row))].join("");
+}
+
+/** reconciliation.csv, focus.csv (FOCUS 1.2) and, with a JOBS export, coverage.csv. */
+function invoiceFiles(invoice: InvoiceReport): [string, string][] {
+  const { reconciliation } = invoice;
+  const files: [string, string][] = [
+    [
+      "reconciliation.csv",
+      csv(
+        RECONCILIATION_COLUMNS,
+        reconciliation.rows.map((row) => reconciliationCells(row, reconciliation.currency)),
+      ),
+    ],
+    [
+      "focus.csv",
+      csv(
+        FOCUS_COLUMNS,
+        invoice.focus.map((row) => FOCUS_COLUMNS.map((column) => row[column])),
+      ),
+    ],
+  ];
+  if (invoice.coverage.length > 0)
+    files.push(["coverage.csv", csv(COVERAGE_COLUMNS, invoice.coverage.map(coverageCells))]);
+  return files;
 }

@@ -4,8 +4,8 @@
 
 import { describe } from "../core/parse.ts";
 import type { TableStorage } from "../core/types.ts";
-import { parseCsv } from "./csv.ts";
 import { readTextFile } from "./log-files.ts";
+import { parseTableRows, type TableRow } from "./table-rows.ts";
 
 export class SnapshotError extends Error {}
 
@@ -22,78 +22,21 @@ const OPTIONAL_BYTES = ["time_travel_physical_bytes", "fail_safe_physical_bytes"
 const INT64 = /^\d+$/;
 const INT64_MAX = 2n ** 63n - 1n;
 
-type RawRow = { values: Record<string, unknown>; line: number };
-
 export async function readStorageSnapshot(file: string, defaultLocation = "US"): Promise<TableStorage[]> {
   const text = await readTextFile(file);
   return parseStorageSnapshot(text, file, defaultLocation);
 }
 
 export function parseStorageSnapshot(text: string, file: string, defaultLocation = "US"): TableStorage[] {
-  const trimmed = text.trimStart();
-  const rows =
-    trimmed.startsWith("[") || trimmed.startsWith("{") ? jsonRows(text, file) : csvRows(text, file);
+  const rows = parseTableRows(text, file, {
+    required: REQUIRED,
+    what: "storage snapshot (TABLE_STORAGE)",
+    error: SnapshotError,
+  });
   return rows.map((row) => toTableStorage(row, file, defaultLocation));
 }
 
-function csvRows(text: string, file: string): RawRow[] {
-  const [header, ...body] = parseCsv(text);
-  if (!header) throw new SnapshotError(`${file}: empty storage snapshot (expected a CSV header row)`);
-  const names = header.cells.map((name) => name.trim().toLowerCase());
-  for (const column of REQUIRED) {
-    if (!names.includes(column))
-      throw new SnapshotError(`${file}:${header.line}: missing column ${column} in the header`);
-  }
-  return body.map(({ cells, line }) => {
-    if (cells.length !== names.length) {
-      throw new SnapshotError(
-        `${file}:${line}: expected ${names.length} cells as in the header, found ${cells.length}`,
-      );
-    }
-    const values: Record<string, unknown> = {};
-    names.forEach((name, i) => {
-      values[name] = cells[i];
-    });
-    return { values, line };
-  });
-}
-
-function jsonRows(text: string, file: string): RawRow[] {
-  const trimmed = text.trim();
-  if (trimmed.startsWith("[")) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch (error) {
-      throw new SnapshotError(`${file}: not valid JSON: ${(error as Error).message}`);
-    }
-    if (!Array.isArray(parsed)) throw new SnapshotError(`${file}: expected a JSON array of rows`);
-    // bq writes one object per line inside the array; report the element's index as its line.
-    return parsed.map((values, i) => ({ values: objectRow(values, file, i + 1), line: i + 1 }));
-  }
-  return text
-    .split("\n")
-    .map((line, i) => ({ line, n: i + 1 }))
-    .filter(({ line }) => line.trim().length > 0)
-    .map(({ line, n }) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch (error) {
-        throw new SnapshotError(`${file}:${n}: not valid JSON: ${(error as Error).message}`);
-      }
-      return { values: objectRow(parsed, file, n), line: n };
-    });
-}
-
-function objectRow(value: unknown, file: string, line: number): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new SnapshotError(`${file}:${line}: expected an object with TABLE_STORAGE columns`);
-  }
-  return value as Record<string, unknown>;
-}
-
-function toTableStorage(row: RawRow, file: string, defaultLocation: string): TableStorage {
+function toTableStorage(row: TableRow, file: string, defaultLocation: string): TableStorage {
   const { values, line } = row;
   const text = (column: string, required: boolean): string => {
     const value = values[column];

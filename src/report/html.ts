@@ -8,6 +8,7 @@ import { departmentCostCells, matrixCells } from "../core/rows.ts";
 import { PAGE_FINDINGS } from "../core/top-findings.ts";
 import type { Finding } from "../core/types.ts";
 import { PALETTE, renderSvg } from "./charts.ts";
+import { invoiceSection } from "./invoice-section.ts";
 import type { Summary } from "./summary.ts";
 
 const MAX_FINDINGS = PAGE_FINDINGS;
@@ -316,6 +317,19 @@ ${table(
   [2, 3],
 )}
 </section>
+${
+  report.invoice
+    ? (
+        () => {
+          const section = invoiceSection(report, report.invoice);
+          return `<section id="reconciliation"><h2>Reconciliation with the invoice</h2>
+<p>${escapeHtml(section.intro)}</p>
+${section.tables.map((t) => table(t.caption, t.header, t.rows, t.numeric)).join("\n")}
+</section>`;
+        }
+      )()
+    : ""
+}
 ${extra}<footer><p class="lede">bq-chargeback. Rejected entries: <span id="rejected-count">${summary.rejected.total}</span>${Object.entries(
     summary.rejected.by_reason,
   )

@@ -3,6 +3,7 @@ import { shown } from "../core/findings.ts";
 import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import { departmentCostCells, matrixCells } from "../core/rows.ts";
+import { invoiceSection } from "./invoice-section.ts";
 import type { Summary } from "./summary.ts";
 
 const MAX_FINDINGS = 25;
@@ -96,6 +97,12 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
     );
     if (report.totals.findings > MAX_FINDINGS)
       out.push(`… and ${report.totals.findings - MAX_FINDINGS} more in findings.csv.`);
+  }
+  if (report.invoice) {
+    const section = invoiceSection(report, report.invoice);
+    out.push("## Reconciliation with the invoice");
+    out.push(section.intro);
+    for (const t of section.tables) out.push(`**${t.caption}**\n\n${table(t.header, t.rows)}`);
   }
   if (summary.rejected.total > 0) {
     out.push("## Rejected entries");

@@ -4,6 +4,7 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { billingSample } from "./billing.ts";
 import {
   billedFor,
   computeEngineEntry,
@@ -419,6 +420,15 @@ export async function writeSample(
   bytes += await write("table_storage.csv", storageCsv(options.seed));
   await mkdir(join(dir, "iam"), { recursive: true });
   for (const [name, text] of Object.entries(iamExportFiles())) bytes += await write(`iam/${name}`, text);
+  const invoice = billingSample({
+    month: options.month,
+    logLines: lines,
+    registryYaml: registryYaml(),
+    storageCsv: storageCsv(options.seed),
+  });
+  bytes += await write("billing_export.json", invoice.usdJson);
+  bytes += await write("billing_export_jpy.ndjson", invoice.jpyNdjson);
+  bytes += await write("jobs_by_project.csv", invoice.jobsCsv);
   const split =
     options.format === "both"
       ? Math.floor((lines.length * 5) / 6)

@@ -23,10 +23,15 @@ export interface SharedProject {
   readonly owner: string;
 }
 
+/** Who pays a reservation's idle slots: its users pro rata to their slot-ms, or the admin project's department. */
+export type IdlePolicy = "pro_rata" | "admin_department";
+export const IDLE_POLICIES: readonly IdlePolicy[] = ["pro_rata", "admin_department"];
+
 export interface Reservation {
   /** As written in the registry. */
   readonly name: string;
   readonly edition: Edition;
+  readonly idle: IdlePolicy;
 }
 
 /** An outside organisation we share data with. */
@@ -181,14 +186,15 @@ export function readReservations(
   const reservationEditions = new Map<string, Edition>();
   const reservations = r.list(raw, "reservations").map((node, i) => {
     const field = `reservations[${i}]`;
-    const entry = r.map(node, field, ["name", "edition"], ["name", "edition"]);
+    const entry = r.map(node, field, ["name", "edition", "idle"], ["name", "edition"]);
     const name = r.scalar(entry.get("name"), `${field}.name`, RESERVATION);
     const edition = r.oneOf(entry.get("edition"), `${field}.edition`, EDITIONS);
+    const idle = entry.has("idle") ? r.oneOf(entry.get("idle"), `${field}.idle`, IDLE_POLICIES) : "pro_rata";
     const canonical = canonicalReservation(name);
     if (reservationEditions.has(canonical))
       r.fail(entry.get("name"), `${field}.name`, `reservation ${name} is listed twice`);
     reservationEditions.set(canonical, edition);
-    return { name, edition };
+    return { name, edition, idle };
   });
   return { reservations, reservationEditions };
 }

@@ -1,0 +1,136 @@
+// Columns of reconciliation.csv and coverage.csv: one definition each, equal to the columns of
+// sql/ddl/reconciliation.sql and sql/ddl/coverage.sql (test/billing.test.ts checks it).
+import type { DepartmentCostRow } from "../aggregate.ts";
+import { formatMinorUnits, formatNanos } from "./amount.ts";
+import type { CoverageRow } from "./coverage.ts";
+import type { Reconciliation, ReconciliationRow } from "./reconcile.ts";
+
+export const RECONCILIATION_COLUMNS = [
+  "period",
+  "billing_project",
+  "sku_group",
+  "currency",
+  "estimated_usd",
+  "list_cost_usd",
+  "list_cost",
+  "credits",
+  "net_cost",
+  "allocated_to_jobs",
+  "allocated_to_project_owner",
+  "idle_to_admin",
+  "unattributed",
+  "rounding",
+  "idle_cost",
+  "used_slot_ms",
+  "capacity_slot_ms",
+  "credit_types",
+  "reasons",
+] as const;
+
+export type ReconciliationRecord = Record<(typeof RECONCILIATION_COLUMNS)[number], string | string[]>;
+
+/** Amounts with 6 decimals, as in the other CSV files: whole cents and yen show exactly. */
+export function reconciliationRecord(
+  row: ReconciliationRow,
+  currency: string,
+  decimals = 6,
+): ReconciliationRecord {
+  const money = (value: bigint) => formatNanos(value, decimals);
+  return {
+    period: row.period,
+    billing_project: row.billingProject,
+    sku_group: row.skuGroup,
+    currency,
+    estimated_usd: money(row.estimatedUsd),
+    list_cost_usd: money(row.listUsd),
+    list_cost: money(row.list),
+    credits: money(row.credits),
+    net_cost: money(row.net),
+    allocated_to_jobs: money(row.allocatedToJobs),
+    allocated_to_project_owner: money(row.allocatedToProjectOwner),
+    idle_to_admin: money(row.idleToAdmin),
+    unattributed: money(row.unattributed),
+    rounding: money(row.rounding),
+    idle_cost: money(row.idle),
+    used_slot_ms: row.usedSlotMs.toString(),
+    capacity_slot_ms: row.capacitySlotMs.toString(),
+    credit_types: row.creditTypes,
+    reasons: row.reasons,
+  };
+}
+
+export function reconciliationCells(row: ReconciliationRow, currency: string): string[] {
+  const record = reconciliationRecord(row, currency);
+  return RECONCILIATION_COLUMNS.map((column) => {
+    const value = record[column];
+    return Array.isArray(value) ? value.join(";") : value;
+  });
+}
+
+export const COVERAGE_COLUMNS = [
+  "day",
+  "project_id",
+  "jobs_counted",
+  "jobs_in_logs",
+  "jobs_coverage",
+  "bytes_billed_counted",
+  "bytes_billed_in_logs",
+  "bytes_coverage",
+  "below_threshold",
+] as const;
+
+export function coverageCells(row: CoverageRow): (string | number | boolean)[] {
+  return [
+    row.day,
+    row.projectId,
+    row.jobsCounted,
+    row.jobsInLogs,
+    row.jobsCoverage,
+    row.bytesBilledCounted.toString(),
+    row.bytesBilledInLogs.toString(),
+    row.bytesCoverage,
+    row.belowThreshold,
+  ];
+}
+
+/** department_costs.csv's invoiced columns, after the estimates: empty when the run had no --billing. */
+export const DEPARTMENT_INVOICED_COLUMNS = ["invoiced_currency", "invoiced_net", "invoiced_list"] as const;
+
+export function departmentInvoicedCells(
+  row: { period: string; department: string },
+  reconciliation: Reconciliation | undefined,
+): string[] {
+  if (!reconciliation) return ["", "", ""];
+  const { currency } = reconciliation;
+  const found = reconciliation.departments.find(
+    (d) => d.period === row.period && d.department === row.department,
+  );
+  return [
+    currency,
+    formatMinorUnits(found?.netMinor ?? 0n, currency),
+    formatMinorUnits(found?.listMinor ?? 0n, currency),
+  ];
+}
+
+/** Department rows plus a zero-estimate row for every department the invoice reaches and the estimate does not. */
+export function withInvoicedDepartments(
+  rows: readonly DepartmentCostRow[],
+  reconciliation: Reconciliation,
+): DepartmentCostRow[] {
+  const present = new Set(rows.map((row) => `${row.period}\u0000${row.department}`));
+  const added = reconciliation.departments
+    .filter((d) => !present.has(`${d.period}\u0000${d.department}`))
+    .map((d) => ({
+      period: d.period,
+      department: d.department,
+      computePaid: 0n,
+      computeConsumed: 0n,
+      storage: 0n,
+      freeRidesGiven: 0n,
+      freeRidesTaken: 0n,
+      unpricedJobs: 0,
+    }));
+  return [...rows, ...added].sort((a, b) =>
+    a.period === b.period ? (a.department < b.department ? -1 : 1) : a.period < b.period ? -1 : 1,
+  );
+}
