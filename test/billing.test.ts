@@ -26,7 +26,7 @@ import { COVERAGE_COLUMNS, RECONCILIATION_COLUMNS } from "../src/core/billing/ro
 import { DayClock } from "../src/core/period.ts";
 import { ConfigError, parseRegistry } from "../src/core/registry.ts";
 import { BillingExportError, parseBillingExport } from "../src/io/billing-export.ts";
-import { parseCsv } from "../src/io/csv.ts";
+import { csvLine, parseCsv } from "../src/io/csv.ts";
 import { parseJobsExport } from "../src/io/jobs-export.ts";
 import { focusViolations } from "./support/focus-rules.ts";
 import { ddlTables } from "./support/zetasql.ts";
@@ -358,6 +358,12 @@ describe("the sample month reconciled with its invoice", () => {
       expect(departments.map((d) => d.department)).toContain("unassigned");
     });
   }
+
+  it("credits, negative amounts, are written as numbers, not as neutralised text", async () => {
+    expect(csvLine(["-1.158583", "-2+3"])).toBe("-1.158583,'-2+3\n");
+    const rows = await table(usd.dir, "reconciliation.csv");
+    expect(rows.some((row) => /^-\d+\.\d{6}$/.test(row.credits as string))).toBe(true);
+  });
 
   it("yen amounts are whole yen; dollars have cents", async () => {
     const yen = await table(jpy.dir, "department_costs.csv");

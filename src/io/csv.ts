@@ -8,15 +8,17 @@ const NEEDS_QUOTES = /[",\r\n]/;
 /**
  * Guards against spreadsheet formula injection (OWASP "CSV Injection"): every text cell that
  * starts with one of these is prefixed with ', whatever follows (`-1+cmd|...` is a formula too).
- * Numbers are written from number and bigint values, which never need it; amounts formatted as
- * text (USD) are never negative, so the guard leaves them as they are.
+ * Numbers are written from number and bigint values, which never need it; a text that is a
+ * whole decimal number and nothing else (a negative amount such as a credit, "-1.158583") is a
+ * number to a spreadsheet too, and is left as it is.
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_DECIMAL = /^-\d+(?:\.\d+)?$/;
 
 function cell(value: CsvValue): string {
   if (value === null || value === undefined) return "";
   let text = String(value);
-  if (typeof value === "string" && FORMULA_START.test(text)) text = `'${text}`;
+  if (typeof value === "string" && FORMULA_START.test(text) && !PLAIN_DECIMAL.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
