@@ -44,7 +44,11 @@ describe("parseRegistry on the documented example", () => {
     expect(registry.departments[0]?.principals).toContain("*@mkt.acme.example");
     expect(registry.sharedProjects).toEqual([{ project: "acme-etl", owner: "platform" }]);
     expect(registry.reservations).toEqual([
-      { name: "projects/acme-platform/locations/US/reservations/prod", edition: "enterprise", idle: "pro_rata" },
+      {
+        name: "projects/acme-platform/locations/US/reservations/prod",
+        edition: "enterprise",
+        idle: "pro_rata",
+      },
     ]);
     expect(registry.partners).toEqual([
       {
