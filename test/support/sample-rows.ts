@@ -2,6 +2,7 @@
 // would hold them: shared by the SQL-equals-TypeScript tests.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { JobSummary } from "../../src/core/aggregate.ts";
 import { assessEntry, ChargebackPipeline, entryContext } from "../../src/core/pipeline.ts";
 import { parseRegistry } from "../../src/core/registry.ts";
 import { jobCostRecord } from "../../src/core/rows.ts";
@@ -19,12 +20,17 @@ export function sampleOrganisation(granularity: PeriodGranularity, from: string,
   const jobRows: Record<string, SqlValue>[] = [];
   // Every finding, as findings.csv holds them (the report keeps only the page's top ones).
   const findings: Finding[] = [];
+  /** The jobs the pipeline counted (each once, the most complete copy). */
+  const countedJobs: JobSummary[] = [];
   const lines = readFileSync(`${ROOT}sample/acme/logs/2026-10-v2-and-v1.ndjson`, "utf8").split("\n");
   for (const [i, line] of lines.entries()) {
     if (line.trim() === "") continue;
     const assessed = assessEntry(line, { file: "sample", line: i + 1 }, context);
     const outcome = pipeline.accept(assessed);
-    if (outcome.kind === "job") findings.push(...outcome.job.findings);
+    if (outcome.kind === "job") {
+      findings.push(...outcome.job.findings);
+      countedJobs.push(outcome.job);
+    }
     if (assessed.kind !== "job") continue;
     // Every job's row as the ingest function writes it; duplicates too (at-least-once delivery).
     const record = jobCostRecord(assessed.cost);
@@ -37,10 +43,13 @@ export function sampleOrganisation(granularity: PeriodGranularity, from: string,
     readFileSync(`${ROOT}sample/acme/table_storage.csv`, "utf8"),
     "table_storage.csv",
   );
-  for (const held of pipeline.releaseHeld()) findings.push(...held.job.findings);
+  for (const held of pipeline.releaseHeld()) {
+    findings.push(...held.job.findings);
+    countedJobs.push(held.job);
+  }
   findings.push(...pipeline.readFindings());
   const report = pipeline.report(snapshot);
-  return { registry, jobRows, snapshot, report, findings };
+  return { registry, jobRows, snapshot, report, findings, countedJobs };
 }
 
 export function storageRows(snapshot: readonly TableStorage[]) {

@@ -15,6 +15,7 @@ const ZETASQL = fileURLToPath(
 export type SqlType =
   | "STRING"
   | "INT64"
+  | "FLOAT64"
   | "NUMERIC"
   | "BIGNUMERIC"
   | "BOOL"
@@ -40,6 +41,7 @@ export type SqlValue = string | number | bigint | boolean | null | SqlValue[] | 
 const SCALARS: Record<string, string> = {
   STRING: "TYPE_STRING",
   INT64: "TYPE_INT64",
+  FLOAT64: "TYPE_DOUBLE",
   NUMERIC: "TYPE_NUMERIC",
   BIGNUMERIC: "TYPE_BIGNUMERIC",
   BOOL: "TYPE_BOOL",
@@ -111,6 +113,8 @@ function valueProto(value: SqlValue, type: SqlType): Record<string, unknown> {
       return { stringValue: String(value) };
     case "INT64":
       return { int64Value: String(value) };
+    case "FLOAT64":
+      return { doubleValue: Number(value) };
     case "BOOL":
       return { boolValue: Boolean(value) };
     case "NUMERIC":

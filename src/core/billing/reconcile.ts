@@ -516,11 +516,15 @@ function cmp(a: string, b: string): number {
 }
 
 function compareGroups(a: ChargeGroup, b: ChargeGroup): number {
+  // A total order, the same as sql/invoice/invoice_allocation.sql's: ties in the rounding go to the earlier.
   return (
     cmp(a.period, b.period) ||
     cmp(a.day, b.day) ||
+    cmp(a.billingAccountId, b.billingAccountId) ||
     cmp(a.billingProject, b.billingProject) ||
+    cmp(a.serviceId, b.serviceId) ||
     cmp(a.skuId, b.skuId) ||
+    cmp(a.skuDescription, b.skuDescription) ||
     cmp(a.location, b.location) ||
     cmp(a.costType, b.costType) ||
     cmp(a.reservation, b.reservation)

@@ -1,9 +1,9 @@
 // Columns of reconciliation.csv and coverage.csv: one definition each, equal to the columns of
 // sql/ddl/reconciliation.sql and sql/ddl/coverage.sql (test/billing.test.ts checks it).
 import type { DepartmentCostRow } from "../aggregate.ts";
-import { formatMinorUnits, formatNanos } from "./amount.ts";
+import { formatMinorUnits, formatNanos, nanosPerMinorUnit } from "./amount.ts";
 import type { CoverageRow } from "./coverage.ts";
-import type { Reconciliation, ReconciliationRow } from "./reconcile.ts";
+import type { AllocationLine, Reconciliation, ReconciliationRow } from "./reconcile.ts";
 
 export const RECONCILIATION_COLUMNS = [
   "period",
@@ -133,4 +133,69 @@ export function withInvoicedDepartments(
   return [...rows, ...added].sort((a, b) =>
     a.period === b.period ? (a.department < b.department ? -1 : 1) : a.period < b.period ? -1 : 1,
   );
+}
+
+/** Columns of the invoice_allocation table (sql/ddl/invoice_allocation.sql): one row per line. */
+export const INVOICE_ALLOCATION_COLUMNS = [
+  "period",
+  "day",
+  "billing_account_id",
+  "billing_project",
+  "service_description",
+  "sku_id",
+  "sku_description",
+  "sku_group",
+  "location",
+  "cost_type",
+  "department",
+  "basis",
+  "reason",
+  "capacity_status",
+  "currency",
+  "start_time",
+  "end_time",
+  "net",
+  "list",
+  "cost",
+  "pricing_quantity",
+  "pricing_unit",
+  "net_allocated",
+  "list_allocated",
+  "cost_allocated",
+] as const;
+
+export type InvoiceAllocationRecord = Record<(typeof INVOICE_ALLOCATION_COLUMNS)[number], string | null>;
+
+/** An allocation line as the invoice_allocation table holds it: NUMERIC amounts as text with 9 decimals. */
+export function invoiceAllocationRecord(line: AllocationLine, currency: string): InvoiceAllocationRecord {
+  const { group } = line;
+  const numeric = (nanos: bigint) => formatNanos(nanos, 9);
+  const unit = nanosPerMinorUnit(currency);
+  return {
+    period: group.period,
+    day: group.day,
+    billing_account_id: group.billingAccountId,
+    billing_project: group.billingProject,
+    service_description: group.serviceDescription,
+    sku_id: group.skuId,
+    sku_description: group.skuDescription,
+    sku_group: group.skuGroup,
+    location: group.location,
+    cost_type: group.costType,
+    department: line.department,
+    basis: line.basis,
+    reason: line.reason ?? null,
+    capacity_status: line.capacityStatus ?? null,
+    currency,
+    start_time: new Date(group.startMs).toISOString(),
+    end_time: new Date(group.endMs).toISOString(),
+    net: numeric(line.net),
+    list: numeric(line.list),
+    cost: numeric(line.cost),
+    pricing_quantity: numeric(line.pricingQuantity),
+    pricing_unit: group.pricingUnit,
+    net_allocated: numeric(line.netMinor * unit),
+    list_allocated: numeric(line.listMinor * unit),
+    cost_allocated: numeric(line.costMinor * unit),
+  };
 }
