@@ -580,6 +580,21 @@ describe("coverage and the command line", () => {
     ).toThrow('jobs.csv:2: total_bytes_billed: expected a whole number of bytes, found "1.5"');
   });
 
+  it("the demo reconciles the sample month with its invoice and JOBS", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bqcb-billing-demo-"));
+    const log = console.log;
+    const printed: string[] = [];
+    console.log = (message: string) => printed.push(message);
+    try {
+      expect(await main(["demo", "--out", dir, "--no-progress"])).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    expect(printed.join("\n")).toMatch(/invoice: 2026-10 \d+\.\d\d USD net/);
+    for (const name of ["reconciliation.csv", "focus.csv", "coverage.csv"])
+      expect((await table(dir, name)).length, name).toBeGreaterThan(0);
+  }, 60_000);
+
   it("exits 2 naming the file and line for a bad billing export, a mixed currency, or --jobs-export alone", async () => {
     const dir = await mkdtemp(join(tmpdir(), "bqcb-billing-cli-"));
     const { writeFile } = await import("node:fs/promises");

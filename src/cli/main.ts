@@ -189,6 +189,9 @@ async function reportCommand(args: string[]): Promise<number> {
     workers:
       values.workers === undefined ? undefined : Math.min(Number(values.workers), availableParallelism()),
     policies: values.policies?.map(parseIamInput),
+    billingFiles: values.billing,
+    jobsFiles: values["jobs-export"],
+    coverageThresholdBasisPoints,
   });
   console.log(summaryText(result.summary, outDir));
   if (result.summary.iam) console.log(iamSummaryText(result.summary.iam, outDir));
