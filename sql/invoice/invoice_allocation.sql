@@ -41,7 +41,8 @@ WITH charges AS (
 charge_groups AS (
   SELECT
     IF(@granularity = 'month', FORMAT_DATE('%Y-%m', day), FORMAT_DATE('%Y-%m-%d', day)) AS period,
-    day,
+    -- storage and other project-bound SKUs: one charge per period (its first day), rounded once
+    MIN(day) AS day,
     billing_account_id,
     billing_project,
     service_id,
@@ -68,7 +69,13 @@ charge_groups AS (
     ANY_VALUE(pricing_unit) AS pricing_unit,
     IF(COUNTIF(slot_ms IS NULL) > 0, NULL, SUM(slot_ms)) AS capacity_slot_ms
   FROM charges
-  GROUP BY day, billing_account_id, billing_project, service_id, sku_id, sku_description, location, cost_type
+  GROUP BY
+    IF(
+      REGEXP_CONTAINS(LOWER(sku_description), r'\bedition\b|\bcommitment\b|\bflat[ -]rate\b|\bslots?\b')
+        OR (REGEXP_CONTAINS(LOWER(sku_description), r'\banalysis\b') AND NOT STRPOS(LOWER(sku_description), 'bi engine') > 0),
+      FORMAT_DATE('%Y-%m-%d', day),
+      IF(@granularity = 'month', FORMAT_DATE('%Y-%m', day), FORMAT_DATE('%Y-%m-%d', day))),
+    period, billing_account_id, billing_project, service_id, sku_id, sku_description, location, cost_type
 ),
 numbered AS (
   -- the order of src/core/billing/reconcile.ts compareGroups: ties in the rounding go to the earlier

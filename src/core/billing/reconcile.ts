@@ -46,6 +46,7 @@ export type RemainderReason =
 /** Charges of one billing day, project and SKU: the unit that is shared out. */
 export interface ChargeGroup {
   period: string;
+  /** The billing day; for storage and other SKUs, charged per period, the period's first day seen. */
   day: string;
   billingAccountId: string;
   billingProject: string;
@@ -198,8 +199,11 @@ function groupRows(options: ReconcileOptions, counters: Reconciliation["counters
     }
     counters.bigQueryRows++;
     const group = skuGroup(row.serviceDescription, row.skuDescription);
+    // Storage and other project-bound SKUs go to the project's department whatever the day: one
+    // charge per period, not per day, so that they are rounded once, not thirty times.
+    const perPeriod = group === "storage" || group === "other";
     const key = [
-      day,
+      perPeriod ? periodOf(day, options.granularity) : day,
       row.billingAccountId,
       row.projectId,
       row.serviceId,
@@ -237,6 +241,7 @@ function groupRows(options: ReconcileOptions, counters: Reconciliation["counters
       };
       groups.set(key, charge);
     }
+    if (day < charge.day) charge.day = day;
     charge.startMs = Math.min(charge.startMs, row.usageStartMs);
     charge.endMs = Math.max(charge.endMs, row.usageEndMs);
     charge.net += netCost(row);
