@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CloudConfigError, readCloudConfig } from "../src/cloud/config.ts";
+import { buildReport, invoiceAllocationScript } from "../src/cloud/report.ts";
 import { formatNanos, minorDigits, nanosPerMinorUnit } from "../src/core/billing/amount.ts";
 import { BillingJobUsage } from "../src/core/billing/job-usage.ts";
 import { type Reconciliation, reconcile } from "../src/core/billing/reconcile.ts";
@@ -314,4 +316,101 @@ for (const [label, file] of [
 it("one table shape: invoice_allocation's columns are the DDL's", () => {
   const ddl = ddlTables(join(ROOT, "sql/ddl")).find((t) => t.name === "invoice_allocation");
   expect(ddl?.columns.map((c) => c.name)).toEqual([...INVOICE_ALLOCATION_COLUMNS]);
+});
+
+describe("the scheduled report runs the invoice SQL over the configured export table", () => {
+  const TABLE = "billing-admin.billing.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9";
+
+  it("names the table only as a validated, quoted identifier and replaces the period's rows in one transaction", async () => {
+    const script = invoiceAllocationScript(TABLE);
+    expect(script).toContain("FROM `billing-admin`.`billing`.`gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9`");
+    expect(script).not.toMatch(/\bFROM billing_export\b/);
+    expect(
+      script.startsWith(
+        "BEGIN TRANSACTION;\nDELETE FROM invoice_allocation WHERE day BETWEEN @from_date AND @to_date;\nINSERT INTO invoice_allocation (",
+      ),
+    ).toBe(true);
+    expect(script.endsWith(");\nCOMMIT TRANSACTION;")).toBe(true);
+    // The INSERT analyses against the DDL (with the export under the name the catalog knows it by).
+    const insert = script
+      .slice(script.indexOf("INSERT INTO"), script.lastIndexOf(";\nCOMMIT"))
+      .replace("`billing-admin`.`billing`.`gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9`", "billing_export");
+    await expect(zetasql.analyze(insert, TABLES, PARAMS)).resolves.toBeUndefined();
+    await expect(
+      zetasql.analyze(
+        read("invoice/invoice_allocation.sql").replace("FROM billing_export", "FROM billing_exports"),
+        TABLES,
+        PARAMS,
+      ),
+    ).rejects.toThrow(/billing_exports/);
+  });
+
+  it("refuses a configured table that is not PROJECT.DATASET.TABLE", () => {
+    for (const bad of [
+      "billing.gcp_export",
+      "p.d.t`; DROP TABLE x; --",
+      "Bad_Project.d.t",
+      "a-project-1.d.t-x",
+    ])
+      expect(() =>
+        readCloudConfig({
+          GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+          BQ_CHARGEBACK_REGISTRY: "r.yaml",
+          BQ_CHARGEBACK_BILLING_EXPORT: bad,
+        }),
+      ).toThrow(CloudConfigError);
+    expect(
+      readCloudConfig({
+        GOOGLE_CLOUD_PROJECT: "acme-chargeback",
+        BQ_CHARGEBACK_REGISTRY: "r.yaml",
+        BQ_CHARGEBACK_BILLING_EXPORT: TABLE,
+      }).billingExport,
+    ).toBe(TABLE);
+  });
+
+  it("buildReport sends it with the registry's projects and reservations as parameters", async () => {
+    const sent: { query: string; params: Record<string, unknown> }[] = [];
+    const bigquery = {
+      query: async (request: { query: string; params: Record<string, unknown> }) => {
+        sent.push(request);
+        return [[]];
+      },
+      date: (day: string) => ({ value: day }),
+    };
+    const registry = parseRegistry(readFileSync(join(SAMPLE, "registry.yaml"), "utf8"), "registry.yaml");
+    const config = {
+      projectId: "acme-chargeback",
+      dataset: "bq_chargeback",
+      registry: "r.yaml",
+      timeZone: "America/Los_Angeles",
+      billingExport: TABLE,
+    };
+    await buildReport(
+      { from: "2026-10-01", to: "2026-10-31", granularity: "month" },
+      { config, registry, bigquery: bigquery as never },
+      "2026-11-01",
+    );
+    const invoice = sent.find((request) => request.query.includes("INSERT INTO invoice_allocation"));
+    expect(invoice?.params.time_zone).toBe("America/Los_Angeles");
+    expect(invoice?.params.reservations).toEqual([
+      {
+        name: "projects/acme-platform/locations/us/reservations/prod",
+        admin_project: "acme-platform",
+        location: "us",
+        idle_policy: "pro_rata",
+      },
+    ]);
+    expect(invoice?.params.project_departments).toContainEqual({
+      project: "acme-etl",
+      department: "platform",
+    });
+    const without = sent.length;
+    sent.length = 0;
+    await buildReport(
+      { from: "2026-10-01", to: "2026-10-31", granularity: "month" },
+      { config: { ...config, billingExport: undefined }, registry, bigquery: bigquery as never },
+      "2026-11-01",
+    );
+    expect(sent.length).toBe(without - 1);
+  });
 });

@@ -8,6 +8,7 @@ import {
   isProjectId,
   LOCATION_EXPECTED,
   PROJECT_ID_EXPECTED,
+  quotedTable,
 } from "../core/identifiers.ts";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../core/period.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
@@ -28,6 +29,8 @@ export interface CloudConfig {
   location: string;
   /** Where the organisation keeps data: each is snapshotted by its own jobs, the dataset's first. */
   storageLocations: string[];
+  /** The Cloud Billing export table (PROJECT.DATASET.gcp_billing_export_v1_ACCOUNT): the report shares it out too. */
+  billingExport?: string;
 }
 
 const TOPIC = /^projects\/([^/]+)\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
@@ -96,6 +99,14 @@ export function readCloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConf
     ...declared.filter((each) => sameAs(each, location)),
     ...declared.filter((each) => !sameAs(each, location)),
   ];
+  const billingExport = env.BQ_CHARGEBACK_BILLING_EXPORT || undefined;
+  if (billingExport !== undefined) {
+    try {
+      quotedTable(billingExport);
+    } catch (error) {
+      throw new CloudConfigError(`BQ_CHARGEBACK_BILLING_EXPORT: ${(error as Error).message}`);
+    }
+  }
   return {
     projectId,
     dataset,
@@ -107,6 +118,7 @@ export function readCloudConfig(env: NodeJS.ProcessEnv = process.env): CloudConf
     timeZone,
     location,
     storageLocations: ordered,
+    billingExport,
   };
 }
 

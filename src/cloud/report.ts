@@ -4,9 +4,11 @@
 // query parameter; project and region names, which must be identifiers there, are validated.
 // Replacing (DELETE then INSERT in one transaction) makes a second run give the same tables.
 import type { BigQuery, Query } from "@google-cloud/bigquery";
+import { INVOICE_ALLOCATION_COLUMNS } from "../core/billing/rows.ts";
 import { FREE_RIDE_KINDS } from "../core/findings.ts";
-import { informationSchema } from "../core/identifiers.ts";
+import { informationSchema, quotedTable } from "../core/identifiers.ts";
 import { DayClock } from "../core/period.ts";
+import { canonicalReservation } from "../core/pricebook.ts";
 import { projectDepartment, type Registry } from "../core/registry.ts";
 import { contentVersion, priceBookRows } from "../core/registry-tables.ts";
 import { DEPARTMENT_COST_COLUMNS, MATRIX_COLUMNS, STORAGE_COST_COLUMNS } from "../core/rows.ts";
@@ -221,6 +223,62 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
     baseTypes,
     inDataset,
   );
+
+  // 4. The Cloud Billing export shared out to departments (sql/invoice), when one is configured.
+  if (config.billingExport) {
+    await run(
+      invoiceAllocationScript(config.billingExport),
+      invoiceParams(registry, projectDepartments, config, base),
+      {
+        ...baseTypes,
+        time_zone: "STRING",
+        project_departments: [{ project: "STRING", department: "STRING" }],
+        reservations: [
+          { name: "STRING", admin_project: "STRING", location: "STRING", idle_policy: "STRING" },
+        ],
+      },
+    );
+  }
+}
+
+const INVOICE_SQL_DIR = new URL("../../sql/invoice/", import.meta.url);
+
+/**
+ * Replaces the period's invoice_allocation rows with sql/invoice/invoice_allocation.sql over the
+ * configured export table: the one name that reaches the SQL text, validated and quoted.
+ */
+export function invoiceAllocationScript(billingExport: string): string {
+  const query = readFileSync(new URL("invoice_allocation.sql", INVOICE_SQL_DIR), "utf8")
+    .replace(/;\s*$/, "")
+    .replace(/\bFROM billing_export\b/, `FROM ${quotedTable(billingExport)}`);
+  const columns = INVOICE_ALLOCATION_COLUMNS.join(", ");
+  return [
+    "BEGIN TRANSACTION;",
+    "DELETE FROM invoice_allocation WHERE day BETWEEN @from_date AND @to_date;",
+    `INSERT INTO invoice_allocation (${columns})`,
+    `SELECT ${columns} FROM (\n${query}\n);`,
+    "COMMIT TRANSACTION;",
+  ].join("\n");
+}
+
+/** The registry's projects and reservations (canonical names, idle policy) as query parameters. */
+function invoiceParams(
+  registry: Registry,
+  projectDepartments: { project: string; department: string }[],
+  config: CloudConfig,
+  base: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    ...base,
+    time_zone: config.timeZone,
+    project_departments: projectDepartments,
+    reservations: registry.reservations.map((reservation) => {
+      const name = canonicalReservation(reservation.name);
+      const [, adminProject = "", location = ""] =
+        /^projects\/([^/]+)\/locations\/([^/]+)\//.exec(name) ?? [];
+      return { name, admin_project: adminProject, location, idle_policy: reservation.idle };
+    }),
+  };
 }
 
 /** The HTTP function's logic: 400 for a bad request, 200 with what was built. */
@@ -238,7 +296,12 @@ export async function handleReportRequest(body: unknown, deps: ReportDependencie
   const result: Record<string, unknown> = {
     ...period,
     snapshot_date: snapshotDate,
-    tables: ["storage_costs", "department_costs", "chargeback_matrix"],
+    tables: [
+      "storage_costs",
+      "department_costs",
+      "chargeback_matrix",
+      ...(deps.config.billingExport ? ["invoice_allocation"] : []),
+    ],
   };
   if (deps.config.reportBucket) {
     // report.html of the period, read back from the tables just written (sql/page), to Cloud Storage.

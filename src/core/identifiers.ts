@@ -50,3 +50,14 @@ export function informationSchema(project: string, location: string): string {
     throw new UnsafeIdentifierError(`location ${JSON.stringify(location)}: expected ${LOCATION_EXPECTED}`);
   return `${quotedProject(project)}.\`region-${location.toLowerCase()}\`.INFORMATION_SCHEMA`;
 }
+
+/** A table as `project`.`dataset`.`table` (the Cloud Billing export table), validated and quoted. */
+export function quotedTable(path: string): string {
+  const match = /^(.+)\.([^.]+)\.([^.]+)$/.exec(path);
+  const [, project = "", dataset = "", table = ""] = match ?? [];
+  if (!match || !isDatasetId(dataset) || !isDatasetId(table))
+    throw new UnsafeIdentifierError(
+      `table ${JSON.stringify(path)}: expected PROJECT.DATASET.TABLE (letters, digits and underscores after the project)`,
+    );
+  return `${quotedProject(project)}.\`${dataset}\`.\`${table}\``;
+}
