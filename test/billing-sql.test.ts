@@ -15,12 +15,13 @@ import { DayClock } from "../src/core/period.ts";
 import { canonicalReservation } from "../src/core/pricebook.ts";
 import { parseRegistry, type Registry } from "../src/core/registry.ts";
 import { parseBillingExport, parseBqTimestamp } from "../src/io/billing-export.ts";
+import { readSql } from "../src/io/sql-files.ts";
 import { sampleOrganisation } from "./support/sample-rows.ts";
 import { ddlTables, type SqlType, type SqlValue, type TableSchema, ZetaSql } from "./support/zetasql.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SAMPLE = join(ROOT, "sample/acme");
-const read = (path: string) => readFileSync(join(ROOT, "sql", path), "utf8");
+const read = (path: string) => readSql(path);
 
 /** The standard usage cost table's columns the SQL reads (Google's schema, FLOAT64 amounts). */
 const BILLING_EXPORT: TableSchema = {

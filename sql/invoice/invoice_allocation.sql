@@ -83,10 +83,7 @@ numbered AS (
   FROM charge_groups
 ),
 jobs AS (
-  SELECT *
-  FROM job_costs
-  WHERE usage_date BETWEEN @from_date AND @to_date
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY ingested_at DESC) = 1
+  -- include: common/job_costs_once.sql
 ),
 reserved_jobs AS (
   -- reservation names as canonicalReservation writes them: projects/P/locations/l/reservations/R

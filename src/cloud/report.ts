@@ -241,16 +241,15 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
   }
 }
 
-const INVOICE_SQL_DIR = new URL("../../sql/invoice/", import.meta.url);
-
 /**
  * Replaces the period's invoice_allocation rows with sql/invoice/invoice_allocation.sql over the
  * configured export table: the one name that reaches the SQL text, validated and quoted.
  */
 export function invoiceAllocationScript(billingExport: string): string {
-  const query = readFileSync(new URL("invoice_allocation.sql", INVOICE_SQL_DIR), "utf8")
-    .replace(/;\s*$/, "")
-    .replace(/\bFROM billing_export\b/, `FROM ${quotedTable(billingExport)}`);
+  const query = readSql("invoice/invoice_allocation.sql").replace(
+    /\bFROM billing_export\b/,
+    `FROM ${quotedTable(billingExport)}`,
+  );
   const columns = INVOICE_ALLOCATION_COLUMNS.join(", ");
   return [
     "BEGIN TRANSACTION;",
