@@ -105,12 +105,8 @@ describe("a run over an input that was mostly not read", () => {
     const summary = JSON.parse(await readFile(join(result.out, "summary.json"), "utf8"));
     expect(summary.unpriced).toEqual({ jobs: 1, by_reason: { billed_bytes_hidden: 1 } });
     const csv = (await readFile(join(result.out, "department_costs.csv"), "utf8")).trim().split("\n");
-    expect(csv[0]?.split(",").at(-1)).toBe("unpriced_jobs");
-    expect(
-      csv
-        .find((line) => line.includes(",finance,"))
-        ?.split(",")
-        .at(-1),
-    ).toBe("1");
+    const column = csv[0]?.split(",").indexOf("unpriced_jobs") ?? -1;
+    expect(column).toBeGreaterThan(1);
+    expect(csv.find((line) => line.includes(",finance,"))?.split(",")[column]).toBe("1");
   }, 30_000);
 });
