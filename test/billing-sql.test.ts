@@ -384,6 +384,8 @@ describe("the scheduled report runs the invoice SQL over the configured export t
       dataset: "bq_chargeback",
       registry: "r.yaml",
       timeZone: "America/Los_Angeles",
+      location: "US",
+      storageLocations: ["US"],
       billingExport: TABLE,
     };
     await buildReport(

@@ -237,6 +237,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
           { name: "STRING", admin_project: "STRING", location: "STRING", idle_policy: "STRING" },
         ],
       },
+      inDataset,
     );
   }
 }
