@@ -5,7 +5,7 @@ import { type CloudEvent, cloudEvent, http } from "@google-cloud/functions-frame
 import { LogAlertSink } from "../src/cloud/alerts.ts";
 import { BigQueryRowSink, createBigQuery } from "../src/cloud/bigquery.ts";
 import { loadRegistry, readCloudConfig } from "../src/cloud/config.ts";
-import { createIngestContext, ingestEntry, rejectRow } from "../src/cloud/ingest.ts";
+import { createIngestContext, ingestEntry, insertRejected } from "../src/cloud/ingest.ts";
 import { EnvelopeError, envelopeText, unwrapCloudEvent } from "../src/cloud/pubsub-message.ts";
 import { RestPublisher } from "../src/cloud/pubsub-publisher.ts";
 
@@ -35,8 +35,17 @@ cloudEvent("ingestAuditLog", async (event: CloudEvent<unknown>) => {
   } catch (error) {
     // unwrapCloudEvent throws nothing else: an envelope that cannot be read is kept and acknowledged.
     if (!(error instanceof EnvelopeError)) throw error;
-    const source = { file: `cloudevent:${event.id ?? "?"}`, line: 1 };
-    await rejectRow(sink, source, "invalid_envelope", error.message, envelopeText(event), new Date());
+    await insertRejected(
+      sink,
+      {
+        kind: "rejected",
+        reason: "invalid_envelope",
+        detail: error.message,
+        source: { file: `cloudevent:${event.id ?? "?"}`, line: 1 },
+        raw: envelopeText(event),
+      },
+      new Date(),
+    );
     return;
   }
   await ingestEntry(entry.text, entry.source, context);

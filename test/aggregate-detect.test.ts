@@ -45,69 +45,69 @@ describe("aggregation per period and department", () => {
         {
           period: "2026-10",
           department: "sales",
-          projectId: "p",
+          project_id: "p",
           dataset: "d",
-          billingModel: "LOGICAL",
-          storage: 11n,
+          billing_model: "LOGICAL",
+          storage_usd: 11n,
         },
       ],
     });
     const row = (period: string, department: string) =>
       rows.find((r) => r.period === period && r.department === department);
     expect(row("2026-10", "finance")).toMatchObject({
-      computePaid: 137n,
-      computeConsumed: 100n,
-      freeRidesGiven: 37n,
-      freeRidesTaken: 0n,
+      compute_paid_usd: 137n,
+      compute_consumed_usd: 100n,
+      free_rides_given_usd: 37n,
+      free_rides_taken_usd: 0n,
     });
     expect(row("2026-10", "marketing")).toMatchObject({
-      computePaid: 0n,
-      computeConsumed: 30n,
-      freeRidesTaken: 30n,
+      compute_paid_usd: 0n,
+      compute_consumed_usd: 30n,
+      free_rides_taken_usd: 30n,
     });
     expect(row("2026-10", "external:partner-x.example")).toMatchObject({
-      computeConsumed: 7n,
-      freeRidesTaken: 7n,
+      compute_consumed_usd: 7n,
+      free_rides_taken_usd: 7n,
     });
-    expect(row("2026-10", "sales")).toMatchObject({ computePaid: 0n, storage: 11n });
+    expect(row("2026-10", "sales")).toMatchObject({ compute_paid_usd: 0n, storage_usd: 11n });
     // every registry department appears in every period, even with nothing
-    expect(row("2026-11", "sales")).toMatchObject({ computePaid: 0n, storage: 0n });
-    expect(row("2026-11", "marketing")).toMatchObject({ computePaid: 5n, computeConsumed: 5n });
+    expect(row("2026-11", "sales")).toMatchObject({ compute_paid_usd: 0n, storage_usd: 0n });
+    expect(row("2026-11", "marketing")).toMatchObject({ compute_paid_usd: 5n, compute_consumed_usd: 5n });
     // what was paid equals what was consumed, in every period
     for (const period of ["2026-10", "2026-11"]) {
       const inPeriod = rows.filter((r) => r.period === period);
-      expect(inPeriod.reduce((s, r) => s + r.computePaid, 0n)).toBe(
-        inPeriod.reduce((s, r) => s + r.computeConsumed, 0n),
+      expect(inPeriod.reduce((s, r) => s + r.compute_paid_usd, 0n)).toBe(
+        inPeriod.reduce((s, r) => s + r.compute_consumed_usd, 0n),
       );
     }
     expect(aggregator.chargebackMatrix()).toEqual([
       {
         period: "2026-10",
-        payerDepartment: "finance",
-        consumerDepartment: "external:partner-x.example",
-        jobs: 1,
-        computeCost: 7n,
+        payer_department: "finance",
+        consumer_department: "external:partner-x.example",
+        jobs: 1n,
+        compute_cost_usd: 7n,
       },
       {
         period: "2026-10",
-        payerDepartment: "finance",
-        consumerDepartment: "finance",
-        jobs: 1,
-        computeCost: 100n,
+        payer_department: "finance",
+        consumer_department: "finance",
+        jobs: 1n,
+        compute_cost_usd: 100n,
       },
       {
         period: "2026-10",
-        payerDepartment: "finance",
-        consumerDepartment: "marketing",
-        jobs: 1,
-        computeCost: 30n,
+        payer_department: "finance",
+        consumer_department: "marketing",
+        jobs: 1n,
+        compute_cost_usd: 30n,
       },
       {
         period: "2026-11",
-        payerDepartment: "marketing",
-        consumerDepartment: "marketing",
-        jobs: 1,
-        computeCost: 5n,
+        payer_department: "marketing",
+        consumer_department: "marketing",
+        jobs: 1n,
+        compute_cost_usd: 5n,
       },
     ]);
   });
@@ -164,7 +164,7 @@ describe("aggregation per period and department", () => {
       monthCost: (_t, monthStart) => (monthStart === "2026-10-01" ? 31_000n : 3_000n),
     });
     // October: 2 of 31 days of 31000 = 2000 per table; November: 2 of 30 days of 3000 = 200 per table
-    expect(rows.map((r) => [r.period, r.storage])).toEqual([
+    expect(rows.map((r) => [r.period, r.storage_usd])).toEqual([
       ["2026-10", 4000n],
       ["2026-11", 400n],
     ]);
@@ -220,11 +220,11 @@ describe("free-ride detection on jobs", () => {
   it("flags cross-department use of a department project, but not of a shared project or by unassigned people", () => {
     const job = jobEvent();
     const cross = attribution({ payerDepartment: "finance", consumerDepartment: "marketing" });
-    expect(detectJobFindings(job, cross, pricing(1n), "2026-10").map((f) => f.kind)).toEqual([
+    expect(detectJobFindings(job, cross, pricing(1n), "2026-10-15").map((f) => f.kind)).toEqual([
       "cross_department_free_ride",
     ]);
     expect(
-      detectJobFindings(job, { ...cross, billingProjectKind: "shared" }, pricing(1n), "2026-10"),
+      detectJobFindings(job, { ...cross, billingProjectKind: "shared" }, pricing(1n), "2026-10-15"),
     ).toEqual([]);
     expect(
       detectJobFindings(
@@ -234,17 +234,17 @@ describe("free-ride detection on jobs", () => {
         "2026-10",
       ),
     ).toEqual([]);
-    expect(detectJobFindings(job, attribution(), pricing(1n), "2026-10")).toEqual([]);
+    expect(detectJobFindings(job, attribution(), pricing(1n), "2026-10-15")).toEqual([]);
   });
 
   it("flags unregistered billing projects, and never a script parent (its children are checked)", () => {
     const job = jobEvent({ billingProject: "acme-sandbox-42" });
     const unregistered = attribution({ billingProjectKind: "unregistered", payerDepartment: "unassigned" });
-    const findings = detectJobFindings(job, unregistered, pricing(5n), "2026-10");
+    const findings = detectJobFindings(job, unregistered, pricing(5n), "2026-10-15");
     expect(findings.map((f) => [f.kind, f.severity])).toEqual([["unregistered_project", "medium"]]);
     expect(findings[0]?.remediation).toContain("acme-sandbox-42");
     expect(
-      detectJobFindings(job, unregistered, pricing(0n, { pricingModel: "script_parent" }), "2026-10"),
+      detectJobFindings(job, unregistered, pricing(0n, { pricingModel: "script_parent" }), "2026-10-15"),
     ).toEqual([]);
   });
 
@@ -278,14 +278,20 @@ describe("unexpected billing projects from table reads", () => {
   it("accepts reads billed to registered projects and partner billing projects", () => {
     const detector = new UnexpectedReadDetector(view);
     expect(
-      detector.add(read({ readerBillingProject: "acme-mkt-bi", readerJobId: "acme-mkt-bi:j1" }), "2026-10"),
+      detector.add(
+        read({ readerBillingProject: "acme-mkt-bi", readerJobId: "acme-mkt-bi:j1" }),
+        "2026-10-15",
+      ),
     ).toBe(false);
     expect(
-      detector.add(read({ readerBillingProject: "px-analytics", readerJobId: "px-analytics:j2" }), "2026-10"),
+      detector.add(
+        read({ readerBillingProject: "px-analytics", readerJobId: "px-analytics:j2" }),
+        "2026-10-15",
+      ),
     ).toBe(false);
-    expect(detector.add(read({ reason: "TABLEDATA_LIST_REQUEST" }), "2026-10")).toBe(false);
+    expect(detector.add(read({ reason: "TABLEDATA_LIST_REQUEST" }), "2026-10-15")).toBe(false);
     expect(
-      detector.add(read({ dataProject: "someone-else", readerBillingProject: "x-proj" }), "2026-10"),
+      detector.add(read({ dataProject: "someone-else", readerBillingProject: "x-proj" }), "2026-10-15"),
     ).toBe(false);
     expect(detector.findings()).toEqual([]);
   });
@@ -293,9 +299,9 @@ describe("unexpected billing projects from table reads", () => {
   it("reports an unknown billing project once per job, with every data project it read", () => {
     const detector = new UnexpectedReadDetector(view);
     const base = { readerBillingProject: "rogue-proj", readerJobId: "rogue-proj:j9" };
-    detector.add(read({ ...base, entryKey: "a" }), "2026-10");
-    detector.add(read({ ...base, entryKey: "b", dataProject: "acme-mkt-lake" }), "2026-10");
-    detector.add(read({ ...base, entryKey: "a" }), "2026-10");
+    detector.add(read({ ...base, entryKey: "a" }), "2026-10-15");
+    detector.add(read({ ...base, entryKey: "b", dataProject: "acme-mkt-lake" }), "2026-10-15");
+    detector.add(read({ ...base, entryKey: "a" }), "2026-10-15");
     const findings = detector.findings();
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({
@@ -309,9 +315,9 @@ describe("unexpected billing projects from table reads", () => {
 
   it("judges redacted billing projects by the principal: partners expected, anyone else a finding", () => {
     const detector = new UnexpectedReadDetector(view);
-    expect(detector.add(read({ principal: "pat@partner-x.example" }), "2026-10")).toBe(false);
-    expect(detector.add(read({ principal: "bob@other.example", entryKey: "x" }), "2026-10")).toBe(true);
-    expect(detector.add(read({ principal: "", entryKey: "y" }), "2026-10")).toBe(true);
+    expect(detector.add(read({ principal: "pat@partner-x.example" }), "2026-10-15")).toBe(false);
+    expect(detector.add(read({ principal: "bob@other.example", entryKey: "x" }), "2026-10-15")).toBe(true);
+    expect(detector.add(read({ principal: "", entryKey: "y" }), "2026-10-15")).toBe(true);
     expect(detector.findings().map((f) => [f.billingProject, f.severity])).toEqual([
       ["", "high"],
       ["", "critical"],

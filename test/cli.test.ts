@@ -47,8 +47,10 @@ describe("bq-chargeback demo on the sample organisation", () => {
     ]);
     const lines = (await readFile(join(SAMPLE, "logs/2026-10-v2-and-v1.ndjson"), "utf8")).split("\n");
     for (const entry of rejected) {
-      expect(entry.file).toBe("sample/acme/logs/2026-10-v2-and-v1.ndjson");
-      expect(lines[entry.line - 1]).toBe(entry.raw);
+      // the rejected_entries record: source is file:line
+      const [, file, line] = /^(.*):(\d+)$/.exec(entry.source) ?? [];
+      expect(file).toBe("sample/acme/logs/2026-10-v2-and-v1.ndjson");
+      expect(lines[Number(line) - 1]).toBe(entry.raw);
     }
     const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
     expect(summary.rejected.total).toBe(stats.malformed);

@@ -37,7 +37,7 @@ describe("finding kinds", () => {
       cost: 0n,
       remediation: "",
       time: "2026-10-14T17:02:20Z",
-      period: "2026-10",
+      usageDate: "2026-10-14",
     };
     expect(alertPayload(finding)).toMatchObject({
       severity: "CRITICAL",

@@ -209,10 +209,10 @@ describe("6. aggregation keys cannot be forged by the texts in them", () => {
       registryDepartments: ["finance"],
       storage: [],
     });
-    expect(rows.find((row) => row.department === odd)?.computeConsumed).toBe(7n);
-    expect(rows.find((row) => row.department === 'external:a"],["b')?.computeConsumed).toBe(5n);
-    expect(rows.find((row) => row.department === "finance")?.computePaid).toBe(12n);
-    expect(aggregator.chargebackMatrix().map((row) => row.consumerDepartment)).toEqual([
+    expect(rows.find((row) => row.department === odd)?.compute_consumed_usd).toBe(7n);
+    expect(rows.find((row) => row.department === 'external:a"],["b')?.compute_consumed_usd).toBe(5n);
+    expect(rows.find((row) => row.department === "finance")?.compute_paid_usd).toBe(12n);
+    expect(aggregator.chargebackMatrix().map((row) => row.consumer_department)).toEqual([
       'external:a"],["b',
       odd,
     ]);

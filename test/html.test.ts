@@ -10,7 +10,6 @@ import { runReport } from "../src/cli/report-command.ts";
 import { ChargebackAggregator, summarizeJob } from "../src/core/aggregate.ts";
 import { parseCsv } from "../src/io/csv.ts";
 import { renderHtml } from "../src/report/html.ts";
-import { buildSummary } from "../src/report/summary.ts";
 import { launchChromium } from "./support/browser.ts";
 import { jobCost } from "./support/jobs.ts";
 
@@ -105,6 +104,7 @@ describe("report.html from hostile log strings", () => {
     if (job.findings[0]) job.findings[0].principal = job.job.principal;
     aggregator.addJob(summarizeJob(job));
     const report = {
+      origin: "log_entries" as const,
       from: "2026-10-01",
       to: "2026-10-31",
       granularity: "month" as const,
@@ -140,7 +140,7 @@ describe("report.html from hostile log strings", () => {
         unpricedByReason: {},
       },
     };
-    const html = renderHtml(report, buildSummary(report, { inputs: [], bytesRead: 0, elapsedMs: 1 }));
+    const html = renderHtml(report);
     expect(html).not.toContain("<script>");
     expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;@evil.example");
     expect(html).toContain('id="total-compute">5.00<');

@@ -45,7 +45,7 @@ describe("copies of one job in the pipeline", () => {
     const { report, counters } = run([copies.full, copies.noLocation, copies.lowerCaseLocation]);
     expect(counters.jobs).toBe(1);
     expect(counters.duplicateJobs).toBe(2);
-    expect(report.chargebackMatrix.reduce((sum, row) => sum + row.jobs, 0)).toBe(1);
+    expect(report.chargebackMatrix.reduce((sum, row) => sum + row.jobs, 0n)).toBe(1n);
   });
 
   it("keeps the copy with a principal and statistics over an earlier one without", () => {

@@ -6,7 +6,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatUsd, toNumericString } from "../src/core/money.ts";
+import { formatUsd } from "../src/core/money.ts";
+import { bigQueryJson, CHARGEBACK_MATRIX, DEPARTMENT_COSTS, FINDINGS, findingRow } from "../src/core/rows.ts";
 import { FakeBigQuery, type QueryRequest } from "./support/fake-bigquery.ts";
 import { FunctionServer } from "./support/function-server.ts";
 import { sampleOrganisation } from "./support/sample-rows.ts";
@@ -19,23 +20,9 @@ const sample = sampleOrganisation("month", "2026-10-01", "2026-10-31");
 const rows: Record<string, Record<string, SqlValue>[]> = {
   job_costs: sample.jobRows,
   findings: sample.findings.map((f, i) => ({
-    kind: f.kind,
-    severity: f.severity,
-    job_id: f.jobId,
-    billing_project: f.billingProject,
-    principal: f.principal,
-    data_projects: f.dataProjects,
-    cost_usd: toNumericString(f.cost),
-    remediation: f.remediation,
-    finding_time: f.time,
-    usage_date:
-      f.time.slice(0, 10) < "2026-10-01"
-        ? "2026-10-01"
-        : f.time.slice(0, 10) > "2026-10-31"
-          ? "2026-10-31"
-          : f.time.slice(0, 10),
+    ...bigQueryJson(findingRow(f), FINDINGS),
     ingested_at: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
-  })),
+  })) as Record<string, SqlValue>[],
   rejected_entries: ["invalid_json", "not_bigquery_audit", "invalid_field"].map((reason) => ({
     received_at: "2026-10-15T00:00:00Z",
     source: "pubsub:1:1",
@@ -46,24 +33,13 @@ const rows: Record<string, Record<string, SqlValue>[]> = {
   department_costs: sample.report.departmentCosts.map((r) => ({
     period_start: `${r.period}-01`,
     granularity: "month",
-    period: r.period,
-    department: r.department,
-    compute_paid_usd: toNumericString(r.computePaid),
-    compute_consumed_usd: toNumericString(r.computeConsumed),
-    storage_usd: toNumericString(r.storage),
-    free_rides_given_usd: toNumericString(r.freeRidesGiven),
-    free_rides_taken_usd: toNumericString(r.freeRidesTaken),
-    unpriced_jobs: r.unpricedJobs,
-  })),
+    ...bigQueryJson(r, DEPARTMENT_COSTS),
+  })) as Record<string, SqlValue>[],
   chargeback_matrix: sample.report.chargebackMatrix.map((r) => ({
     period_start: `${r.period}-01`,
     granularity: "month",
-    period: r.period,
-    payer_department: r.payerDepartment,
-    consumer_department: r.consumerDepartment,
-    jobs: BigInt(r.jobs),
-    compute_cost_usd: toNumericString(r.computeCost),
-  })),
+    ...bigQueryJson(r, CHARGEBACK_MATRIX),
+  })) as Record<string, SqlValue>[],
 };
 
 /** REST query parameters -> ZetaSQL parameters (scalars, as the page queries use). */
@@ -205,5 +181,8 @@ describe("the scheduled report's report.html", () => {
     // charts were drawn from the rows read back
     expect((html.match(/<svg/g) ?? []).length).toBe(3);
     expect(html).toContain("pat@partner-x.example");
+    // it tells of the tables it was read from, not of a report folder it does not have
+    expect(html).toContain("entries rejected (table rejected_entries)");
+    expect(html).not.toMatch(/log entries read|rejected\.ndjson|\.csv\b|CSV/);
   }, 60_000);
 });

@@ -7,14 +7,20 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findingRow as findingRecord } from "../src/cloud/ingest.ts";
 import { UnexpectedReadDetector } from "../src/core/detect.ts";
 import { FREE_RIDE_KINDS } from "../src/core/findings.ts";
-import { toNumericString } from "../src/core/money.ts";
 import { assessEntry, ChargebackPipeline, entryContext } from "../src/core/pipeline.ts";
 import { parseRegistry, type Registry } from "../src/core/registry.ts";
 import { versionedRegistryTables } from "../src/core/registry-tables.ts";
-import { jobCostRecord } from "../src/core/rows.ts";
+import {
+  bigQueryJson,
+  DEPARTMENT_COSTS,
+  FINDINGS,
+  findingRow as findingRecord,
+  fromBigQuery,
+  JOB_COSTS,
+  jobCostRow as jobCostRecord,
+} from "../src/core/rows.ts";
 import type { Finding, JobCost, RejectedEntry } from "../src/core/types.ts";
 import { readSql } from "../src/io/sql-files.ts";
 import { PIPELINE_TABLES, SinkPipeline } from "./support/sink-pipeline.ts";
@@ -89,7 +95,7 @@ function jobCostRow(row: Row) {
     billed_bytes: String(row.billed_bytes),
     slot_ms: String(row.slot_ms),
     processed_bytes: String(row.processed_bytes),
-    error_code: row.error_code === null ? null : Number(row.error_code),
+    error_code: row.error_code === null ? null : String(row.error_code),
     end_time: iso(row.end_time),
   };
 }
@@ -176,10 +182,12 @@ describe("the sink pipeline's tables", () => {
 
 /** job_costs as the CLI writes them and as the pipeline left them. */
 function jobCosts(side: ReturnType<typeof typescriptSide>, tables: Record<string, Row[]>) {
-  const expected = side.costs.map((cost) => jobCostRecord(cost));
+  const expected = side.costs.map((cost) => bigQueryJson(jobCostRecord(cost), JOB_COSTS));
   return {
     expected: byKey(
-      expected.map((record) => ({ ...record, end_time: iso(record.end_time) })),
+      expected.map(
+        (record): Record<string, unknown> => ({ ...record, end_time: iso(record.end_time as string) }),
+      ),
       "job_id",
     ),
     sql: byKey((tables.job_costs ?? []).map(jobCostRow), "job_id"),
@@ -187,8 +195,9 @@ function jobCosts(side: ReturnType<typeof typescriptSide>, tables: Record<string
 }
 
 function findings(side: ReturnType<typeof typescriptSide>, tables: Record<string, Row[]>) {
+  // a finding's billing day is its job's, or its first read's
   const expected = side.findings.map(({ finding, day }) =>
-    findingRow(findingRecord(finding, day, "").json as Row),
+    findingRow(bigQueryJson(findingRecord({ ...finding, usageDate: day }), FINDINGS) as Row),
   );
   return {
     expected: byKey(expected, "kind", "job_id", "finding_time"),
@@ -238,18 +247,7 @@ describe("the sink pipeline gives the CLI's rows", () => {
       { job_costs: pipeline.tables.job_costs ?? [], storage_costs: [] },
       params,
     );
-    expect(report).toEqual(
-      ts.report.departmentCosts.map((row) => ({
-        period: row.period,
-        department: row.department,
-        compute_paid_usd: toNumericString(row.computePaid),
-        compute_consumed_usd: toNumericString(row.computeConsumed),
-        storage_usd: toNumericString(row.storage),
-        free_rides_given_usd: toNumericString(row.freeRidesGiven),
-        free_rides_taken_usd: toNumericString(row.freeRidesTaken),
-        unpriced_jobs: BigInt(row.unpricedJobs),
-      })),
-    );
+    expect(report.map((row) => fromBigQuery(row, DEPARTMENT_COSTS))).toEqual(ts.report.departmentCosts);
   });
 
   it("a re-run of a day changes nothing", async () => {

@@ -6,7 +6,6 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FREE_RIDE_KINDS } from "../src/core/findings.ts";
 import { JOB_KEY_SQL, jobKey } from "../src/core/job-copies.ts";
-import { toNumericString } from "../src/core/money.ts";
 import {
   assessEntry,
   ChargebackPipeline,
@@ -16,7 +15,15 @@ import {
 import { storagePriceOn } from "../src/core/pricebook.ts";
 import { parseRegistry, projectDepartment, type Registry } from "../src/core/registry.ts";
 import { priceBookRows } from "../src/core/registry-tables.ts";
-import { jobCostRecord } from "../src/core/rows.ts";
+import {
+  bigQueryJson,
+  CHARGEBACK_MATRIX,
+  DEPARTMENT_COSTS,
+  fromBigQuery,
+  JOB_COSTS,
+  jobCostRow,
+  STORAGE_COSTS,
+} from "../src/core/rows.ts";
 import type { PeriodGranularity, TableStorage } from "../src/core/types.ts";
 import { readSql } from "../src/io/sql-files.ts";
 import { jobCopies } from "./support/job-copies.ts";
@@ -134,41 +141,14 @@ async function sqlReports(granularity: PeriodGranularity, from: string, to: stri
 }
 
 function expectSameStorage(report: ChargebackReport, storage: Record<string, SqlValue>[]) {
-  expect(storage).toEqual(
-    report.storageCosts.map((row) => ({
-      period: row.period,
-      department: row.department,
-      project_id: row.projectId,
-      dataset: row.dataset,
-      billing_model: row.billingModel,
-      storage_usd: toNumericString(row.storage),
-    })),
-  );
+  // the SQL's rows read back as the records the TypeScript reports are made of
+  expect(storage.map((row) => fromBigQuery(row, STORAGE_COSTS))).toEqual(report.storageCosts);
 }
 
 function expectSameReports(report: ChargebackReport, sql: Awaited<ReturnType<typeof sqlReports>>) {
   expectSameStorage(report, sql.storage);
-  expect(sql.departments).toEqual(
-    report.departmentCosts.map((row) => ({
-      period: row.period,
-      department: row.department,
-      compute_paid_usd: toNumericString(row.computePaid),
-      compute_consumed_usd: toNumericString(row.computeConsumed),
-      storage_usd: toNumericString(row.storage),
-      free_rides_given_usd: toNumericString(row.freeRidesGiven),
-      free_rides_taken_usd: toNumericString(row.freeRidesTaken),
-      unpriced_jobs: BigInt(row.unpricedJobs),
-    })),
-  );
-  expect(sql.matrix).toEqual(
-    report.chargebackMatrix.map((row) => ({
-      period: row.period,
-      payer_department: row.payerDepartment,
-      consumer_department: row.consumerDepartment,
-      jobs: BigInt(row.jobs),
-      compute_cost_usd: toNumericString(row.computeCost),
-    })),
-  );
+  expect(sql.departments.map((row) => fromBigQuery(row, DEPARTMENT_COSTS))).toEqual(report.departmentCosts);
+  expect(sql.matrix.map((row) => fromBigQuery(row, CHARGEBACK_MATRIX))).toEqual(report.chargebackMatrix);
 }
 
 describe("SQL and TypeScript reports agree to the nano-dollar on the sample organisation", () => {
@@ -235,7 +215,7 @@ describe("unpriced jobs are counted per department, never a silent 0 (issue 11 B
       "projects/acme-etl/locations/US/reservations/adhoc";
     const sql = await reportsOnEntries([JSON.stringify(hidden), JSON.stringify(reserved)]);
     const finance = sql.report.departmentCosts.find((row) => row.department === "finance");
-    expect(finance?.unpricedJobs).toBe(2);
+    expect(finance?.unpriced_jobs).toBe(2n);
     expect(sql.report.totals.unpricedByReason).toEqual({
       billed_bytes_hidden: 1,
       reservation_not_in_registry: 1,
@@ -256,10 +236,10 @@ async function reportsOnEntries(lines: string[]) {
     const assessed = assessEntry(line, { file: "entries", line: i + 1 }, context);
     if (assessed.kind !== "job") throw new Error("expected a job");
     pipeline.accept(assessed);
-    return { ...jobCostRecord(assessed.cost), ingested_at: `2026-11-01T00:00:0${i}Z` } as unknown as Record<
-      string,
-      SqlValue
-    >;
+    return {
+      ...bigQueryJson(jobCostRow(assessed.cost), JOB_COSTS),
+      ingested_at: `2026-11-01T00:00:0${i}Z`,
+    } as unknown as Record<string, SqlValue>;
   });
   const report = pipeline.report();
   const params = {
@@ -312,7 +292,7 @@ prices:
       from: "2026-09-01",
       to: "2026-10-31",
     }).report(snapshot);
-    const total = (rows: { storage: bigint }[]) => rows.reduce((sum, row) => sum + row.storage, 0n);
+    const total = (rows: { storage_usd: bigint }[]) => rows.reduce((sum, row) => sum + row.storage_usd, 0n);
     expect(total(report.storageCosts)).not.toBe(total(atUsPrices.storageCosts));
   }, 60_000);
 });

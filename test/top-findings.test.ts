@@ -21,7 +21,7 @@ function findings(count: number, seed: number): Finding[] {
     cost: BigInt(Math.floor(rand() * 20)) * 1_000_000n,
     remediation: "",
     time: `2026-10-0${1 + Math.floor(rand() * 3)}T00:00:00Z`,
-    period: "2026-10",
+    usageDate: "2026-10-01",
   }));
 }
 

@@ -1,6 +1,6 @@
 -- report.html of a period: findings, each once, most expensive first. Parameters: @from_date, @to_date.
 SELECT kind, severity, job_id, billing_project, principal, data_projects, cost_usd, remediation, finding_time,
-  FORMAT_DATE('%Y-%m', usage_date) AS period
+  usage_date
 FROM findings
 WHERE usage_date BETWEEN @from_date AND @to_date
 -- each finding once (redelivery); a redacted read has no job id, so its time is part of the key

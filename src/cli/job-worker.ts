@@ -6,7 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { JobSummary } from "../core/aggregate.ts";
 import { assessEntry, type EntryContext, entryContext, type Verdict } from "../core/pipeline.ts";
 import { parseRegistry } from "../core/registry.ts";
-import { jobCostCsvCells, jobCostRecord } from "../core/rows.ts";
+import { csvCells, JOB_COSTS, jobCostRow } from "../core/rows.ts";
 import type { PeriodGranularity } from "../core/types.ts";
 import { csvLine } from "../io/csv.ts";
 import { type InputChunk, MAX_ENTRY_BYTES } from "../io/log-files.ts";
@@ -36,7 +36,7 @@ function processText(text: string, file: string, line: number, context: EntryCon
   const assessed = assessEntry(text, { file, line }, context);
   if (assessed.kind === "job") {
     const { job, cost } = assessed;
-    items.push({ kind: "job", job, csv: csvLine(jobCostCsvCells(jobCostRecord(cost), cost)) });
+    items.push({ kind: "job", job, csv: csvLine(csvCells(jobCostRow(cost), JOB_COSTS)) });
   } else items.push(assessed);
 }
 

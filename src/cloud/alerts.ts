@@ -2,7 +2,7 @@
 // Logging turns into a jsonPayload that the deployed log-based metric and alert policy match
 // (`jsonPayload.alert="bq_chargeback_finding"`), and optionally a Pub/Sub message.
 import { SEVERITIES, shown } from "../core/findings.ts";
-import { formatUsd } from "../core/money.ts";
+import { bigQueryJson, FINDINGS, findingRow } from "../core/rows.ts";
 import type { Finding } from "../core/types.ts";
 import type { AlertSink } from "./ingest.ts";
 
@@ -13,17 +13,8 @@ export function alertPayload(finding: Finding): Record<string, unknown> {
     severity: SEVERITIES[finding.severity].logSeverity,
     alert: ALERT_NAME,
     message: `${finding.kind}: ${shown(finding.principal, "principal")} on ${shown(finding.billingProject, "billingProject")}`,
-    finding: {
-      kind: finding.kind,
-      severity: finding.severity,
-      job_id: finding.jobId,
-      billing_project: finding.billingProject,
-      principal: finding.principal,
-      data_projects: finding.dataProjects,
-      cost_usd: formatUsd(finding.cost),
-      remediation: finding.remediation,
-      time: finding.time,
-    },
+    // the findings table's row, as the ingest function writes it
+    finding: bigQueryJson(findingRow(finding), FINDINGS),
   };
 }
 

@@ -4,13 +4,19 @@
 // reports keep one row per job key, the most complete, for what slips through.
 import { FINDING_KINDS } from "../core/findings.ts";
 import { jobKey } from "../core/job-copies.ts";
-import { keptRaw, RAW_KEPT_CHARS } from "../core/kept-raw.ts";
-import { toNumericString } from "../core/money.ts";
 import { notAfterFor } from "../core/parse.ts";
 import { type Assessment, assessEntry, type EntryContext, entryContext } from "../core/pipeline.ts";
 import type { Registry } from "../core/registry.ts";
-import { jobCostRecord } from "../core/rows.ts";
-import type { Finding, SourceRef } from "../core/types.ts";
+import {
+  bigQueryJson,
+  FINDINGS,
+  findingRow,
+  JOB_COSTS,
+  jobCostRow,
+  REJECTED_ENTRIES,
+  rejectedRow,
+} from "../core/rows.ts";
+import type { Finding, RejectedEntry, SourceRef } from "../core/types.ts";
 
 export interface InsertRow {
   insertId: string;
@@ -58,50 +64,23 @@ export type IngestResult =
   | { kind: "ignored"; reason: string }
   | { kind: "rejected"; reason: string };
 
-export function findingRow(finding: Finding, usageDate: string, ingestedAt: string): InsertRow {
+/** A finding's row; a read whose job Google redacted has no job id: its time tells it from the next. */
+function findingInsert(finding: Finding, ingestedAt: string): InsertRow {
   return {
-    // A read whose job Google redacted has no job id: its time tells it apart from the next one.
     insertId: `${finding.kind}|${finding.jobId}|${finding.billingProject}|${finding.principal}|${finding.jobId ? "" : finding.time}`,
-    json: {
-      kind: finding.kind,
-      severity: finding.severity,
-      job_id: finding.jobId,
-      billing_project: finding.billingProject,
-      principal: finding.principal,
-      data_projects: finding.dataProjects,
-      cost_usd: toNumericString(finding.cost),
-      remediation: finding.remediation,
-      finding_time: finding.time,
-      usage_date: usageDate,
-      ingested_at: ingestedAt,
-    },
+    json: { ...bigQueryJson(findingRow(finding), FINDINGS), ingested_at: ingestedAt },
   };
 }
 
-export async function rejectRow(
-  sink: RowSink,
-  source: SourceRef,
-  reason: string,
-  detail: string,
-  raw: string,
-  now: Date,
-): Promise<void> {
-  const receivedAt = now.toISOString();
-  const kept = keptRaw(raw);
+/** Keeps an entry that cannot be used, with where it came from and why (rejected_entries). */
+export async function insertRejected(sink: RowSink, entry: RejectedEntry, now: Date): Promise<void> {
+  const row = rejectedRow(entry);
   await sink.insert("rejected_entries", [
     {
       // The same message redelivered gets the same id; two different entries never share one,
       // even under one message id (a publisher's retry with another payload).
-      insertId: `rejected|${source.file}|${source.line}|${reason}|${kept.rawSha256}`,
-      json: {
-        received_at: receivedAt,
-        source: `${source.file}:${source.line}`,
-        reason,
-        detail: detail.length > RAW_KEPT_CHARS ? detail.slice(0, RAW_KEPT_CHARS) : detail,
-        raw: kept.raw,
-        raw_bytes: kept.rawBytes,
-        raw_sha256: kept.rawSha256,
-      },
+      insertId: `rejected|${row.source}|${row.reason}|${row.raw_sha256}`,
+      json: { ...bigQueryJson(row, REJECTED_ENTRIES), received_at: now.toISOString() },
     },
   ]);
 }
@@ -139,55 +118,47 @@ async function rejectUnprocessable(
   text: string,
 ): Promise<IngestResult> {
   const detail = error instanceof Error ? error.message : String(error);
-  await rejectRow(context.sink, source, reason, detail, text, context.now());
+  await insertRejected(context.sink, { kind: "rejected", reason, detail, source, raw: text }, context.now());
   return { kind: "rejected", reason };
 }
 
 async function writeAssessment(
   assessed: Assessment,
-  source: SourceRef,
+  _source: SourceRef,
   context: IngestContext,
 ): Promise<IngestResult> {
   const ingestedAt = context.now().toISOString();
   switch (assessed.kind) {
     case "ignored":
       return { kind: "ignored", reason: assessed.reason };
-    case "rejected": {
-      const { entry } = assessed;
-      await rejectRow(context.sink, source, entry.reason, entry.detail, entry.raw, context.now());
-      return { kind: "rejected", reason: entry.reason };
-    }
+    case "rejected":
+      await insertRejected(context.sink, assessed.entry, context.now());
+      return { kind: "rejected", reason: assessed.entry.reason };
     case "table_read": {
       const findings = assessed.finding ? [assessed.finding] : [];
-      await writeFindings(findings, assessed.usageDate, ingestedAt, context);
+      await writeFindings(findings, ingestedAt, context);
       return { kind: "table_read", findings: findings.length };
     }
     case "job": {
-      const { cost } = assessed;
-      const record = jobCostRecord(cost);
+      const row = jobCostRow(assessed.cost);
       await context.sink.insert("job_costs", [
         // One insert id per job key and completeness: a redelivery is dropped, a more complete copy is not.
         {
-          insertId: `${jobKey(record.job_id)}#${assessed.job.completeness}`,
-          json: { ...record, ingested_at: ingestedAt },
+          insertId: `${jobKey(row.job_id)}#${assessed.job.completeness}`,
+          json: { ...bigQueryJson(row, JOB_COSTS), ingested_at: ingestedAt },
         },
       ]);
-      await writeFindings(cost.findings, cost.usageDate, ingestedAt, context);
-      return { kind: "job", jobId: record.job_id, findings: cost.findings.length };
+      await writeFindings(assessed.cost.findings, ingestedAt, context);
+      return { kind: "job", jobId: row.job_id, findings: assessed.cost.findings.length };
     }
   }
 }
 
-async function writeFindings(
-  findings: Finding[],
-  usageDate: string,
-  ingestedAt: string,
-  context: IngestContext,
-) {
+async function writeFindings(findings: Finding[], ingestedAt: string, context: IngestContext) {
   if (findings.length === 0) return;
   await context.sink.insert(
     "findings",
-    findings.map((finding) => findingRow(finding, usageDate, ingestedAt)),
+    findings.map((finding) => findingInsert(finding, ingestedAt)),
   );
   for (const finding of findings) if (FINDING_KINDS[finding.kind].alerts) await context.alerts.alert(finding);
 }

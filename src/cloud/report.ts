@@ -11,7 +11,7 @@ import { DayClock } from "../core/period.ts";
 import { canonicalReservation } from "../core/pricebook.ts";
 import { projectDepartment, type Registry } from "../core/registry.ts";
 import { contentVersion, priceBookRows } from "../core/registry-tables.ts";
-import { DEPARTMENT_COST_COLUMNS, MATRIX_COLUMNS, STORAGE_COST_COLUMNS } from "../core/rows.ts";
+import { CHARGEBACK_MATRIX, columnsOf, DEPARTMENT_COSTS, STORAGE_COSTS } from "../core/rows.ts";
 import { readSql } from "../io/sql-files.ts";
 import type { CloudConfig } from "./config.ts";
 import { type ReportPeriod, ReportRequestError, reportPeriod } from "./report-period.ts";
@@ -190,7 +190,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
     department: projectDepartment(registry, project).department,
   }));
   await run(
-    replaceScript("storage_costs", STORAGE_COST_COLUMNS, reportSql("storage_costs.sql")),
+    replaceScript("storage_costs", columnsOf(STORAGE_COSTS), reportSql("storage_costs.sql")),
     {
       ...base,
       snapshot_date: date(snapshotDate),
@@ -208,7 +208,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
 
   // 3. Department costs and the chargeback matrix.
   await run(
-    replaceScript("department_costs", DEPARTMENT_COST_COLUMNS, reportSql("department_costs.sql")),
+    replaceScript("department_costs", columnsOf(DEPARTMENT_COSTS), reportSql("department_costs.sql")),
     {
       ...base,
       departments: registry.departments.map((department) => department.id),
@@ -218,7 +218,7 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
     inDataset,
   );
   await run(
-    replaceScript("chargeback_matrix", MATRIX_COLUMNS, reportSql("chargeback_matrix.sql")),
+    replaceScript("chargeback_matrix", columnsOf(CHARGEBACK_MATRIX), reportSql("chargeback_matrix.sql")),
     base,
     baseTypes,
     inDataset,

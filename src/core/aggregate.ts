@@ -6,6 +6,7 @@ import { FINDING_KINDS } from "./findings.ts";
 import { copyCompleteness } from "./job-copies.ts";
 import type { Nanos } from "./money.ts";
 import { prorate } from "./pricebook.ts";
+import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./rows.ts";
 import { type ClippedPeriod, TimeRange } from "./time-range.ts";
 import type {
   AuditFormat,
@@ -16,26 +17,6 @@ import type {
   TableStorage,
   UnpricedReason,
 } from "./types.ts";
-
-export interface DepartmentCostRow {
-  period: string;
-  department: string;
-  computePaid: Nanos;
-  computeConsumed: Nanos;
-  storage: Nanos;
-  freeRidesGiven: Nanos;
-  freeRidesTaken: Nanos;
-  /** Jobs billed to the department that no rule could price: their cost is unknown, not 0. */
-  unpricedJobs: number;
-}
-
-export interface MatrixRow {
-  period: string;
-  payerDepartment: string;
-  consumerDepartment: string;
-  jobs: number;
-  computeCost: Nanos;
-}
 
 export interface TrendRow {
   day: string;
@@ -110,27 +91,18 @@ export function summarizeJob(cost: JobCost): JobSummary {
   };
 }
 
-export interface StorageCostRow {
-  period: string;
-  department: string;
-  projectId: string;
-  dataset: string;
-  billingModel: string;
-  storage: Nanos;
-}
-
 export function isFreeRide(job: { findings: readonly Finding[] }): boolean {
   return job.findings.some((finding) => FINDING_KINDS[finding.kind].freeRide);
 }
 
-type ComputeSums = Omit<DepartmentCostRow, "period" | "department" | "storage">;
+type ComputeSums = Omit<DepartmentCostRow, "period" | "department" | "storage_usd">;
 
 const zeroSums = (): ComputeSums => ({
-  computePaid: 0n,
-  computeConsumed: 0n,
-  freeRidesGiven: 0n,
-  freeRidesTaken: 0n,
-  unpricedJobs: 0,
+  compute_paid_usd: 0n,
+  compute_consumed_usd: 0n,
+  free_rides_given_usd: 0n,
+  free_rides_taken_usd: 0n,
+  unpriced_jobs: 0n,
 });
 
 /**
@@ -142,7 +114,7 @@ const partsOf = (key: string): string[] => JSON.parse(key) as string[];
 
 export class ChargebackAggregator {
   private readonly departments = new Map<string, ComputeSums>();
-  private readonly matrix = new Map<string, { jobs: number; cost: Nanos }>();
+  private readonly matrix = new Map<string, { jobs: bigint; cost: Nanos }>();
   private readonly dailyPaid = new Map<string, Nanos>();
   private readonly principals = new Map<string, PrincipalRow>();
   /** The most expensive jobs, kept sorted and short. */
@@ -159,21 +131,21 @@ export class ChargebackAggregator {
     const consumer = job.consumerDepartment;
     const freeRide = isFreeRide(job);
     const paid = this.sumsOf(job.period, payer);
-    paid.computePaid += cost;
-    if (freeRide) paid.freeRidesGiven += cost;
+    paid.compute_paid_usd += cost;
+    if (freeRide) paid.free_rides_given_usd += cost;
     if (job.unpricedReason) {
-      paid.unpricedJobs++;
+      paid.unpriced_jobs++;
       this.unpriced.set(job.unpricedReason, (this.unpriced.get(job.unpricedReason) ?? 0) + 1);
     }
     const consumed = this.sumsOf(job.period, consumer);
-    consumed.computeConsumed += cost;
-    if (freeRide) consumed.freeRidesTaken += cost;
+    consumed.compute_consumed_usd += cost;
+    if (freeRide) consumed.free_rides_taken_usd += cost;
     const pair = keyOf(job.period, payer, consumer);
     const cell = this.matrix.get(pair);
     if (cell) {
       cell.jobs++;
       cell.cost += cost;
-    } else this.matrix.set(pair, { jobs: 1, cost });
+    } else this.matrix.set(pair, { jobs: 1n, cost });
     const day = keyOf(job.usageDate, payer);
     this.dailyPaid.set(day, (this.dailyPaid.get(day) ?? 0n) + cost);
     this.addPrincipal({
@@ -227,11 +199,11 @@ export class ChargebackAggregator {
     for (const [key, sums] of other.departments) {
       const [period = "", department = ""] = partsOf(key);
       const mine = this.sumsOf(period, department);
-      mine.computePaid += sums.computePaid;
-      mine.computeConsumed += sums.computeConsumed;
-      mine.freeRidesGiven += sums.freeRidesGiven;
-      mine.freeRidesTaken += sums.freeRidesTaken;
-      mine.unpricedJobs += sums.unpricedJobs;
+      mine.compute_paid_usd += sums.compute_paid_usd;
+      mine.compute_consumed_usd += sums.compute_consumed_usd;
+      mine.free_rides_given_usd += sums.free_rides_given_usd;
+      mine.free_rides_taken_usd += sums.free_rides_taken_usd;
+      mine.unpriced_jobs += sums.unpriced_jobs;
     }
     for (const [reason, count] of other.unpriced)
       this.unpriced.set(reason, (this.unpriced.get(reason) ?? 0) + count);
@@ -277,7 +249,7 @@ export class ChargebackAggregator {
     const storageBy = new Map<string, Nanos>();
     for (const row of options.storage) {
       const key = keyOf(row.period, row.department);
-      storageBy.set(key, (storageBy.get(key) ?? 0n) + row.storage);
+      storageBy.set(key, (storageBy.get(key) ?? 0n) + row.storage_usd);
     }
     // Departments with sums, per period: one pass over the keys, not one per period.
     const active = new Map<string, string[]>();
@@ -293,7 +265,23 @@ export class ChargebackAggregator {
       for (const department of [...names].sort()) {
         const key = keyOf(period, department);
         const sums = this.departments.get(key) ?? zeroSums();
-        rows.push({ period, department, ...sums, storage: storageBy.get(key) ?? 0n });
+        const {
+          compute_paid_usd,
+          compute_consumed_usd,
+          free_rides_given_usd,
+          free_rides_taken_usd,
+          unpriced_jobs,
+        } = sums;
+        rows.push({
+          period,
+          department,
+          compute_paid_usd,
+          compute_consumed_usd,
+          storage_usd: storageBy.get(key) ?? 0n,
+          free_rides_given_usd,
+          free_rides_taken_usd,
+          unpriced_jobs,
+        });
       }
     }
     return rows;
@@ -338,13 +326,19 @@ export class ChargebackAggregator {
     return [...this.matrix.entries()]
       .map(([key, cell]) => {
         const [period = "", payerDepartment = "", consumerDepartment = ""] = partsOf(key);
-        return { period, payerDepartment, consumerDepartment, jobs: cell.jobs, computeCost: cell.cost };
+        return {
+          period,
+          payer_department: payerDepartment,
+          consumer_department: consumerDepartment,
+          jobs: cell.jobs,
+          compute_cost_usd: cell.cost,
+        };
       })
       .sort(
         (a, b) =>
           compare(a.period, b.period) ||
-          compare(a.payerDepartment, b.payerDepartment) ||
-          compare(a.consumerDepartment, b.consumerDepartment),
+          compare(a.payer_department, b.payer_department) ||
+          compare(a.consumer_department, b.consumer_department),
       );
   }
 }
@@ -378,15 +372,15 @@ export function storageCosts(options: {
       const department = options.departmentOf(table.projectId);
       const key = keyOf(period, department, table.projectId, table.dataset, table.billingModel);
       const row = sums.get(key);
-      if (row) row.storage += share;
+      if (row) row.storage_usd += share;
       else
         sums.set(key, {
           period,
           department,
-          projectId: table.projectId,
+          project_id: table.projectId,
           dataset: table.dataset,
-          billingModel: table.billingModel,
-          storage: share,
+          billing_model: table.billingModel,
+          storage_usd: share,
         });
     }
   }
@@ -394,8 +388,8 @@ export function storageCosts(options: {
     (a, b) =>
       compare(a.period, b.period) ||
       compare(a.department, b.department) ||
-      compare(a.projectId, b.projectId) ||
+      compare(a.project_id, b.project_id) ||
       compare(a.dataset, b.dataset) ||
-      compare(a.billingModel, b.billingModel),
+      compare(a.billing_model, b.billing_model),
   );
 }

@@ -35,7 +35,7 @@ function finding(
   job: JobEvent,
   attribution: Attribution,
   pricing: Pricing,
-  period: string,
+  usageDate: string,
   remediation: string,
 ): Finding {
   return {
@@ -48,7 +48,7 @@ function finding(
     cost: pricing.computeCost,
     remediation,
     time: job.endTime,
-    period,
+    usageDate,
   };
 }
 
@@ -60,7 +60,7 @@ export function detectJobFindings(
   job: JobEvent,
   attribution: Attribution,
   pricing: Pricing,
-  period: string,
+  usageDate: string,
 ): Finding[] {
   if (pricing.pricingModel === "script_parent") return [];
   const findings: Finding[] = [];
@@ -74,7 +74,7 @@ export function detectJobFindings(
         job,
         attribution,
         pricing,
-        period,
+        usageDate,
         `add project ${project} to a department's projects (or to shared_projects) in the registry, or remove roles/bigquery.jobUser grants on ${project}`,
       ),
     );
@@ -88,7 +88,7 @@ export function detectJobFindings(
         job,
         attribution,
         pricing,
-        period,
+        usageDate,
         `${member} is a Google-managed account of project number ${number}, charged to ${project}'s department meanwhile: if ${number} is ${project}'s number (gcloud projects describe ${project} --format="value(projectNumber)"), add "${project}: ${number}" under project_numbers in the registry; otherwise register the project it belongs to`,
       ),
     );
@@ -106,7 +106,7 @@ export function detectJobFindings(
         job,
         attribution,
         pricing,
-        period,
+        usageDate,
         `remove roles/bigquery.jobUser for ${member}${who} on project ${project}; to share data, grant roles/bigquery.dataViewer on the datasets only and let them query from their own billing project`,
       ),
     );
@@ -122,7 +122,7 @@ export function detectJobFindings(
         job,
         attribution,
         pricing,
-        period,
+        usageDate,
         `remove roles/bigquery.jobUser for ${member} on project ${project} (department ${attribution.payerDepartment}); ${attribution.consumerDepartment} should run its jobs in its own project, or declare ${project} in shared_projects if it is meant to be shared`,
       ),
     );
@@ -137,7 +137,7 @@ export function detectJobFindings(
 export function unexpectedReadFinding(
   read: TableReadEvent,
   view: RegistryView,
-  period: string,
+  usageDate: string,
 ): Finding | undefined {
   if (read.reason !== "JOB") return undefined;
   if (view.projectKind(read.dataProject) === "unregistered") return undefined;
@@ -165,7 +165,7 @@ export function unexpectedReadFinding(
     cost: 0n,
     remediation,
     time: read.timestamp,
-    period,
+    usageDate,
   };
 }
 
@@ -182,8 +182,8 @@ export class UnexpectedReadDetector {
   }
 
   /** Returns true when the read is a finding (new or merged into an existing one). */
-  add(read: TableReadEvent, period: string): boolean {
-    const finding = unexpectedReadFinding(read, this.view, period);
+  add(read: TableReadEvent, usageDate: string): boolean {
+    const finding = unexpectedReadFinding(read, this.view, usageDate);
     if (finding) this.merge(finding);
     return finding !== undefined;
   }

@@ -6,11 +6,8 @@
 // aggregation to the SQL of sql/. Pure (no I/O, no clock).
 import {
   ChargebackAggregator,
-  type DepartmentCostRow,
   type JobSummary,
-  type MatrixRow,
   type PrincipalRow,
-  type StorageCostRow,
   storageCosts,
   summarizeJob,
   type TopJob,
@@ -31,6 +28,7 @@ import { parseLine } from "./parse.ts";
 import { DayClock, periodOf } from "./period.ts";
 import { priceJob, priceStorageMonth } from "./pricebook.ts";
 import { projectDepartment, type Registry } from "./registry.ts";
+import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./rows.ts";
 import { TopFindings } from "./top-findings.ts";
 import type {
   Finding,
@@ -133,6 +131,8 @@ const copyOf = (job: JobSummary): JobCopy => ({
 });
 
 export interface ChargebackReport {
+  /** What it was built from, which says where its details are: a report folder's files, or the BigQuery tables. */
+  origin: "log_entries" | "report_tables";
   from: string;
   to: string;
   granularity: PeriodGranularity;
@@ -352,6 +352,7 @@ export class ChargebackPipeline {
           });
     const findings = this.jobFindings.with(this.reads.findings());
     return {
+      origin: "log_entries",
       from,
       to,
       granularity: this.granularity,
@@ -365,9 +366,9 @@ export class ChargebackPipeline {
       topPrincipals: this.aggregator.topPrincipals(),
       counters: this.counters,
       totals: {
-        compute: sumNanos(departmentCosts.map((row) => row.computePaid)),
-        storage: sumNanos(storage.map((row) => row.storage)),
-        freeRides: sumNanos(departmentCosts.map((row) => row.freeRidesGiven)),
+        compute: sumNanos(departmentCosts.map((row) => row.compute_paid_usd)),
+        storage: sumNanos(storage.map((row) => row.storage_usd)),
+        freeRides: sumNanos(departmentCosts.map((row) => row.free_rides_given_usd)),
         findings: findings.total,
         findingsByKind: findings.byKind,
         unpricedByReason: this.aggregator.unpricedByReason(),

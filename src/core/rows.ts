@@ -1,11 +1,18 @@
-// Flat records with the column names of docs/tables.md: one shape for the BigQuery tables and
-// the CSV files, so the two outputs cannot drift apart.
-import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./aggregate.ts";
-import { keptRaw } from "./kept-raw.ts";
-import { formatUsd, toNumericString } from "./money.ts";
-import type { Finding, JobCost, RejectedEntry } from "./types.ts";
+// One record per output table, named and typed as the table's columns (sql/ddl, docs/tables.md),
+// defined once here and written by every output: the CSV files, the BigQuery rows, the alerts and
+// the pages. Values keep their exact types (money as nano-dollars, INT64 as bigint); each output
+// encodes them its own way (csvCells, bigQueryJson) and fromBigQuery reads them back.
+import { keptRaw, RAW_KEPT_CHARS } from "./kept-raw.ts";
+import { formatUsd, type Nanos, parseUsd, toNumericString } from "./money.ts";
+import type { Finding, FindingKind, JobCost, RejectedEntry, Severity } from "./types.ts";
 
-export interface JobCostRecord {
+/** BigQuery column types, as the DDL writes them. */
+export type ColumnType = "STRING" | "INT64" | "NUMERIC" | "BOOL" | "DATE" | "TIMESTAMP" | "ARRAY<STRING>";
+
+/** A table's columns in order, with their types; every key of the row exactly once (the compiler checks). */
+export type Schema<Row> = { readonly [Column in keyof Row]-?: ColumnType };
+
+export interface JobCostRow {
   job_id: string;
   billing_project: string;
   location: string;
@@ -14,56 +21,55 @@ export interface JobCostRecord {
   consumer_department: string;
   data_projects: string[];
   statement_type: string;
-  billed_bytes: string;
-  slot_ms: string;
+  billed_bytes: bigint;
+  slot_ms: bigint;
   pricing_model: string;
-  /** NUMERIC text, 9 decimals. */
-  compute_cost_usd: string;
+  compute_cost_usd: Nanos;
   end_time: string;
   findings: string[];
   usage_date: string;
   principal_kind: string;
   data_owner_departments: string[];
   job_type: string;
-  processed_bytes: string;
+  processed_bytes: bigint;
   reservation: string;
   cache_hit: boolean;
-  error_code: number | null;
+  error_code: bigint | null;
   parent_job_id: string | null;
   audit_format: string;
   pricing_basis: string;
 }
 
-/** Columns of job_costs.csv: the issue's required ones first, then the rest. */
-export const JOB_COST_COLUMNS = [
-  "job_id",
-  "billing_project",
-  "location",
-  "principal",
-  "payer_department",
-  "consumer_department",
-  "data_projects",
-  "statement_type",
-  "billed_bytes",
-  "slot_ms",
-  "pricing_model",
-  "compute_cost_usd",
-  "end_time",
-  "findings",
-  "usage_date",
-  "principal_kind",
-  "data_owner_departments",
-  "job_type",
-  "processed_bytes",
-  "reservation",
-  "cache_hit",
-  "error_code",
-  "parent_job_id",
-  "audit_format",
-  "pricing_basis",
-] as const satisfies readonly (keyof JobCostRecord)[];
+/** job_costs: the issue's required columns first, then the rest. */
+export const JOB_COSTS: Schema<JobCostRow> = {
+  job_id: "STRING",
+  billing_project: "STRING",
+  location: "STRING",
+  principal: "STRING",
+  payer_department: "STRING",
+  consumer_department: "STRING",
+  data_projects: "ARRAY<STRING>",
+  statement_type: "STRING",
+  billed_bytes: "INT64",
+  slot_ms: "INT64",
+  pricing_model: "STRING",
+  compute_cost_usd: "NUMERIC",
+  end_time: "TIMESTAMP",
+  findings: "ARRAY<STRING>",
+  usage_date: "DATE",
+  principal_kind: "STRING",
+  data_owner_departments: "ARRAY<STRING>",
+  job_type: "STRING",
+  processed_bytes: "INT64",
+  reservation: "STRING",
+  cache_hit: "BOOL",
+  error_code: "INT64",
+  parent_job_id: "STRING",
+  audit_format: "STRING",
+  pricing_basis: "STRING",
+};
 
-export function jobCostRecord(cost: JobCost): JobCostRecord {
+export function jobCostRow(cost: JobCost): JobCostRow {
   const { job, attribution, pricing } = cost;
   return {
     job_id: job.jobId,
@@ -74,135 +80,272 @@ export function jobCostRecord(cost: JobCost): JobCostRecord {
     consumer_department: attribution.consumerDepartment,
     data_projects: attribution.dataProjects,
     statement_type: job.statementType,
-    billed_bytes: job.billedBytes.toString(),
-    slot_ms: job.slotMs.toString(),
+    billed_bytes: job.billedBytes,
+    slot_ms: job.slotMs,
     pricing_model: pricing.pricingModel,
-    compute_cost_usd: toNumericString(pricing.computeCost),
+    compute_cost_usd: pricing.computeCost,
     end_time: job.endTime,
     findings: [...new Set(cost.findings.map((finding) => finding.kind))].sort(),
     usage_date: cost.usageDate,
     principal_kind: attribution.principalKind,
     data_owner_departments: attribution.dataOwnerDepartments,
     job_type: job.jobType,
-    processed_bytes: job.processedBytes.toString(),
+    processed_bytes: job.processedBytes,
     reservation: job.reservation,
     cache_hit: job.cacheHit,
-    error_code: job.error ? job.error.code : null,
+    error_code: job.error ? BigInt(job.error.code) : null,
     parent_job_id: job.parentJobId ?? null,
     audit_format: job.format,
     pricing_basis: pricing.basis,
   };
 }
 
-/** A job_costs record as CSV cells: lists `;`-joined, USD with 6 decimals. */
-export function jobCostCsvCells(record: JobCostRecord, cost: JobCost): (string | number | boolean | null)[] {
-  return JOB_COST_COLUMNS.map((column) => {
-    if (column === "compute_cost_usd") return formatUsd(cost.pricing.computeCost);
-    const value = record[column];
-    return Array.isArray(value) ? value.join(";") : value;
-  });
+export interface FindingRow {
+  kind: FindingKind;
+  severity: Severity;
+  job_id: string;
+  billing_project: string;
+  principal: string;
+  data_projects: string[];
+  cost_usd: Nanos;
+  remediation: string;
+  finding_time: string;
+  usage_date: string;
 }
 
-export const DEPARTMENT_COST_COLUMNS = [
-  "period",
-  "department",
-  "compute_paid_usd",
-  "compute_consumed_usd",
-  "storage_usd",
-  "free_rides_given_usd",
-  "free_rides_taken_usd",
-  "unpriced_jobs",
-] as const;
+export const FINDINGS: Schema<FindingRow> = {
+  kind: "STRING",
+  severity: "STRING",
+  job_id: "STRING",
+  billing_project: "STRING",
+  principal: "STRING",
+  data_projects: "ARRAY<STRING>",
+  cost_usd: "NUMERIC",
+  remediation: "STRING",
+  finding_time: "TIMESTAMP",
+  usage_date: "DATE",
+};
 
-export function departmentCostCells(row: DepartmentCostRow, decimals = 6): string[] {
-  return [
-    row.period,
-    row.department,
-    formatUsd(row.computePaid, decimals),
-    formatUsd(row.computeConsumed, decimals),
-    formatUsd(row.storage, decimals),
-    formatUsd(row.freeRidesGiven, decimals),
-    formatUsd(row.freeRidesTaken, decimals),
-    String(row.unpricedJobs),
-  ];
+export function findingRow(finding: Finding): FindingRow {
+  return {
+    kind: finding.kind,
+    severity: finding.severity,
+    job_id: finding.jobId,
+    billing_project: finding.billingProject,
+    principal: finding.principal,
+    data_projects: finding.dataProjects,
+    cost_usd: finding.cost,
+    remediation: finding.remediation,
+    finding_time: finding.time,
+    usage_date: finding.usageDate,
+  };
 }
 
-export const MATRIX_COLUMNS = [
-  "period",
-  "payer_department",
-  "consumer_department",
-  "jobs",
-  "compute_cost_usd",
-] as const;
-
-export function matrixCells(row: MatrixRow, decimals = 6): (string | number)[] {
-  return [
-    row.period,
-    row.payerDepartment,
-    row.consumerDepartment,
-    row.jobs,
-    formatUsd(row.computeCost, decimals),
-  ];
+export function findingOfRow(row: FindingRow): Finding {
+  return {
+    kind: row.kind,
+    severity: row.severity,
+    jobId: row.job_id,
+    billingProject: row.billing_project,
+    principal: row.principal,
+    dataProjects: row.data_projects,
+    cost: row.cost_usd,
+    remediation: row.remediation,
+    time: row.finding_time,
+    usageDate: row.usage_date,
+  };
 }
 
-export const STORAGE_COST_COLUMNS = [
-  "period",
-  "department",
-  "project_id",
-  "dataset",
-  "billing_model",
-  "storage_usd",
-] as const;
-
-export function storageCostCells(row: StorageCostRow, decimals = 6): string[] {
-  return [
-    row.period,
-    row.department,
-    row.projectId,
-    row.dataset,
-    row.billingModel,
-    formatUsd(row.storage, decimals),
-  ];
+export interface RejectedRow {
+  /** Where the entry came from: `file:line` (`pubsub:MESSAGE_ID:1` in the cloud). */
+  source: string;
+  reason: string;
+  detail: string;
+  /** The entry as read, cut short (kept-raw.ts): it can hold query text and personal data. */
+  raw: string;
+  /** Length of the whole entry in UTF-8 bytes. */
+  raw_bytes: bigint;
+  /** SHA-256 of the whole entry, hex: finds it in the source log. */
+  raw_sha256: string;
 }
 
-export const FINDING_COLUMNS = [
-  "kind",
-  "severity",
-  "job_id",
-  "billing_project",
-  "principal",
-  "data_projects",
-  "cost_usd",
-  "remediation",
-  "time",
-  "period",
-] as const;
+export const REJECTED_ENTRIES: Schema<RejectedRow> = {
+  source: "STRING",
+  reason: "STRING",
+  detail: "STRING",
+  raw: "STRING",
+  raw_bytes: "INT64",
+  raw_sha256: "STRING",
+};
 
-export function findingCells(finding: Finding, decimals = 6): string[] {
-  return [
-    finding.kind,
-    finding.severity,
-    finding.jobId,
-    finding.billingProject,
-    finding.principal,
-    finding.dataProjects.join(";"),
-    formatUsd(finding.cost, decimals),
-    finding.remediation,
-    finding.time,
-    finding.period,
-  ];
-}
-
-/** A rejected entry as one NDJSON line: where, why, and what is kept of the entry (kept-raw.ts). */
-export function rejectedRecord(entry: RejectedEntry): Record<string, unknown> {
+export function rejectedRow(entry: RejectedEntry): RejectedRow {
   const kept = keptRaw(entry.raw);
   return {
-    file: entry.source.file,
-    line: entry.source.line,
+    source: `${entry.source.file}:${entry.source.line}`,
     reason: entry.reason,
-    detail: entry.detail,
+    detail: entry.detail.length > RAW_KEPT_CHARS ? entry.detail.slice(0, RAW_KEPT_CHARS) : entry.detail,
     raw: kept.raw,
-    raw_bytes: kept.rawBytes,
+    raw_bytes: BigInt(kept.rawBytes),
     raw_sha256: kept.rawSha256,
   };
+}
+
+export interface DepartmentCostRow {
+  period: string;
+  department: string;
+  compute_paid_usd: Nanos;
+  compute_consumed_usd: Nanos;
+  storage_usd: Nanos;
+  free_rides_given_usd: Nanos;
+  free_rides_taken_usd: Nanos;
+  /** Jobs billed to the department that no rule could price: their cost is unknown, not 0. */
+  unpriced_jobs: bigint;
+}
+
+export const DEPARTMENT_COSTS: Schema<DepartmentCostRow> = {
+  period: "STRING",
+  department: "STRING",
+  compute_paid_usd: "NUMERIC",
+  compute_consumed_usd: "NUMERIC",
+  storage_usd: "NUMERIC",
+  free_rides_given_usd: "NUMERIC",
+  free_rides_taken_usd: "NUMERIC",
+  unpriced_jobs: "INT64",
+};
+
+export interface MatrixRow {
+  period: string;
+  payer_department: string;
+  consumer_department: string;
+  jobs: bigint;
+  compute_cost_usd: Nanos;
+}
+
+export const CHARGEBACK_MATRIX: Schema<MatrixRow> = {
+  period: "STRING",
+  payer_department: "STRING",
+  consumer_department: "STRING",
+  jobs: "INT64",
+  compute_cost_usd: "NUMERIC",
+};
+
+export interface StorageCostRow {
+  period: string;
+  department: string;
+  project_id: string;
+  dataset: string;
+  billing_model: string;
+  storage_usd: Nanos;
+}
+
+export const STORAGE_COSTS: Schema<StorageCostRow> = {
+  period: "STRING",
+  department: "STRING",
+  project_id: "STRING",
+  dataset: "STRING",
+  billing_model: "STRING",
+  storage_usd: "NUMERIC",
+};
+
+/**
+ * Columns BigQuery's tables hold beyond the record: when a streamed row arrived, or the
+ * partition of a report table's period. The record is what every output shares.
+ */
+export const TABLE_STAMPS = {
+  job_costs: { ingested_at: "TIMESTAMP" },
+  findings: { ingested_at: "TIMESTAMP" },
+  rejected_entries: { received_at: "TIMESTAMP" },
+  department_costs: { period_start: "DATE", granularity: "STRING" },
+  chargeback_matrix: { period_start: "DATE", granularity: "STRING" },
+  storage_costs: { period_start: "DATE", granularity: "STRING" },
+} as const satisfies Record<string, Record<string, ColumnType>>;
+
+/** Every output table and its record's schema. */
+export const TABLES = {
+  job_costs: JOB_COSTS,
+  findings: FINDINGS,
+  rejected_entries: REJECTED_ENTRIES,
+  department_costs: DEPARTMENT_COSTS,
+  chargeback_matrix: CHARGEBACK_MATRIX,
+  storage_costs: STORAGE_COSTS,
+} as const satisfies Record<keyof typeof TABLE_STAMPS, object>;
+
+export function columnsOf<Row>(schema: Schema<Row>): (keyof Row & string)[] {
+  return Object.keys(schema) as (keyof Row & string)[];
+}
+
+export type Cell = string | bigint | boolean | null;
+
+/** A record as CSV cells: money in USD with `decimals` (6 in the files), lists `;`-joined. */
+export function csvCells<Row>(row: Row, schema: Schema<Row>, decimals = 6): Cell[] {
+  const cells: Cell[] = [];
+  for (const column in schema) {
+    const value = row[column] as unknown;
+    if (schema[column] === "NUMERIC") cells.push(formatUsd(value as Nanos, decimals));
+    else if (Array.isArray(value)) cells.push(value.join(";"));
+    else cells.push(value as Cell);
+  }
+  return cells;
+}
+
+/** A record as text cells for a page, money rounded to `decimals`. */
+export function textCells<Row>(row: Row, schema: Schema<Row>, decimals: number): string[] {
+  return csvCells(row, schema, decimals).map((cell) => (cell === null ? "" : String(cell)));
+}
+
+/** A record as insertAll's JSON: NUMERIC as exact text with 9 decimals, INT64 as text (no float on the way). */
+export function bigQueryJson<Row>(row: Row, schema: Schema<Row>): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  for (const column in schema) {
+    const value = row[column] as unknown;
+    if (value === null || value === undefined) json[column] = null;
+    else if (schema[column] === "NUMERIC") json[column] = toNumericString(value as Nanos);
+    else if (typeof value === "bigint") json[column] = value.toString();
+    else json[column] = value;
+  }
+  return json;
+}
+
+/** A value as the client library hands it back: DATE/TIMESTAMP as {value}, INT64 wrapped (wrapIntegers). */
+export function bigQueryText(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "object" && "value" in value) return String((value as { value: unknown }).value);
+  return String(value);
+}
+
+/** NUMERIC as the client library hands it back (big.js, or text) in nano-dollars; NULL as 0. */
+export function bigQueryNanos(value: unknown): Nanos {
+  const numeric = value as { toFixed?: (digits: number) => string } | null | undefined;
+  if (typeof numeric?.toFixed === "function") return parseUsd(numeric.toFixed(9));
+  return parseUsd(bigQueryText(value) || "0");
+}
+
+/** INT64 as the client library hands it back; NULL as null. */
+export function bigQueryInt(value: unknown): bigint | null {
+  return value === null || value === undefined ? null : BigInt(bigQueryText(value));
+}
+
+/** A row read back from BigQuery (the client library's values) as the record. */
+export function fromBigQuery<Row>(raw: Record<string, unknown>, schema: Schema<Row>): Row {
+  const row: Record<string, unknown> = {};
+  for (const column in schema) {
+    const value = raw[column];
+    switch (schema[column]) {
+      case "NUMERIC":
+        row[column] = bigQueryNanos(value);
+        break;
+      case "INT64":
+        row[column] = bigQueryInt(value);
+        break;
+      case "BOOL":
+        row[column] = value === true || value === "true";
+        break;
+      case "ARRAY<STRING>":
+        row[column] = ((value as unknown[] | null) ?? []).map(bigQueryText);
+        break;
+      default:
+        row[column] = value === null || value === undefined ? null : bigQueryText(value);
+    }
+  }
+  return row as Row;
 }

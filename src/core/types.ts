@@ -1,5 +1,5 @@
 // The vocabulary of the core, shared by every stage: parse -> attribute -> price -> detect -> aggregate.
-// Pure data: no I/O, no clock. See ../../../shared/DESIGN.md for the words.
+// Pure data: no I/O, no clock. docs/architecture.md names the stages.
 import type { Nanos } from "./money.ts";
 
 /** Where an entry came from: a file (or "-" for stdin, "pubsub:<messageId>", ...) and its 1-based line. */
@@ -190,8 +190,8 @@ export interface Finding {
   remediation: string;
   /** RFC 3339 time of the job's end or of the read. */
   time: string;
-  /** Reporting period the finding belongs to (see JobCost.period). */
-  period: string;
+  /** Billing day of `time` in the report time zone, `YYYY-MM-DD` (as JobCost.usageDate). */
+  usageDate: string;
 }
 
 /** One attributed, priced job: a row of job_costs. */

@@ -19,20 +19,20 @@ import {
 } from "../core/billing/rows.ts";
 import type { ChargebackReport, DroppedCopy, JobCopy } from "../core/pipeline.ts";
 import {
-  DEPARTMENT_COST_COLUMNS,
-  departmentCostCells,
-  FINDING_COLUMNS,
-  findingCells,
-  JOB_COST_COLUMNS,
-  jobCostCsvCells,
-  jobCostRecord,
-  MATRIX_COLUMNS,
-  matrixCells,
-  rejectedRecord,
-  STORAGE_COST_COLUMNS,
-  storageCostCells,
+  bigQueryJson,
+  CHARGEBACK_MATRIX,
+  columnsOf,
+  csvCells,
+  DEPARTMENT_COSTS,
+  FINDINGS,
+  findingRow,
+  JOB_COSTS,
+  REJECTED_ENTRIES,
+  rejectedRow,
+  type Schema,
+  STORAGE_COSTS,
 } from "../core/rows.ts";
-import type { Finding, JobCost, RejectedEntry } from "../core/types.ts";
+import type { Finding, RejectedEntry } from "../core/types.ts";
 import { renderHtml } from "../report/html.ts";
 import { iamHtmlSection, iamMarkdown } from "../report/iam-section.ts";
 import { renderMarkdown } from "../report/markdown.ts";
@@ -152,8 +152,8 @@ export class ReportFiles {
     this.rejected = new BufferedFile(join(staging, "rejected.ndjson"));
     this.duplicates = new BufferedFile(join(staging, "duplicates.ndjson"));
     this.findings = new BufferedFile(join(staging, "findings.csv"));
-    this.jobs.append(csvLine(JOB_COST_COLUMNS));
-    this.findings.append(csvLine(FINDING_COLUMNS));
+    this.jobs.append(csvLine(columnsOf(JOB_COSTS)));
+    this.findings.append(csvLine(columnsOf(FINDINGS)));
   }
 
   static async create(dir: string): Promise<ReportFiles> {
@@ -172,22 +172,18 @@ export class ReportFiles {
     rmSync(this.staging, { recursive: true, force: true });
   }
 
-  writeJob(cost: JobCost): void {
-    this.jobs.append(csvLine(jobCostCsvCells(jobCostRecord(cost), cost)));
-  }
-
-  /** Appends an already formatted job_costs line (from a worker). */
+  /** Appends a job_costs line, formatted where the job was costed (a worker thread). */
   writeJobLine(line: string): void {
     this.jobs.append(line);
   }
 
   /** Findings in the order jobs are counted (the page lists the most expensive). */
   writeFindings(findings: readonly Finding[]): void {
-    for (const finding of findings) this.findings.append(csvLine(findingCells(finding)));
+    for (const finding of findings) this.findings.append(csvLine(csvCells(findingRow(finding), FINDINGS)));
   }
 
   writeRejected(entry: RejectedEntry): void {
-    this.rejected.append(`${JSON.stringify(rejectedRecord(entry))}\n`);
+    this.rejected.append(`${JSON.stringify(bigQueryJson(rejectedRow(entry), REJECTED_ENTRIES))}\n`);
   }
 
   /** A copy of a job not counted, and which copy was kept instead. */
@@ -219,34 +215,22 @@ export class ReportFiles {
     const files: [string, string][] = [
       [
         "department_costs.csv",
-        csv(
-          [...DEPARTMENT_COST_COLUMNS, ...DEPARTMENT_INVOICED_COLUMNS],
+        lines(
+          [...columnsOf(DEPARTMENT_COSTS), ...DEPARTMENT_INVOICED_COLUMNS],
           report.departmentCosts.map((row) => [
-            ...departmentCostCells(row),
+            ...csvCells(row, DEPARTMENT_COSTS),
             ...departmentInvoicedCells(row, report.invoice?.reconciliation),
           ]),
         ),
       ],
-      [
-        "chargeback_matrix.csv",
-        csv(
-          MATRIX_COLUMNS,
-          report.chargebackMatrix.map((row) => matrixCells(row)),
-        ),
-      ],
-      [
-        "storage_costs.csv",
-        csv(
-          STORAGE_COST_COLUMNS,
-          report.storageCosts.map((row) => storageCostCells(row)),
-        ),
-      ],
+      ["chargeback_matrix.csv", csv(report.chargebackMatrix, CHARGEBACK_MATRIX)],
+      ["storage_costs.csv", csv(report.storageCosts, STORAGE_COSTS)],
       ["summary.json", `${JSON.stringify(summary, null, 2)}\n`],
       [
         "report.md",
         renderMarkdown(report, summary, iam ? `## Who can bill which project\n\n${iamMarkdown(iam)}` : ""),
       ],
-      ["report.html", renderHtml(report, summary, iam ? iamHtmlSection(iam) : "")],
+      ["report.html", renderHtml(report, iam ? iamHtmlSection(iam) : "")],
     ];
     if (report.invoice) files.push(...invoiceFiles(report.invoice));
     for (const [name, text] of files) await writeFile(join(this.staging, name), text);
@@ -279,7 +263,14 @@ export class ReportFiles {
   }
 }
 
-function csv(header: readonly string[], rows: CsvValue[][]): string {
+function csv<Row>(rows: readonly Row[], schema: Schema<Row>): string {
+  return lines(
+    columnsOf(schema),
+    rows.map((row) => csvCells(row, schema)),
+  );
+}
+
+function lines(header: readonly string[], rows: readonly CsvValue[][]): string {
   return [csvLine(header), ...rows.map((row) => csvLine(row))].join("");
 }
 
@@ -289,20 +280,20 @@ function invoiceFiles(invoice: InvoiceReport): [string, string][] {
   const files: [string, string][] = [
     [
       "reconciliation.csv",
-      csv(
+      lines(
         RECONCILIATION_COLUMNS,
         reconciliation.rows.map((row) => reconciliationCells(row, reconciliation.currency)),
       ),
     ],
     [
       "focus.csv",
-      csv(
+      lines(
         FOCUS_COLUMNS,
         invoice.focus.map((row) => FOCUS_COLUMNS.map((column) => row[column])),
       ),
     ],
   ];
   if (invoice.coverage.length > 0)
-    files.push(["coverage.csv", csv(COVERAGE_COLUMNS, invoice.coverage.map(coverageCells))]);
+    files.push(["coverage.csv", lines(COVERAGE_COLUMNS, invoice.coverage.map(coverageCells))]);
   return files;
 }

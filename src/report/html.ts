@@ -4,12 +4,12 @@
 import { FINDING_KINDS, type FindingKind, shown } from "../core/findings.ts";
 import { formatUsd, type Nanos } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
-import { departmentCostCells, matrixCells } from "../core/rows.ts";
+import { CHARGEBACK_MATRIX, DEPARTMENT_COSTS, textCells } from "../core/rows.ts";
 import { PAGE_FINDINGS } from "../core/top-findings.ts";
 import type { Finding } from "../core/types.ts";
 import { PALETTE, renderSvg } from "./charts.ts";
 import { invoiceSection } from "./invoice-section.ts";
-import type { Summary } from "./summary.ts";
+import { inputStatus } from "./summary.ts";
 
 const MAX_FINDINGS = PAGE_FINDINGS;
 
@@ -66,23 +66,43 @@ function findingRows(findings: Finding[]): string[][] {
   ]);
 }
 
+/** What the page says of where the details are, by what the report was built from. */
+const DETAILS = {
+  log_entries: {
+    read: (report: ChargebackReport) => `${report.counters.entries} log entries read, `,
+    rejected: "rejected.ndjson",
+    findings: "findings.csv",
+    decimals: "the CSV files have 6 decimals",
+  },
+  report_tables: {
+    read: () => "",
+    rejected: "table rejected_entries",
+    findings: "the findings table",
+    decimals: "the BigQuery tables have 9",
+  },
+} as const;
+
 /** `extra`: further sections (the IAM audit), placed before the footer. */
-export function renderHtml(report: ChargebackReport, summary: Summary, extra = ""): string {
+export function renderHtml(report: ChargebackReport, extra = ""): string {
+  const details = DETAILS[report.origin];
+  // what a run over log entries says of its input (the report tables were checked when written)
+  const warning = report.origin === "log_entries" ? inputStatus(report).warning : null;
+  const rejectedTotal = Object.values(report.counters.rejected).reduce((a, b) => a + b, 0);
   const departments = [...new Set(report.departmentCosts.map((row) => row.department))].sort();
   const paid = sumBy(
     report.departmentCosts,
     (r) => r.department,
-    (r) => r.computePaid,
+    (r) => r.compute_paid_usd,
   );
   const consumed = sumBy(
     report.departmentCosts,
     (r) => r.department,
-    (r) => r.computeConsumed,
+    (r) => r.compute_consumed_usd,
   );
   const storage = sumBy(
     report.departmentCosts,
     (r) => r.department,
-    (r) => r.storage,
+    (r) => r.storage_usd,
   );
   const departmentChart = renderSvg(
     {
@@ -105,12 +125,12 @@ export function renderHtml(report: ChargebackReport, summary: Summary, extra = "
     380,
   );
 
-  const payers = [...new Set(report.chargebackMatrix.map((r) => r.payerDepartment))].sort();
-  const consumers = [...new Set(report.chargebackMatrix.map((r) => r.consumerDepartment))].sort();
+  const payers = [...new Set(report.chargebackMatrix.map((r) => r.payer_department))].sort();
+  const consumers = [...new Set(report.chargebackMatrix.map((r) => r.consumer_department))].sort();
   const cells = sumBy(
     report.chargebackMatrix,
-    (r) => `${r.payerDepartment}\u0000${r.consumerDepartment}`,
-    (r) => r.computeCost,
+    (r) => `${r.payer_department}\u0000${r.consumer_department}`,
+    (r) => r.compute_cost_usd,
   );
   const heat = [...cells.entries()].map(([key, cost]) => {
     const [payer = "", consumer = ""] = key.split("\u0000");
@@ -182,7 +202,7 @@ export function renderHtml(report: ChargebackReport, summary: Summary, extra = "
       .reduce((sum, [, count]) => sum + count, 0);
   const more = (section: string) =>
     sectionTotal(section) > MAX_FINDINGS
-      ? `<p class="more">${sectionTotal(section) - MAX_FINDINGS} more in findings.csv.</p>`
+      ? `<p class="more">${sectionTotal(section) - MAX_FINDINGS} more in ${details.findings}.</p>`
       : "";
   const findingHeader = [
     "kind",
@@ -199,9 +219,9 @@ export function renderHtml(report: ChargebackReport, summary: Summary, extra = "
     ["compute", usd(report.totals.compute), "total-compute"],
     ["storage", usd(report.totals.storage), "total-storage"],
     ["free rides", usd(report.totals.freeRides), "total-free-rides"],
-    ["jobs", String(summary.jobs), "total-jobs"],
+    ["jobs", String(report.counters.jobs), "total-jobs"],
     ["findings", String(report.totals.findings), "total-findings"],
-    ["rejected entries", String(summary.rejected.total), "total-rejected"],
+    ["rejected entries", String(rejectedTotal), "total-rejected"],
   ];
 
   return `<!doctype html>
@@ -232,8 +252,8 @@ export function renderHtml(report: ChargebackReport, summary: Summary, extra = "
 <body>
 <header>
 <h1>BigQuery chargeback, ${escapeHtml(report.from)} to ${escapeHtml(report.to)}</h1>
-${summary.warning ? `<p class="warning" role="alert"><strong>Warning:</strong> ${escapeHtml(summary.warning)}</p>` : ""}
-<p class="lede">Billing days in ${escapeHtml(report.timeZone)}, periods by ${escapeHtml(report.granularity)}. ${summary.entries_read} log entries read, ${summary.jobs} jobs, each counted once; ${summary.rejected.total} entries rejected (rejected.ndjson). Amounts in USD, rounded to the cent from exact sums; the CSV files have 6 decimals.</p>
+${warning ? `<p class="warning" role="alert"><strong>Warning:</strong> ${escapeHtml(warning)}</p>` : ""}
+<p class="lede">Billing days in ${escapeHtml(report.timeZone)}, periods by ${escapeHtml(report.granularity)}. ${details.read(report)}${report.counters.jobs} jobs, each counted once; ${rejectedTotal} entries rejected (${details.rejected}). Amounts in USD, rounded to the cent from exact sums; ${details.decimals}.</p>
 <div class="totals">${totals.map(([label, value, id]) => `<div class="total"><div class="label">${label}</div><div class="value" id="${id}">${value}</div></div>`).join("")}</div>
 </header>
 
@@ -252,7 +272,7 @@ ${table(
     "free rides taken",
     "unpriced jobs",
   ],
-  report.departmentCosts.map((row) => departmentCostCells(row, 2)),
+  report.departmentCosts.map((row) => textCells(row, DEPARTMENT_COSTS, 2)),
   [2, 3, 4, 5, 6, 7],
 )}
 </section>
@@ -262,7 +282,7 @@ ${figure("chart-matrix", "Compute by paying department (rows) and consuming depa
 ${table(
   "Payer x consumer",
   ["period", "payer", "consumer", "jobs", "compute"],
-  report.chargebackMatrix.map((row) => matrixCells(row, 2).map(String)),
+  report.chargebackMatrix.map((row) => textCells(row, CHARGEBACK_MATRIX, 2)),
   [3, 4],
 )}
 </section>
@@ -330,8 +350,8 @@ ${section.tables.map((t) => table(t.caption, t.header, t.rows, t.numeric)).join(
       )()
     : ""
 }
-${extra}<footer><p class="lede">bq-chargeback. Rejected entries: <span id="rejected-count">${summary.rejected.total}</span>${Object.entries(
-    summary.rejected.by_reason,
+${extra}<footer><p class="lede">bq-chargeback. Rejected entries: <span id="rejected-count">${rejectedTotal}</span>${Object.entries(
+    report.counters.rejected,
   )
     .map(([reason, count]) => ` · ${escapeHtml(reason)} ${count}`)
     .join("")}.</p></footer>

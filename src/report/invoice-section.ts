@@ -33,7 +33,7 @@ export function invoiceSection(
   const estimates = new Map(
     report.departmentCosts.map((row) => [
       `${row.period}\u0000${row.department}`,
-      row.computeConsumed + row.storage,
+      row.compute_consumed_usd + row.storage_usd,
     ]),
   );
   const tables: Table[] = [

@@ -2,7 +2,7 @@
 import { shown } from "../core/findings.ts";
 import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
-import { departmentCostCells, matrixCells } from "../core/rows.ts";
+import { CHARGEBACK_MATRIX, DEPARTMENT_COSTS, textCells } from "../core/rows.ts";
 import { invoiceSection } from "./invoice-section.ts";
 import type { Summary } from "./summary.ts";
 
@@ -65,14 +65,14 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
         "free rides taken",
         "unpriced jobs",
       ],
-      report.departmentCosts.map((row) => departmentCostCells(row, 2)),
+      report.departmentCosts.map((row) => textCells(row, DEPARTMENT_COSTS, 2)),
     ),
   );
   out.push("## Chargeback matrix (payer x consumer)");
   out.push(
     table(
       ["period", "payer", "consumer", "jobs", "compute USD"],
-      report.chargebackMatrix.map((row) => matrixCells(row, 2).map(String)),
+      report.chargebackMatrix.map((row) => textCells(row, CHARGEBACK_MATRIX, 2)),
     ),
   );
   out.push(`## Findings (${report.totals.findings}, most expensive first)`);

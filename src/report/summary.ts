@@ -55,7 +55,7 @@ const total = (counts: Record<string, number>): number => Object.values(counts).
  * "mostly_rejected" when more than half the entries were rejected (an export in a form not read,
  * another service's logs); "no_jobs" when no BigQuery job was read at all.
  */
-function inputStatus(report: ChargebackReport): { status: InputStatus; warning: string | null } {
+export function inputStatus(report: ChargebackReport): { status: InputStatus; warning: string | null } {
   const { counters } = report;
   const rejected = total(counters.rejected);
   if (counters.entries > 0 && rejected * 2 > counters.entries) {

@@ -76,7 +76,7 @@ export function jobCost(options: {
             cost: options.cost,
             remediation: "",
             time: job.endTime,
-            period,
+            usageDate,
           },
         ]
       : [],

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { JobSummary } from "../../src/core/aggregate.ts";
 import { assessEntry, ChargebackPipeline, entryContext } from "../../src/core/pipeline.ts";
 import { parseRegistry } from "../../src/core/registry.ts";
-import { jobCostRecord } from "../../src/core/rows.ts";
+import { bigQueryJson, JOB_COSTS, jobCostRow } from "../../src/core/rows.ts";
 import type { Finding, PeriodGranularity, TableStorage } from "../../src/core/types.ts";
 import { parseStorageSnapshot } from "../../src/io/storage-snapshot.ts";
 import type { SqlValue } from "./zetasql.ts";
@@ -33,9 +33,8 @@ export function sampleOrganisation(granularity: PeriodGranularity, from: string,
     }
     if (assessed.kind !== "job") continue;
     // Every job's row as the ingest function writes it; duplicates too (at-least-once delivery).
-    const record = jobCostRecord(assessed.cost);
     jobRows.push({
-      ...record,
+      ...bigQueryJson(jobCostRow(assessed.cost), JOB_COSTS),
       ingested_at: `2026-11-01T00:00:${String(i % 60).padStart(2, "0")}Z`,
     } as unknown as Record<string, SqlValue>);
   }

@@ -1,8 +1,9 @@
 // The invoice side of a report run: reconciliation with the Cloud Billing export, coverage
 // against INFORMATION_SCHEMA.JOBS, and the FOCUS rows, from what the pipeline saw. Pure.
-import type { StorageCostRow } from "../aggregate.ts";
+
 import type { DayClock } from "../period.ts";
 import type { Registry } from "../registry.ts";
+import type { StorageCostRow } from "../rows.ts";
 import type { PeriodGranularity } from "../types.ts";
 import { type CountedJob, type CoverageRow, coverage } from "./coverage.ts";
 import type { BillingRow } from "./export-row.ts";
@@ -43,9 +44,9 @@ export function invoiceReport(options: {
   });
   const storageEstimates = new Map<string, { period: string; projectId: string; storage: bigint }>();
   for (const row of options.storage) {
-    const key = `${row.period}\u0000${row.projectId}`;
-    const sum = storageEstimates.get(key) ?? { period: row.period, projectId: row.projectId, storage: 0n };
-    sum.storage += row.storage;
+    const key = `${row.period}\u0000${row.project_id}`;
+    const sum = storageEstimates.get(key) ?? { period: row.period, projectId: row.project_id, storage: 0n };
+    sum.storage += row.storage_usd;
     storageEstimates.set(key, sum);
   }
   const reconciliation = reconcile({

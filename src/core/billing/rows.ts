@@ -1,6 +1,6 @@
 // Columns of reconciliation.csv and coverage.csv: one definition each, equal to the columns of
 // sql/ddl/reconciliation.sql and sql/ddl/coverage.sql (test/billing.test.ts checks it).
-import type { DepartmentCostRow } from "../aggregate.ts";
+import type { DepartmentCostRow } from "../rows.ts";
 import { formatMinorUnits, formatNanos, nanosPerMinorUnit } from "./amount.ts";
 import type { CoverageRow } from "./coverage.ts";
 import type { AllocationLine, Reconciliation, ReconciliationRow } from "./reconcile.ts";
@@ -123,12 +123,12 @@ export function withInvoicedDepartments(
     .map((d) => ({
       period: d.period,
       department: d.department,
-      computePaid: 0n,
-      computeConsumed: 0n,
-      storage: 0n,
-      freeRidesGiven: 0n,
-      freeRidesTaken: 0n,
-      unpricedJobs: 0,
+      compute_paid_usd: 0n,
+      compute_consumed_usd: 0n,
+      storage_usd: 0n,
+      free_rides_given_usd: 0n,
+      free_rides_taken_usd: 0n,
+      unpriced_jobs: 0n,
     }));
   return [...rows, ...added].sort((a, b) =>
     a.period === b.period ? (a.department < b.department ? -1 : 1) : a.period < b.period ? -1 : 1,
