@@ -19,6 +19,7 @@ import { TimeRange, TimeRangeError } from "../core/time-range.ts";
 import type { InputChunk } from "../io/log-files.ts";
 import { summaryText } from "../report/summary.ts";
 import { runReport } from "./report-command.ts";
+import { UsageError } from "./usage-error.ts";
 
 export const HELP_BACKFILL = `Usage: bq-chargeback backfill --from DATE --to DATE [--bucket-view VIEW | --project P ...]
                            --registry FILE (--out DIR | --to-bigquery) [options]
@@ -49,10 +50,6 @@ Options:
 Needs roles/logging.privateLogViewer (data_access logs are private) on the resources read.
 entries.list is rate-limited per project: 429 answers are retried with backoff, honouring Retry-After.`;
 
-export class BackfillUsageError extends Error {
-  override readonly name = "BackfillUsageError";
-}
-
 const BUCKET_VIEW =
   /^projects\/[^/\s]+\/locations\/[a-z0-9-]+\/buckets\/[A-Za-z0-9_-]+\/views\/[A-Za-z0-9_-]+$/;
 
@@ -63,7 +60,7 @@ function usage<T>(read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof TimeRangeError) throw new BackfillUsageError(error.message);
+    if (error instanceof TimeRangeError) throw new UsageError(error.message);
     throw error;
   }
 }
@@ -98,42 +95,36 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
   // stay in that project's buckets unless an aggregated sink routes them to a log bucket.
   for (const flag of ["organization", "folder"] as const) {
     if (values[flag]) {
-      throw new BackfillUsageError(
+      throw new UsageError(
         `--${flag}: ${flag}s/ID holds only the ${flag}'s own logs, not its projects' BigQuery audit entries; leave it out to read every registered project, or give --bucket-view for a log bucket an aggregated sink fills`,
       );
     }
   }
-  if (!values.registry) throw new BackfillUsageError("--registry FILE is needed");
+  if (!values.registry) throw new UsageError("--registry FILE is needed");
   const view = values["bucket-view"];
   if (view !== undefined && !BUCKET_VIEW.test(view))
-    throw new BackfillUsageError(
-      `--bucket-view: expected projects/P/locations/L/buckets/B/views/V, found "${view}"`,
-    );
+    throw new UsageError(`--bucket-view: expected projects/P/locations/L/buckets/B/views/V, found "${view}"`);
   for (const project of values.project ?? []) {
-    if (!isProjectId(project)) throw new BackfillUsageError(`projects/${project}: expected a project id`);
+    if (!isProjectId(project)) throw new UsageError(`projects/${project}: expected a project id`);
   }
   const projects =
     values.project ?? (view ? [] : [...(await loadRegistry(values.registry)).projectIndex.keys()].sort());
   const resourceNames = [...(view ? [view] : []), ...projects.map((project) => `projects/${project}`)];
   if (Boolean(values.out) === Boolean(values["to-bigquery"]))
-    throw new BackfillUsageError("give one of --out DIR and --to-bigquery");
+    throw new UsageError("give one of --out DIR and --to-bigquery");
   // A report folder is written whole at the end: a resumed run would hold only the rest.
   if (values.resume && values.out)
-    throw new BackfillUsageError(
-      "--resume goes with --to-bigquery (a report folder is rebuilt whole: run again)",
-    );
+    throw new UsageError("--resume goes with --to-bigquery (a report folder is rebuilt whole: run again)");
   const pageSize = Number(values["page-size"] ?? 1000);
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
-    throw new BackfillUsageError("--page-size: expected 1 to 1000");
+    throw new UsageError("--page-size: expected 1 to 1000");
   const endpoint = values["logging-endpoint"];
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint))
-    throw new BackfillUsageError("--logging-endpoint: expected http(s)://host[:port]");
+    throw new UsageError("--logging-endpoint: expected http(s)://host[:port]");
 
   const timeZone = values.timezone ?? (process.env.BQ_CHARGEBACK_TIMEZONE || DEFAULT_TIME_ZONE);
   if (!isValidTimeZone(timeZone))
-    throw new BackfillUsageError(
-      `--timezone ${timeZone}: expected an IANA time zone such as America/Los_Angeles`,
-    );
+    throw new UsageError(`--timezone ${timeZone}: expected an IANA time zone such as America/Los_Angeles`);
   const { start, end } = range.instants(timeZone);
   const filter = await backfillFilter(SINK_FILTER, start, end);
   const list = listOverride ?? restListEntries({ endpoint, projectId: projects[0] ?? view?.split("/")[1] });

@@ -8,6 +8,7 @@ import type { Severity } from "../core/types.ts";
 import { parseIamInput } from "../io/iam-exports.ts";
 import { type IamRun, runIamAudit, writeIamFiles } from "../io/iam-files.ts";
 import { iamHtmlPage, iamMarkdown, iamSummary, iamSummaryText } from "../report/iam-section.ts";
+import { UsageError } from "./usage-error.ts";
 
 const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low"];
 export const FINDINGS_EXIT_CODE = 4;
@@ -16,12 +17,8 @@ export const FINDINGS_EXIT_CODE = 4;
 export function parseFailOn(value: string | undefined): Severity | undefined {
   if (value === undefined || value === "none") return undefined;
   if (!(SEVERITIES as readonly string[]).includes(value))
-    throw new IamUsageError(`--fail-on ${value}: expected one of ${SEVERITIES.join(", ")} or none`);
+    throw new UsageError(`--fail-on ${value}: expected one of ${SEVERITIES.join(", ")} or none`);
   return value as Severity;
-}
-
-export class IamUsageError extends Error {
-  override name = "IamUsageError";
 }
 
 /** Whether any finding is at or above the severity. */
@@ -90,9 +87,8 @@ export async function iamCommand(args: string[]): Promise<number> {
     else if (token.kind === "option") listing = "policies";
     else if (token.kind === "positional") (listing === "logs" ? logs : policies).push(token.value);
   }
-  if (policies.length === 0)
-    throw new IamUsageError("iam needs --policies FILE (see bq-chargeback help iam)");
-  if (!values.registry) throw new IamUsageError("iam needs --registry FILE (see bq-chargeback help iam)");
+  if (policies.length === 0) throw new UsageError("iam needs --policies FILE (see bq-chargeback help iam)");
+  if (!values.registry) throw new UsageError("iam needs --registry FILE (see bq-chargeback help iam)");
   const failOn = parseFailOn(values["fail-on"]);
   const outDir = values.out ?? "out/iam";
   if (logs.length > 0) {

@@ -2,6 +2,7 @@
 // a message saying what and where), 3 reports written from damaged input (a truncated .gz: the
 // figures are incomplete), 4 IAM findings at or above --fail-on, 5 reports written but the input
 // was mostly rejected or held no job, 1 anything else. Every error is one line; --debug adds the stack.
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,8 +24,7 @@ import { invoiceSummaryText } from "../report/invoice-section.ts";
 import { damageLines, summaryText } from "../report/summary.ts";
 import { FINDINGS_EXIT_CODE, failsOn, parseFailOn } from "./iam-command.ts";
 import { runReport } from "./report-command.ts";
-
-export class UsageError extends Error {}
+import { UsageError } from "./usage-error.ts";
 
 /** The bundled sample, named relative to where the command runs so reports show short paths. */
 const sampleDir = () =>
@@ -36,7 +36,7 @@ const HELP: Record<string, string> = {
 Usage: bq-chargeback <command> [options]
 
 Commands:
-  report    read exported audit logs and write chargeback reports (CSV, JSON, Markdown)
+  report    read exported audit logs and write chargeback reports (CSV, JSON, Markdown, HTML)
   demo      run 'report' on the bundled sample organisation (sample/acme) into out/acme
   sample    generate a sample organisation's logs, registry and storage snapshot
   backfill  read past entries from the Cloud Logging API into a report folder or BigQuery
@@ -51,8 +51,9 @@ Options:
 
 Reads BigQuery audit-log entries (v2 BigQueryAuditMetadata and v1 AuditData), counts each job
 once, attributes it to a payer and a consumer department, prices it, detects free rides, and
-writes job_costs.csv, department_costs.csv, chargeback_matrix.csv, storage_costs.csv,
-findings.csv, rejected.ndjson, summary.json and report.md.
+writes job_costs.csv, department_costs.csv, chargeback_matrix.csv, storage_costs.csv and
+findings.csv (the columns of the BigQuery tables of those names), rejected.ndjson, the copies of
+a job not counted (duplicates.ndjson), summary.json, report.md and report.html.
 
 Options:
   --logs FILE        log entries: NDJSON (one LogEntry per line), a JSON array as written by
@@ -102,10 +103,14 @@ reports to out/acme (or DIR). Takes the options of 'report' but --logs, --regist
 --policies, --billing and --jobs-export (--period, --from, --to, --workers ...).`,
   sample: `Usage: bq-chargeback sample --out DIR [--month YYYY-MM] [--jobs N] [--seed N] [--format ndjson|json-array|both]
 
-Generates a deterministic sample organisation: registry.yaml, logs/ and table_storage.csv.`,
+Generates a deterministic sample organisation: registry.yaml, logs/, table_storage.csv and
+iam/ (IAM exports for --policies).`,
 };
 
-const VERSION = "0.1.0";
+/** The version is package.json's: read when asked, so it cannot drift from what npm publishes. */
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string })
+    .version;
 
 /** --from and --to, each optional (an open bound is the first or last day read). */
 function parseBounds(from: string | undefined, to: string | undefined): { from?: string; to?: string } {
@@ -314,7 +319,7 @@ export async function main(args: string[]): Promise<number> {
         return 0;
       case "-v":
       case "--version":
-        console.log(VERSION);
+        console.log(version());
         return 0;
       case "help":
         if (rest[0] === "backfill") console.log((await import("./backfill-command.ts")).HELP_BACKFILL);
@@ -355,9 +360,6 @@ export async function main(args: string[]): Promise<number> {
       error instanceof BillingExportError ||
       error instanceof JobsExportError ||
       error instanceof BillingMismatchError ||
-      (error as Error).name === "BackfillUsageError" ||
-      (error as Error).name === "IamUsageError" ||
-      (error as Error).name === "RegistryUsageError" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ||
       (error as { code?: string }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"

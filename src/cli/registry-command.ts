@@ -5,6 +5,7 @@ import { createBigQuery } from "../cloud/bigquery.ts";
 import { CloudConfigError, loadRegistry, readCloudConfig } from "../cloud/config.ts";
 import { pushPlan, pushRegistry } from "../cloud/registry-push.ts";
 import { REGISTRY_TABLES } from "../core/registry-tables.ts";
+import { UsageError } from "./usage-error.ts";
 
 export const HELP_REGISTRY = `Usage: bq-chargeback registry push --registry FILE|gs://BUCKET/OBJECT [--dry-run]
 
@@ -23,10 +24,6 @@ Options:
   --registry FILE   the registry (YAML), a file or gs://BUCKET/OBJECT
   --dry-run         validate and print the version and row counts; write nothing`;
 
-export class RegistryUsageError extends Error {
-  override readonly name = "RegistryUsageError";
-}
-
 export async function registryCommand(args: string[], now: () => Date = () => new Date()): Promise<number> {
   const [action, ...rest] = args;
   if (action === "--help" || action === "-h" || action === undefined) {
@@ -34,7 +31,7 @@ export async function registryCommand(args: string[], now: () => Date = () => ne
     return action === undefined ? 2 : 0;
   }
   if (action !== "push")
-    throw new RegistryUsageError(`registry ${action}: expected push (see bq-chargeback help registry)`);
+    throw new UsageError(`registry ${action}: expected push (see bq-chargeback help registry)`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -47,12 +44,12 @@ export async function registryCommand(args: string[], now: () => Date = () => ne
     console.log(HELP_REGISTRY);
     return 0;
   }
-  if (!values.registry) throw new RegistryUsageError("registry push needs --registry FILE");
+  if (!values.registry) throw new UsageError("registry push needs --registry FILE");
   let config: ReturnType<typeof readCloudConfig>;
   try {
     config = readCloudConfig({ ...process.env, BQ_CHARGEBACK_REGISTRY: values.registry });
   } catch (error) {
-    if (error instanceof CloudConfigError) throw new RegistryUsageError(error.message);
+    if (error instanceof CloudConfigError) throw new UsageError(error.message);
     throw error;
   }
   const registry = await loadRegistry(config.registry);

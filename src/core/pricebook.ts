@@ -2,7 +2,12 @@
 // rules that turn a job or a table into nano-dollars. Users override or extend it in the
 // registry (`prices:`). Figures marked third-party are not on a Google page we could store;
 // they are kept overridable: check them against your invoice.
-// Sources: shared/reference/audit-log-formats.md §8 (tags such as [PROD] are defined there).
+// Sources, tagged where used: [PROD] the BigQuery product page's price box
+// (https://cloud.google.com/bigquery); [DOCS-MIG] the audit-log migration guide
+// (https://cloud.google.com/bigquery/docs/reference/auditlogs/migration); [DOCS-RN] BigQuery's
+// release notes; [DOCS-TS] the INFORMATION_SCHEMA.TABLE_STORAGE page
+// (https://cloud.google.com/bigquery/docs/information-schema-table-storage); [BQU]
+// GoogleCloudPlatform/bigquery-utils, views/audit.
 import { formatUsd, mulDivRound, type Nanos, parseUsd } from "./money.ts";
 import type { JobEvent, Pricing, PricingModel, TableStorage, UnpricedReason } from "./types.ts";
 
