@@ -17,6 +17,7 @@ import {
 } from "../src/core/rows.ts";
 import type { Finding } from "../src/core/types.ts";
 import { jobCost } from "./support/jobs.ts";
+import { sampleOrganisation } from "./support/sample-rows.ts";
 import { ddlTables } from "./support/zetasql.ts";
 
 const DDL = ddlTables(fileURLToPath(new URL("../sql/ddl", import.meta.url)));
@@ -70,6 +71,12 @@ const finding: Finding = {
 };
 
 describe("one record, every output", () => {
+  it("gives every finding of the sample its billing day, a DATE as the findings table holds", () => {
+    const { report } = sampleOrganisation("month", "2026-10-01", "2026-10-31");
+    expect(report.findings.length).toBeGreaterThan(50);
+    for (const finding of report.findings) expect(finding.usageDate).toMatch(/^2026-10-\d{2}$/);
+  });
+
   it("writes money exactly to BigQuery, to 6 decimals in CSV, and reads it back unchanged", () => {
     const row = findingRow(finding);
     const json = bigQueryJson(row, FINDINGS);

@@ -185,7 +185,7 @@ export function costJob(job: JobEvent, context: EntryContext): JobCost {
   const period = periodOf(usageDate, context.granularity);
   const attribution = attribute(job, context.registry);
   const pricing = priceJob(job, context.registry, usageDate);
-  const findings = detectJobFindings(job, attribution, pricing, period);
+  const findings = detectJobFindings(job, attribution, pricing, usageDate);
   return { job, attribution, pricing, findings, usageDate, period };
 }
 
@@ -212,8 +212,11 @@ function assess(text: string, source: SourceRef, context: EntryContext): Assessm
     }
     case "table_read": {
       const usageDate = context.clock.dayOf(parsed.timestampMs);
-      const period = periodOf(usageDate, context.granularity);
-      return { kind: "table_read", usageDate, finding: unexpectedReadFinding(parsed, context.view, period) };
+      return {
+        kind: "table_read",
+        usageDate,
+        finding: unexpectedReadFinding(parsed, context.view, usageDate),
+      };
     }
     case "ignored":
       return { kind: "ignored", reason: parsed.reason };
