@@ -127,7 +127,7 @@ export async function backfillCommand(args: string[], listOverride?: ListEntries
     throw new UsageError(`--timezone ${timeZone}: expected an IANA time zone such as America/Los_Angeles`);
   const { start, end } = range.instants(timeZone);
   const filter = await backfillFilter(SINK_FILTER, start, end);
-  const list = listOverride ?? restListEntries({ endpoint, projectId: projects[0] ?? view?.split("/")[1] });
+  const list = listOverride ?? restListEntries({ endpoint });
   const pages = readLoggingPages(list, {
     resourceNames,
     filter,

@@ -1,23 +1,13 @@
 // The BigQuery adapter: the real client library, pointed at Google or, with
 // BIGQUERY_API_ENDPOINT, at an emulator or a test endpoint (then without credentials).
 import { BigQuery } from "@google-cloud/bigquery";
-import { OAuth2Client } from "google-auth-library";
+import { offlineAuthClient } from "./google-auth.ts";
 import { type InsertRow, type RowSink, RowsRejectedError } from "./ingest.ts";
 
 export interface BigQueryConfig {
   projectId: string;
   /** http(s)://host:port of an endpoint speaking the BigQuery REST API instead of Google's. */
   apiEndpoint?: string;
-}
-
-/** A client whose requests carry a fixed token and never reach Google's auth servers. */
-function offlineAuthClient(): OAuth2Client {
-  const client = new OAuth2Client();
-  client.setCredentials({
-    access_token: "local-endpoint",
-    expiry_date: Date.now() + 10 * 365 * 24 * 3600 * 1000,
-  });
-  return client;
 }
 
 export function createBigQuery(config: BigQueryConfig): BigQuery {

@@ -1,7 +1,6 @@
 // Configuration of the Cloud Functions, from environment variables, validated at start: a bad
 // value stops the function with a message naming the variable, never a half-working deploy.
 import { readFile } from "node:fs/promises";
-import { GoogleAuth } from "google-auth-library";
 import {
   isDatasetId,
   isLocation,
@@ -12,6 +11,7 @@ import {
 } from "../core/identifiers.ts";
 import { DEFAULT_TIME_ZONE, isValidTimeZone } from "../core/period.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
+import { authHeaders, SCOPES } from "./google-auth.ts";
 
 export class CloudConfigError extends Error {}
 
@@ -127,9 +127,11 @@ export async function loadRegistry(location: string): Promise<Registry> {
   const match = /^gs:\/\/([^/]+)\/(.+)$/.exec(location);
   if (!match) return parseRegistry(await readFile(location, "utf8"), location);
   const [, bucket, object] = match as unknown as [string, string, string];
-  const auth = new GoogleAuth({ scopes: ["https://www.googleapis.com/auth/devstorage.read_only"] });
-  const client = await auth.getClient();
   const url = `https://storage.googleapis.com/storage/v1/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(object)}?alt=media`;
-  const response = await client.request<string>({ url, responseType: "text" });
-  return parseRegistry(response.data, location);
+  const response = await fetch(url, { headers: await authHeaders(SCOPES.storageRead) });
+  if (!response.ok)
+    throw new Error(
+      `${location}: Cloud Storage answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
+    );
+  return parseRegistry(await response.text(), location);
 }

@@ -8,7 +8,6 @@ import type { BigQuery } from "@google-cloud/bigquery";
 import { addDays } from "date-fns/addDays";
 import { format } from "date-fns/format";
 import { parseISO } from "date-fns/parseISO";
-import { OAuth2Client } from "google-auth-library";
 import { SEVERITIES } from "../core/findings.ts";
 import type { IamFinding } from "../core/iam/audit.ts";
 import { iamFindingRecord } from "../core/iam/rows.ts";
@@ -20,6 +19,7 @@ import { readIamExports } from "../io/iam-exports.ts";
 import { auditExport } from "../io/iam-files.ts";
 import { readSql } from "../io/sql-files.ts";
 import { ALERT_NAME } from "./alerts.ts";
+import { offlineAuthClient } from "./google-auth.ts";
 import type { InsertRow } from "./ingest.ts";
 
 /** Where the rows go: BigQueryRowSink, or a test's. */
@@ -51,11 +51,7 @@ export function assetInventorySearch(options: { apiEndpoint?: string } = {}): Ia
   let client: AssetServiceClient;
   if (options.apiEndpoint) {
     const url = new URL(options.apiEndpoint);
-    const auth = new OAuth2Client();
-    auth.setCredentials({
-      access_token: "local-endpoint",
-      expiry_date: Date.now() + 10 * 365 * 24 * 3600 * 1000,
-    });
+    const auth = offlineAuthClient();
     client = new AssetServiceClient({
       fallback: true,
       apiEndpoint: url.hostname,

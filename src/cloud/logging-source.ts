@@ -1,9 +1,10 @@
 // Past audit entries from the Cloud Logging API, for backfills: entries.list page by page in the
 // REST form (JSON, exactly as `gcloud logging read --format=json` and the Pub/Sub sink give
 // them; @google-cloud/logging's getEntries() hands protoPayload back as protobuf bytes), with the
-// client library's credentials, rate limits respected, and a checkpoint to resume from.
+// application default credentials (google-auth.ts), rate limits respected, and a checkpoint to
+// resume from.
 import { readFile, writeFile } from "node:fs/promises";
-import { Logging } from "@google-cloud/logging";
+import { authHeaders, SCOPES } from "./google-auth.ts";
 
 export interface ListRequest {
   resourceNames: string[];
@@ -31,21 +32,14 @@ export class LoggingApiError extends Error {
   }
 }
 
-/** entries.list over REST, authenticated by @google-cloud/logging's client, or unauthenticated against a local endpoint. */
-export function restListEntries(options: { endpoint?: string; projectId?: string } = {}): ListEntries {
+/** entries.list over REST, with the application default credentials, or unauthenticated against a local endpoint. */
+export function restListEntries(options: { endpoint?: string } = {}): ListEntries {
   const endpoint = options.endpoint ?? "https://logging.googleapis.com";
-  const auth = options.endpoint ? undefined : new Logging({ projectId: options.projectId }).auth;
   return async (request) => {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (auth) {
-      // A Headers object (google-auth-library 10) or a plain record (earlier versions).
-      const given = (await auth.getRequestHeaders()) as unknown as Headers | Record<string, string>;
-      if (typeof (given as Headers).forEach === "function") {
-        (given as Headers).forEach((value, key) => {
-          headers[key] = value;
-        });
-      } else Object.assign(headers, given);
-    }
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      ...(options.endpoint ? {} : await authHeaders(SCOPES.loggingRead)),
+    };
     const response = await fetch(`${endpoint}/v2/entries:list`, {
       method: "POST",
       headers,

@@ -1,7 +1,6 @@
 // report.html for the scheduled cloud report: the period's rows read back from the report
 // tables (sql/page/*.sql) into the same ChargebackReport the local CLI renders, then written to
 // Cloud Storage (BQ_CHARGEBACK_REPORT_BUCKET) with the function's credentials.
-import { GoogleAuth } from "google-auth-library";
 import { sumNanos } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import {
@@ -16,6 +15,7 @@ import {
 } from "../core/rows.ts";
 import { readSql } from "../io/sql-files.ts";
 import { renderHtml } from "../report/html.ts";
+import { authHeaders, SCOPES } from "./google-auth.ts";
 import type { ReportPeriod } from "./report-period.ts";
 
 const pageSql = (name: string) => readSql(`page/${name}`);
@@ -116,18 +116,10 @@ export async function uploadPage(
   const [, bucket = "", prefix = ""] = match;
   const name = `${prefix ? `${prefix.replace(/\/$/, "")}/` : ""}report-${period.from}-${period.to}-${period.granularity}.html`;
   const url = `${endpoint ?? "https://storage.googleapis.com"}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=media&name=${encodeURIComponent(name)}`;
-  const headers: Record<string, string> = { "content-type": "text/html; charset=utf-8" };
-  if (!endpoint) {
-    const client = await new GoogleAuth({
-      scopes: ["https://www.googleapis.com/auth/devstorage.read_write"],
-    }).getClient();
-    const given = (await client.getRequestHeaders()) as unknown as Headers | Record<string, string>;
-    if (typeof (given as Headers).forEach === "function") {
-      (given as Headers).forEach((value, key) => {
-        headers[key] = value;
-      });
-    } else Object.assign(headers, given);
-  }
+  const headers: Record<string, string> = {
+    "content-type": "text/html; charset=utf-8",
+    ...(endpoint ? {} : await authHeaders(SCOPES.storageWrite)),
+  };
   const response = await fetch(url, { method: "POST", headers, body: html });
   if (!response.ok)
     throw new Error(
