@@ -8,36 +8,12 @@ import type { ParsedEntry, RejectedEntry } from "../src/core/types.ts";
 import { csvLine, parseCsv } from "../src/io/csv.ts";
 import { parseStorageSnapshot } from "../src/io/storage-snapshot.ts";
 import { type SampleJob, v1Completed, v2Change, v2TableRead } from "../src/sample/entries.ts";
+import { asRejected, sampleJob as job } from "./support/jobs.ts";
 
 const source = { file: "hostile.ndjson", line: 3 };
 const NOW = Date.parse("2026-11-30T12:00:00Z");
 const parse = (entry: unknown): ParsedEntry =>
   parseEntry(entry, "(raw)", source, { notAfterMs: notAfterFor(NOW) });
-
-function asRejected(parsed: ParsedEntry): RejectedEntry {
-  if (parsed.kind !== "rejected") throw new Error(`expected a rejection, got ${parsed.kind}`);
-  return parsed;
-}
-
-const job = (overrides: Partial<SampleJob> = {}): SampleJob => ({
-  project: "acme-fin-bi",
-  jobId: "bquxjob_1a2b3c4d_19b2c3d4e5f",
-  location: "US",
-  principal: "carol@acme.example",
-  statementType: "SELECT",
-  jobType: "QUERY",
-  query: "SELECT 1",
-  createMs: Date.parse("2026-10-14T17:02:11.204Z"),
-  endMs: Date.parse("2026-10-14T17:02:19.877Z"),
-  processedBytes: 3096864198n,
-  billedBytes: 3097493504n,
-  slotMs: 259581n,
-  referencedTables: ["projects/acme-fin-lake/datasets/ledger/tables/entries"],
-  reservation: "unreserved",
-  cacheHit: false,
-  insertId: "abc",
-  ...overrides,
-});
 
 /** A v2 jobChange entry with one field of the job replaced (path below protoPayload.metadata.jobChange.job). */
 function v2With(path: string[], value: unknown): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseEntry, parseLine } from "../src/core/parse.ts";
 import type { JobEvent, ParsedEntry, RejectedEntry, TableReadEvent } from "../src/core/types.ts";
 import { type SampleJob, v1Completed, v2Change, v2Insertion, v2TableRead } from "../src/sample/entries.ts";
+import { asRejected, sampleJob as job } from "./support/jobs.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const source = { file: "f.ndjson", line: 7 };
@@ -12,31 +13,6 @@ function asJob(parsed: ParsedEntry): JobEvent {
   if (parsed.kind !== "job") throw new Error(`expected a job, got ${JSON.stringify(parsed)}`);
   return parsed;
 }
-
-function asRejected(parsed: ParsedEntry): RejectedEntry {
-  if (parsed.kind !== "rejected") throw new Error(`expected a rejection, got ${parsed.kind}`);
-  return parsed;
-}
-
-const job = (overrides: Partial<SampleJob> = {}): SampleJob => ({
-  project: "acme-fin-bi",
-  jobId: "bquxjob_1a2b3c4d_19b2c3d4e5f",
-  location: "US",
-  principal: "carol@acme.example",
-  statementType: "SELECT",
-  jobType: "QUERY",
-  query: "SELECT 1",
-  createMs: Date.parse("2026-10-14T17:02:11.204Z"),
-  endMs: Date.parse("2026-10-14T17:02:19.877Z"),
-  processedBytes: 3096864198n,
-  billedBytes: 3097493504n,
-  slotMs: 259581n,
-  referencedTables: ["projects/acme-fin-lake/datasets/ledger/tables/entries"],
-  reservation: "unreserved",
-  cacheHit: false,
-  insertId: "abc",
-  ...overrides,
-});
 
 describe("real Google entries", () => {
   it("reads the v1 jobcompleted capture from google-cloudevents exactly", () => {

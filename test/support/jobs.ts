@@ -1,5 +1,14 @@
 // Hand-built core objects for tests of the stages after parsing (detection, aggregation).
-import type { Attribution, JobCost, JobEvent, Pricing } from "../../src/core/types.ts";
+
+import type {
+  Attribution,
+  JobCost,
+  JobEvent,
+  ParsedEntry,
+  Pricing,
+  RejectedEntry,
+} from "../../src/core/types.ts";
+import type { SampleJob } from "../../src/sample/entries.ts";
 
 export function jobEvent(overrides: Partial<JobEvent> = {}): JobEvent {
   const project = overrides.billingProject ?? "acme-fin-bi";
@@ -83,4 +92,30 @@ export function jobCost(options: {
     usageDate,
     period,
   };
+}
+
+/** A sample-organisation job to build v1/v2 entries from (src/sample/entries.ts), one query of carol's. */
+export const sampleJob = (overrides: Partial<SampleJob> = {}): SampleJob => ({
+  project: "acme-fin-bi",
+  jobId: "bquxjob_1a2b3c4d_19b2c3d4e5f",
+  location: "US",
+  principal: "carol@acme.example",
+  statementType: "SELECT",
+  jobType: "QUERY",
+  query: "SELECT 1",
+  createMs: Date.parse("2026-10-14T17:02:11.204Z"),
+  endMs: Date.parse("2026-10-14T17:02:19.877Z"),
+  processedBytes: 3096864198n,
+  billedBytes: 3097493504n,
+  slotMs: 259581n,
+  referencedTables: ["projects/acme-fin-lake/datasets/ledger/tables/entries"],
+  reservation: "unreserved",
+  cacheHit: false,
+  insertId: "abc",
+  ...overrides,
+});
+
+export function asRejected(parsed: ParsedEntry): RejectedEntry {
+  if (parsed.kind !== "rejected") throw new Error(`expected a rejection, got ${parsed.kind}`);
+  return parsed;
 }
