@@ -164,6 +164,18 @@ missing() {
   return 0
 }
 
+# enable_apis NAME...: enables those of the project's APIs (bigquery, logging, ...) not yet enabled.
+enable_apis() {
+  local enabled api
+  local wanted=()
+  enabled="$(look_up gcloud services list --enabled --project="$project" --format='value(config.name)' || true)"
+  for api in "$@"; do
+    grep -qx "$api.googleapis.com" <<<"$enabled" || wanted+=("$api.googleapis.com")
+  done
+  if [ "${#wanted[@]}" -gt 0 ]; then run gcloud services enable "${wanted[@]}" --project="$project"
+  else echo "= enabled: every API needed"; fi
+}
+
 # The commands that read and change the IAM policy of one resource, by kind. gcloud's look-ups
 # print one "ROLE,MEMBER" line per binding (flattened).
 policy_commands() {

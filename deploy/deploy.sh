@@ -34,15 +34,9 @@ iam_sa="$(account_email "$iam_account")"
 [ "$iam_audit" = false ] || accounts+=("$iam_account")
 
 step "APIs"
-enabled="$(look_up gcloud services list --enabled --project="$project" --format='value(config.name)' || true)"
-wanted=()
 apis=(bigquery pubsub logging cloudfunctions run eventarc cloudbuild cloudscheduler monitoring artifactregistry iam storage)
 [ "$iam_audit" = false ] || apis+=(cloudasset)
-for api in "${apis[@]}"; do
-  grep -qx "$api.googleapis.com" <<<"$enabled" || wanted+=("$api.googleapis.com")
-done
-if [ "${#wanted[@]}" -gt 0 ]; then run gcloud services enable "${wanted[@]}" --project="$project"
-else echo "= enabled: every API needed"; fi
+enable_apis "${apis[@]}"
 
 step "Dataset $project:$dataset ($location) and tables"
 if missing bq show --format=none "$project:$dataset"; then

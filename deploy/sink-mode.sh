@@ -15,13 +15,7 @@ pipeline_sa="$(account_email bq-chargeback-pipeline)"
 sink_filter="$(tr '\n' ' ' <"$here/sink-filter.txt")"
 
 step "APIs (sink mode)"
-enabled="$(look_up gcloud services list --enabled --project="$project" --format='value(config.name)' || true)"
-wanted=()
-for api in bigquery bigquerydatatransfer logging monitoring iam; do
-  grep -qx "$api.googleapis.com" <<<"$enabled" || wanted+=("$api.googleapis.com")
-done
-if [ "${#wanted[@]}" -gt 0 ]; then run gcloud services enable "${wanted[@]}" --project="$project"
-else echo "= enabled: every API needed"; fi
+enable_apis bigquery bigquerydatatransfer logging monitoring iam
 
 step "Dataset $project:$dataset ($location): report tables (sql/ddl), registry and run tables (sql/sink/ddl)"
 if missing bq show --format=none "$project:$dataset"; then
