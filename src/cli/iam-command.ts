@@ -8,6 +8,7 @@ import type { Severity } from "../core/types.ts";
 import { parseIamInput } from "../io/iam-exports.ts";
 import { type IamRun, runIamAudit, writeIamFiles } from "../io/iam-files.ts";
 import { iamHtmlPage, iamMarkdown, iamSummary, iamSummaryText } from "../report/iam-section.ts";
+import { REPORT_RUN_OPTIONS } from "./report-options.ts";
 import { UsageError } from "./usage-error.ts";
 
 const SEVERITIES: readonly Severity[] = ["critical", "high", "medium", "low"];
@@ -56,22 +57,7 @@ export async function iamCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     allowNegative: true,
     tokens: true,
-    options: {
-      policies: { type: "string", multiple: true },
-      registry: { type: "string" },
-      logs: { type: "string", multiple: true },
-      storage: { type: "string" },
-      "storage-location": { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
-      period: { type: "string" },
-      timezone: { type: "string" },
-      workers: { type: "string" },
-      progress: { type: "boolean" },
-      out: { type: "string" },
-      "fail-on": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: REPORT_RUN_OPTIONS,
   });
   if (values.help) {
     console.log(HELP_IAM);

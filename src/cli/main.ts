@@ -24,6 +24,7 @@ import { invoiceSummaryText } from "../report/invoice-section.ts";
 import { damageLines, summaryText } from "../report/summary.ts";
 import { FINDINGS_EXIT_CODE, failsOn, parseFailOn } from "./iam-command.ts";
 import { runReport } from "./report-command.ts";
+import { REPORT_RUN_OPTIONS } from "./report-options.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** The bundled sample, named relative to where the command runs so reports show short paths. */
@@ -134,23 +135,10 @@ async function reportCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     allowNegative: true,
     options: {
-      logs: { type: "string", multiple: true },
-      registry: { type: "string" },
-      storage: { type: "string" },
-      "storage-location": { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
-      period: { type: "string" },
-      timezone: { type: "string" },
-      out: { type: "string" },
-      progress: { type: "boolean" },
-      workers: { type: "string" },
-      policies: { type: "string", multiple: true },
-      "fail-on": { type: "string" },
+      ...REPORT_RUN_OPTIONS,
       billing: { type: "string", multiple: true },
       "jobs-export": { type: "string", multiple: true },
       "coverage-threshold": { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
