@@ -33,7 +33,6 @@ import {
   STORAGE_COSTS,
 } from "../core/rows.ts";
 import type { Finding, RejectedEntry } from "../core/types.ts";
-import { renderHtml } from "../report/html.ts";
 import { iamHtmlSection, iamMarkdown } from "../report/iam-section.ts";
 import { renderMarkdown } from "../report/markdown.ts";
 import type { Summary } from "../report/summary.ts";
@@ -212,6 +211,8 @@ export class ReportFiles {
 
   async finish(report: ChargebackReport, summary: Summary, iam?: IamRun): Promise<string[]> {
     for (const file of this.streamed()) await file.close();
+    // The page renderer (ECharts) is loaded only now: at start-up it would add ~50 MB to every run's memory.
+    const { renderHtml } = await import("../report/html.ts");
     const files: [string, string][] = [
       [
         "department_costs.csv",

@@ -8,19 +8,11 @@ import { CHARGEBACK_MATRIX, DEPARTMENT_COSTS, textCells } from "../core/rows.ts"
 import { PAGE_FINDINGS } from "../core/top-findings.ts";
 import type { Finding } from "../core/types.ts";
 import { PALETTE, renderSvg } from "./charts.ts";
+import { escapeHtml } from "./escape-html.ts";
 import { invoiceSection } from "./invoice-section.ts";
 import { inputStatus } from "./summary.ts";
 
 const MAX_FINDINGS = PAGE_FINDINGS;
-
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
-}
 
 const usd = (nanos: Nanos) => formatUsd(nanos, 2);
 const toNumber = (nanos: Nanos) => Number(formatUsd(nanos, 2));

@@ -4,7 +4,7 @@ import type { IamFinding } from "../core/iam/audit.ts";
 import { IAM_FINDING_KINDS } from "../core/iam/audit.ts";
 import { formatUsd } from "../core/money.ts";
 import type { IamRun } from "../io/iam-files.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml } from "./escape-html.ts";
 import { table as markdownTable } from "./markdown.ts";
 
 const MAX_FINDINGS = 50;
