@@ -49,6 +49,7 @@ describe("aggregation per period and department", () => {
           dataset: "d",
           billing_model: "LOGICAL",
           storage_usd: 11n,
+          unpriced_tables: 0n,
         },
       ],
     });
@@ -153,6 +154,7 @@ describe("aggregation per period and department", () => {
       longTermPhysicalBytes: 0n,
       timeTravelPhysicalBytes: 0n,
       failSafePhysicalBytes: 0n,
+      deleted: false,
       source: { file: "s", line: 2 },
     };
     const rows = storageCosts({

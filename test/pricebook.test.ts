@@ -268,6 +268,7 @@ describe("storage", () => {
     longTermPhysicalBytes: 10n * GIB,
     timeTravelPhysicalBytes: 5n * GIB,
     failSafePhysicalBytes: 2n * GIB,
+    deleted: false,
     source: { file: "table_storage.csv", line: 2 },
   };
 
@@ -307,8 +308,11 @@ describe("storage", () => {
     expect(priceStorageMonth(table, overridden, "2026-11-01")).toBe(parseUsd("3.1"));
   });
 
-  it("prices a location without storage prices at the US ones", () => {
-    expect(priceStorageMonth({ ...table, location: "region-asia-northeast1" }, registry, "2026-10-01")).toBe(
+  it("leaves a location without storage prices unpriced, never at the US ones (pricing page: prices differ by location)", () => {
+    expect(
+      priceStorageMonth({ ...table, location: "region-asia-northeast1" }, registry, "2026-10-01"),
+    ).toBeUndefined();
+    expect(priceStorageMonth({ ...table, location: "region-us" }, registry, "2026-10-01")).toBe(
       parseUsd("2.5"),
     );
   });

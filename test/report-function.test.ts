@@ -22,7 +22,7 @@ beforeAll(async () => {
   bigquery.queryHandler = async (request) => {
     queries.push(request);
     // TABLE_STORAGE read in a location other than the dataset's: one table per project, with a
-    // byte count beyond 2^53 that must arrive exactly
+    // byte count beyond 2^53 that must arrive exactly; deleted (its physical bytes still bill)
     const project = /^SELECT t\.project_id[\s\S]*FROM `([^`]+)`\.`region-/.exec(request.query)?.[1];
     if (!project) return { fields: [], rows: [] };
     const columns = ["project_id", "table_schema", "table_name", "storage_billing_model"];
@@ -32,12 +32,23 @@ beforeAll(async () => {
       fields: [
         ...columns.map((name) => ({ name, type: "STRING" })),
         ...[...bytes, ...more].map((name) => ({ name, type: "INTEGER" })),
+        { name: "deleted", type: "BOOLEAN" },
       ],
       rows: [
         {
-          f: [project, "lake", "events", "PHYSICAL", "9007199254740993", "0", "12", "0", "0", "1"].map(
-            (v) => ({ v }),
-          ),
+          f: [
+            project,
+            "lake",
+            "events",
+            "PHYSICAL",
+            "9007199254740993",
+            "0",
+            "12",
+            "0",
+            "0",
+            "1",
+            "true",
+          ].map((v) => ({ v })),
         },
       ],
     };
@@ -209,6 +220,9 @@ describe("buildChargebackReport", () => {
     expect(rows[0]?.parameterValue.arrayValues[0]?.structValues.active_logical_bytes?.value).toBe(
       "9007199254740993",
     );
+    // a deleted table is kept (with physical billing its bytes still bill), and says it is deleted
+    expect(rows[0]?.parameterValue.arrayValues[0]?.structValues.deleted?.value).toBe(true);
+    expect(queries.some((q) => /WHERE NOT t\.deleted/.test(q.query))).toBe(false);
   });
 
   it("sends a value for every parameter: a same-day re-run replaces the day's snapshot", async () => {

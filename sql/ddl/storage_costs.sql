@@ -6,7 +6,8 @@ CREATE TABLE IF NOT EXISTS storage_costs (
   project_id STRING,
   dataset STRING,
   billing_model STRING,
-  storage_usd NUMERIC
+  storage_usd NUMERIC,
+  unpriced_tables INT64 OPTIONS (description = 'tables whose location has no storage price: not in storage_usd')
 )
 PARTITION BY period_start
 CLUSTER BY department, project_id

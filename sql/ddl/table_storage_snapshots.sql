@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS table_storage_snapshots (
   active_physical_bytes INT64,
   long_term_physical_bytes INT64,
   time_travel_physical_bytes INT64,
-  fail_safe_physical_bytes INT64
+  fail_safe_physical_bytes INT64,
+  deleted BOOL OPTIONS (description = 'TABLE_STORAGE.deleted: dropped, still in time travel or fail-safe')
 )
 PARTITION BY snapshot_date
 CLUSTER BY project_id

@@ -3,7 +3,10 @@
 -- period inside [from, to], rounded once more, exactly as src/core (priceStorageMonth, prorate).
 -- Prices come from the price_book rows of @registry_version, which the run writes from the
 -- TypeScript price book: the price in force on the period's month's first day at the table's
--- location, else the US one (as storagePriceOn).
+-- own location; a table at a location without one is unpriced (0, counted in unpriced_tables),
+-- never priced at US rates. A deleted table costs nothing with logical billing and its physical
+-- bytes (time travel, fail-safe) with physical billing, as Google's forecast query in the
+-- TABLE_STORAGE docs (https://cloud.google.com/bigquery/docs/information-schema-table-storage).
 -- Parameters: @from_date DATE, @to_date DATE, @granularity STRING, @snapshot_date DATE,
 -- @registry_version STRING, @project_departments ARRAY<STRUCT<project STRING, department STRING>>.
 WITH days AS (
@@ -40,12 +43,12 @@ table_periods AS (
     periods.days_in_month,
     t.*,
     (
-      -- the table's location first (normalised as the price book's: lower case, no region- prefix)
+      -- the table's location (normalised as the price book's: lower case, no region- prefix)
       SELECT AS STRUCT p.*
       FROM storage_prices AS p
       WHERE p.from_date <= periods.month_start
-        AND p.location IN (REGEXP_REPLACE(LOWER(TRIM(t.location)), r'^region-', ''), 'us')
-      ORDER BY p.location = REGEXP_REPLACE(LOWER(TRIM(t.location)), r'^region-', '') DESC, p.from_date DESC
+        AND p.location = REGEXP_REPLACE(LOWER(TRIM(t.location)), r'^region-', '')
+      ORDER BY p.from_date DESC
       LIMIT 1
     ) AS price
   FROM periods
@@ -61,8 +64,12 @@ table_costs AS (
           storage_billing_model = 'PHYSICAL',
           CAST(active_physical_bytes + fail_safe_physical_bytes AS BIGNUMERIC) * price.active_physical
             + CAST(long_term_physical_bytes AS BIGNUMERIC) * price.long_term_physical,
-          CAST(active_logical_bytes AS BIGNUMERIC) * price.active_logical
-            + CAST(long_term_logical_bytes AS BIGNUMERIC) * price.long_term_logical
+          IF(
+            COALESCE(deleted, FALSE),
+            0,
+            CAST(active_logical_bytes AS BIGNUMERIC) * price.active_logical
+              + CAST(long_term_logical_bytes AS BIGNUMERIC) * price.long_term_logical
+          )
         ) / 1073741824
       ),
       0
@@ -75,7 +82,8 @@ SELECT
   table_costs.project_id,
   table_costs.table_schema AS dataset,
   table_costs.storage_billing_model AS billing_model,
-  CAST(SUM(ROUND(table_costs.month_nanos * table_costs.days / table_costs.days_in_month)) / 1000000000 AS NUMERIC) AS storage_usd
+  CAST(SUM(ROUND(table_costs.month_nanos * table_costs.days / table_costs.days_in_month)) / 1000000000 AS NUMERIC) AS storage_usd,
+  COUNTIF(table_costs.price IS NULL) AS unpriced_tables
 FROM table_costs
 LEFT JOIN UNNEST(@project_departments) AS owner ON owner.project = table_costs.project_id
 GROUP BY period, department, project_id, dataset, billing_model

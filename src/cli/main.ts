@@ -67,8 +67,10 @@ Options:
   --storage FILE     optional INFORMATION_SCHEMA.TABLE_STORAGE snapshot (CSV or JSON from bq query)
   --storage-location REGION
                      location of snapshot rows that have no location column (default US)
-  --from DATE        first billing day to report, YYYY-MM-DD (default: the first job's day)
-  --to DATE          last billing day to report, YYYY-MM-DD (default: the last job's day)
+  --from DATE        first billing day to report, YYYY-MM-DD (default: the first day of the
+                     first job's period; with no job, of today's)
+  --to DATE          last billing day to report, YYYY-MM-DD (default: the last day of the last
+                     job's period): whole periods, so storage is never cut to the days jobs ran
   --period P         month (default) or day
   --timezone TZ      IANA time zone of billing days (default America/Los_Angeles, as Google bills)
   --out DIR          output folder (default out/report)

@@ -5,6 +5,7 @@ import { BillingJobUsage } from "../core/billing/job-usage.ts";
 import { withInvoicedDepartments } from "../core/billing/rows.ts";
 import { GrantUsage } from "../core/iam/usage.ts";
 import { notAfterFor } from "../core/parse.ts";
+import { DayClock } from "../core/period.ts";
 import { ChargebackPipeline, entryContext } from "../core/pipeline.ts";
 import { parseRegistry, type Registry } from "../core/registry.ts";
 import type { PeriodGranularity, TableStorage } from "../core/types.ts";
@@ -85,6 +86,8 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     granularity: options.granularity,
     from: options.from,
     to: options.to,
+    // Without --from/--to or a job, the report is today's period: the snapshot is of today.
+    today: new DayClock(options.timeZone).dayOf(Date.now()),
   });
   const billingRows = options.billingFiles?.length
     ? await readBillingExports(options.billingFiles)

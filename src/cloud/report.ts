@@ -44,19 +44,22 @@ const PRICE_BOOK_SCRIPT = [
 
 const SNAPSHOT_COLUMNS = `project_id, table_schema, table_name, storage_billing_model, active_logical_bytes,
   long_term_logical_bytes, active_physical_bytes, long_term_physical_bytes, time_travel_physical_bytes,
-  fail_safe_physical_bytes`;
+  fail_safe_physical_bytes, deleted`;
 
-/** One project's tables and their bytes, read in `location` (its INFORMATION_SCHEMA is there only). */
+/**
+ * One project's tables and their bytes, read in `location` (its INFORMATION_SCHEMA is there only).
+ * Deleted tables too: with physical billing their time-travel and fail-safe bytes still bill
+ * (storage_costs.sql prices a deleted table by its dataset's billing model).
+ */
 export function storageSelect(project: string, location: string): string {
   const schema = informationSchema(project, location);
   return `SELECT t.project_id, t.table_schema, t.table_name,
   COALESCE(UPPER(REPLACE(o.option_value, '"', '')), 'LOGICAL') AS storage_billing_model,
   t.active_logical_bytes, t.long_term_logical_bytes, t.active_physical_bytes,
-  t.long_term_physical_bytes, t.time_travel_physical_bytes, t.fail_safe_physical_bytes
+  t.long_term_physical_bytes, t.time_travel_physical_bytes, t.fail_safe_physical_bytes, t.deleted
 FROM ${schema}.TABLE_STORAGE AS t
 LEFT JOIN ${schema}.SCHEMATA_OPTIONS AS o
-  ON o.schema_name = t.table_schema AND o.option_name = 'storage_billing_model'
-WHERE NOT t.deleted`;
+  ON o.schema_name = t.table_schema AND o.option_name = 'storage_billing_model'`;
 }
 
 /** The snapshot of a project in the dataset's own location: read and written by one job. */
@@ -82,6 +85,7 @@ const SNAPSHOT_ROW_TYPE = {
   long_term_physical_bytes: "INT64",
   time_travel_physical_bytes: "INT64",
   fail_safe_physical_bytes: "INT64",
+  deleted: "BOOL",
 } as const;
 /** Rows per INSERT of copied snapshot rows: well inside BigQuery's request size limit. */
 const ROWS_PER_INSERT = 2000;

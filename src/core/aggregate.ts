@@ -355,7 +355,8 @@ function periodsOf(options: { from: string; to: string; granularity: PeriodGranu
 
 /**
  * Storage cost per period, department, project, dataset and billing model: each table's month
- * cost (from the price book), pro-rated to the days of the period inside [from, to].
+ * cost (from the price book), pro-rated to the days of the period inside [from, to]. A table
+ * without a price (monthCost undefined) adds nothing to storage_usd and one to unpriced_tables.
  */
 export function storageCosts(options: {
   snapshot: readonly TableStorage[];
@@ -363,17 +364,21 @@ export function storageCosts(options: {
   to: string;
   granularity: PeriodGranularity;
   departmentOf: (project: string) => string;
-  monthCost: (table: TableStorage, monthStart: string) => Nanos;
+  monthCost: (table: TableStorage, monthStart: string) => Nanos | undefined;
 }): StorageCostRow[] {
   const sums = new Map<string, StorageCostRow>();
   for (const { period, days, monthStart, daysInMonth } of periodsOf(options)) {
     for (const table of options.snapshot) {
-      const share = prorate(options.monthCost(table, monthStart), days, daysInMonth);
+      const monthCost = options.monthCost(table, monthStart);
+      const share = monthCost === undefined ? 0n : prorate(monthCost, days, daysInMonth);
+      const unpriced = monthCost === undefined ? 1n : 0n;
       const department = options.departmentOf(table.projectId);
       const key = keyOf(period, department, table.projectId, table.dataset, table.billingModel);
       const row = sums.get(key);
-      if (row) row.storage_usd += share;
-      else
+      if (row) {
+        row.storage_usd += share;
+        row.unpriced_tables += unpriced;
+      } else
         sums.set(key, {
           period,
           department,
@@ -381,6 +386,7 @@ export function storageCosts(options: {
           dataset: table.dataset,
           billing_model: table.billingModel,
           storage_usd: share,
+          unpriced_tables: unpriced,
         });
     }
   }

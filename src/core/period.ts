@@ -93,6 +93,13 @@ export function periodStart(period: string): string {
   return period.length === 7 ? `${period}-01` : period;
 }
 
+/** Last day of a period (YYYY-MM-DD): the month's last day, or the day itself. */
+export function periodEnd(period: string): string {
+  const start = periodStart(period);
+  if (period.length !== 7) return start;
+  return format(addDays(parseISO(start), getDaysInMonth(parseISO(start)) - 1), "yyyy-MM-dd");
+}
+
 /** Every period that intersects [from, to] (inclusive days), in order. */
 export function periodsBetween(from: string, to: string, granularity: PeriodGranularity): string[] {
   if (from > to) return [];
@@ -104,10 +111,7 @@ export function periodsBetween(from: string, to: string, granularity: PeriodGran
 /** How many days of `period` lie inside [from, to]: arithmetic, not a list of the days. */
 export function daysOfPeriodWithin(period: string, from: string, to: string): number {
   const start = periodStart(period);
-  const end =
-    period.length === 7
-      ? format(addDays(parseISO(start), getDaysInMonth(parseISO(start)) - 1), "yyyy-MM-dd")
-      : start;
+  const end = periodEnd(period);
   const lo = start > from ? start : from;
   const hi = end < to ? end : to;
   if (lo > hi) return 0;

@@ -25,10 +25,11 @@ import { COMPLETE_COPY, jobKey } from "./job-copies.ts";
 import { JobIdSet } from "./job-id-set.ts";
 import { type Nanos, sumNanos } from "./money.ts";
 import { parseLine } from "./parse.ts";
-import { DayClock, periodOf } from "./period.ts";
+import { DayClock, periodEnd, periodOf, periodStart } from "./period.ts";
 import { priceJob, priceStorageMonth } from "./pricebook.ts";
 import { projectDepartment, type Registry } from "./registry.ts";
 import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./rows.ts";
+import { TimeRange } from "./time-range.ts";
 import { TopFindings } from "./top-findings.ts";
 import type {
   Finding,
@@ -48,6 +49,11 @@ export interface PipelineOptions {
   /** Inclusive range of usage days (YYYY-MM-DD) to report; jobs outside it are counted and skipped. */
   from?: string;
   to?: string;
+  /**
+   * The billing day the run takes as today: without bounds and without a job, the report is the
+   * period containing it (a storage snapshot is of today). Absent: such a run reports nothing.
+   */
+  today?: string;
 }
 
 export interface RunCounters {
@@ -160,6 +166,8 @@ export interface ChargebackReport {
     findingsByKind: Record<string, number>;
     /** Jobs in the period no rule could price, by reason (their cost is unknown, not 0). */
     unpricedByReason: Record<string, number>;
+    /** Tables of the snapshot whose location has no storage price, by location (not in `storage`). */
+    unpricedStorageByLocation?: Record<string, number>;
   };
   /** The invoice shared out, when the run was given the Cloud Billing export (src/core/billing). */
   invoice?: InvoiceReport;
@@ -231,6 +239,7 @@ export class ChargebackPipeline {
   readonly granularity: PeriodGranularity;
   readonly from: string | undefined;
   readonly to: string | undefined;
+  private readonly today: string | undefined;
   readonly aggregator = new ChargebackAggregator();
   readonly counters: RunCounters = {
     entries: 0,
@@ -253,6 +262,7 @@ export class ChargebackPipeline {
     this.granularity = options.granularity ?? "month";
     this.from = options.from;
     this.to = options.to;
+    this.today = options.today;
     this.reads = new UnexpectedReadDetector(registryView(options.registry));
   }
 
@@ -327,11 +337,45 @@ export class ChargebackPipeline {
     return this.reads.findings();
   }
 
+  /**
+   * The days reported: the user's bounds, else whole calendar periods (in the billing zone) from
+   * the first job's to the last job's, so storage is never pro-rated to the days jobs ran. Without
+   * jobs, the period of the bound given, else of today; "" when there is nothing to anchor it.
+   */
+  private reportRange(): { from: string; to: string } {
+    const whole = (day: string | undefined, end: "start" | "end") => {
+      if (day === undefined) return undefined;
+      const period = periodOf(day, this.granularity);
+      return end === "start" ? periodStart(period) : periodEnd(period);
+    };
+    const anchor = this.to ?? this.today;
+    const from = this.from ?? whole(this.aggregator.firstDay ?? anchor, "start") ?? "";
+    const to = this.to ?? whole(this.aggregator.lastDay ?? (from === "" ? undefined : from), "end") ?? "";
+    return { from, to };
+  }
+
+  /** Tables whose location has no storage price in a month of the report, counted by location. */
+  private unpricedStorage(snapshot: readonly TableStorage[], from: string, to: string) {
+    const byLocation: Record<string, number> = {};
+    if (from === "" || snapshot.length === 0) return byLocation;
+    const months = [
+      ...new Set(
+        TimeRange.of(from, to, this.granularity)
+          .periods()
+          .map((period) => period.monthStart),
+      ),
+    ];
+    for (const table of snapshot) {
+      if (months.some((month) => priceStorageMonth(table, this.registry, month) === undefined))
+        bump(byLocation, table.location);
+    }
+    return Object.fromEntries(Object.entries(byLocation).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
   /** The reports over everything accepted, with storage from the snapshot (if any). */
   report(snapshot: readonly TableStorage[] = []): ChargebackReport {
     this.releaseHeld();
-    const from = this.from ?? this.aggregator.firstDay ?? this.to ?? "";
-    const to = this.to ?? this.aggregator.lastDay ?? from;
+    const { from, to } = this.reportRange();
     const storage =
       from === ""
         ? []
@@ -375,6 +419,7 @@ export class ChargebackPipeline {
         findings: findings.total,
         findingsByKind: findings.byKind,
         unpricedByReason: this.aggregator.unpricedByReason(),
+        unpricedStorageByLocation: this.unpricedStorage(snapshot, from, to),
       },
     };
   }

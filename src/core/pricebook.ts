@@ -414,32 +414,47 @@ export function priceJob(job: JobEvent, context: PricingContext, day: string): P
 
 /**
  * The bytes-times-price sum of one table's storage for a whole month, before the division by
- * 2^30 (bytes per GiB): nano-dollars x bytes / GiB-month. Exactly [DOCS-TS]'s forecast formula:
- *   LOGICAL:  active_logical_bytes x p_active_logical + long_term_logical_bytes x p_long_term_logical
+ * 2^30 (bytes per GiB): nano-dollars x bytes / GiB-month. Exactly [DOCS-TS]'s forecast query:
+ *   LOGICAL:  active_logical_bytes x p_active_logical + long_term_logical_bytes x p_long_term_logical,
+ *             0 for a deleted table (the query sums `IF(deleted=false, active_logical_bytes, 0)`:
+ *             with logical billing time travel and fail-safe are in the base rate, [DOCS-TT])
  *   PHYSICAL: (active_physical_bytes + fail_safe_physical_bytes) x p_active_physical
- *             + long_term_physical_bytes x p_long_term_physical
- * (time travel is already inside active_physical_bytes; fail-safe is billed at the active rate).
- * p_* are the price book's nano-dollars per GiB-month.
+ *             + long_term_physical_bytes x p_long_term_physical, deleted tables too (the query
+ *             sums every row's physical bytes: time travel and fail-safe bill at the active rate)
+ * (time travel is already inside active_physical_bytes). p_* are nano-dollars per GiB-month.
+ * [DOCS-TT]: https://cloud.google.com/bigquery/docs/time-travel ("A shorter time travel window
+ * lets you save on storage costs when using the physical storage billing model. These savings
+ * don't apply when using the logical storage billing model.")
  */
 export function storageMonthWeightedBytes(table: TableStorage, prices: StoragePrice): bigint {
-  return table.billingModel === "PHYSICAL"
-    ? (table.activePhysicalBytes + table.failSafePhysicalBytes) * prices.activePhysical +
-        table.longTermPhysicalBytes * prices.longTermPhysical
-    : table.activeLogicalBytes * prices.activeLogical + table.longTermLogicalBytes * prices.longTermLogical;
+  if (table.billingModel === "PHYSICAL")
+    return (
+      (table.activePhysicalBytes + table.failSafePhysicalBytes) * prices.activePhysical +
+      table.longTermPhysicalBytes * prices.longTermPhysical
+    );
+  if (table.deleted) return 0n;
+  return (
+    table.activeLogicalBytes * prices.activeLogical + table.longTermLogicalBytes * prices.longTermLogical
+  );
 }
 
 /**
  * One table's storage cost for one whole calendar month, in nano-dollars:
  *   ROUND_HALF_UP(storageMonthWeightedBytes / 2^30)   -- one rounding, at the end
- * using the storage prices in force on `monthStart` (YYYY-MM-01) for the table's location, or the
- * US ones when the location has none (storagePriceOn says which). To match it in SQL, compute the
- * weighted sum exactly (BIGNUMERIC: bytes x USD overflow INT64 and must never go through FLOAT64),
- * divide by 2^30 and round once to 9 decimals, halves away from zero.
- * Google's own numbers are byte-time integrals over the month; a snapshot stands for the month.
+ * using the storage prices in force on `monthStart` (YYYY-MM-01) at the table's own location.
+ * Undefined when the price book has none there: storage prices differ by location (pricing page,
+ * #storage), so a table elsewhere is unpriced and counted as such, never priced at US rates.
+ * To match it in SQL, compute the weighted sum exactly (BIGNUMERIC: bytes x USD overflow INT64
+ * and must never go through FLOAT64), divide by 2^30 and round once to 9 decimals, halves away
+ * from zero. Google's own numbers are byte-time integrals over the month; a snapshot stands for the month.
  */
-export function priceStorageMonth(table: TableStorage, context: PricingContext, monthStart: string): Nanos {
+export function priceStorageMonth(
+  table: TableStorage,
+  context: PricingContext,
+  monthStart: string,
+): Nanos | undefined {
   const found = storagePriceOn(context.priceBook, table.location, monthStart);
-  if (!found) return 0n;
+  if (!found || found.fallback) return undefined;
   return mulDivRound(storageMonthWeightedBytes(table, found.price), 1n, BYTES_PER_GIB);
 }
 

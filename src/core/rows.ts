@@ -236,6 +236,8 @@ export interface StorageCostRow {
   dataset: string;
   billing_model: string;
   storage_usd: Nanos;
+  /** Tables of the row whose location has no storage price: not in storage_usd (pricebook.ts). */
+  unpriced_tables: bigint;
 }
 
 export const STORAGE_COSTS: Schema<StorageCostRow> = {
@@ -245,6 +247,7 @@ export const STORAGE_COSTS: Schema<StorageCostRow> = {
   dataset: "STRING",
   billing_model: "STRING",
   storage_usd: "NUMERIC",
+  unpriced_tables: "INT64",
 };
 
 /**

@@ -223,5 +223,7 @@ export interface TableStorage {
   longTermPhysicalBytes: bigint;
   timeTravelPhysicalBytes: bigint;
   failSafePhysicalBytes: bigint;
+  /** TABLE_STORAGE's `deleted`: a table dropped but still in its time-travel or fail-safe window. */
+  deleted: boolean;
   source: SourceRef;
 }

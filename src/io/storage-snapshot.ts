@@ -61,6 +61,15 @@ function toTableStorage(row: TableRow, file: string, defaultLocation: string): T
     }
     return BigInt(value);
   };
+  // `bq query --format=csv` writes true/false; JSON gives a boolean or the same text.
+  const deletedValue = values.deleted;
+  const deletedText =
+    typeof deletedValue === "boolean" ? String(deletedValue) : text("deleted", false).toLowerCase();
+  if (deletedText !== "" && deletedText !== "true" && deletedText !== "false") {
+    throw new SnapshotError(
+      `${file}:${line}: deleted: expected true or false, found ${describe(deletedValue)}`,
+    );
+  }
   const model = (text("storage_billing_model", false) || "LOGICAL").toUpperCase();
   if (model !== "LOGICAL" && model !== "PHYSICAL") {
     throw new SnapshotError(
@@ -79,6 +88,7 @@ function toTableStorage(row: TableRow, file: string, defaultLocation: string): T
     longTermPhysicalBytes: bytes("long_term_physical_bytes", true),
     timeTravelPhysicalBytes: bytes(OPTIONAL_BYTES[0], false),
     failSafePhysicalBytes: bytes(OPTIONAL_BYTES[1], false),
+    deleted: deletedText === "true",
     source: { file, line },
   };
 }

@@ -10,7 +10,7 @@ import type { Finding } from "../core/types.ts";
 import { PALETTE, renderSvg } from "./charts.ts";
 import { escapeHtml } from "./escape-html.ts";
 import { invoiceSection } from "./invoice-section.ts";
-import { inputStatus } from "./summary.ts";
+import { inputStatus, unpricedStorageText } from "./summary.ts";
 
 const MAX_FINDINGS = PAGE_FINDINGS;
 
@@ -216,6 +216,8 @@ export function renderHtml(report: ChargebackReport, extra = ""): string {
     ["rejected entries", String(rejectedTotal), "total-rejected"],
   ];
 
+  const unpricedStorage = unpricedStorageText(report.totals.unpricedStorageByLocation);
+
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -247,7 +249,12 @@ export function renderHtml(report: ChargebackReport, extra = ""): string {
 ${warning ? `<p class="warning" role="alert"><strong>Warning:</strong> ${escapeHtml(warning)}</p>` : ""}
 <p class="lede">Billing days in ${escapeHtml(report.timeZone)}, periods by ${escapeHtml(report.granularity)}. ${details.read(report)}${report.counters.jobs} jobs, each counted once; ${rejectedTotal} entries rejected (${details.rejected}). Amounts in USD, rounded to the cent from exact sums; ${details.decimals}.</p>
 <div class="totals">${totals.map(([label, value, id]) => `<div class="total"><div class="label">${label}</div><div class="value" id="${id}">${value}</div></div>`).join("")}</div>
-</header>
+${
+  unpricedStorage
+    ? `<p class="lede" id="unpriced-storage">Storage: ${escapeHtml(unpricedStorage)}.</p>
+`
+    : ""
+}</header>
 
 <section><h2>Cost per department</h2>
 <p><b>Paid</b>: compute billed to the department's projects. <b>Consumed</b>: compute its people and service accounts ran, wherever it was billed. <b>Storage</b>: its projects' tables.</p>

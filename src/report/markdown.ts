@@ -4,7 +4,7 @@ import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import { CHARGEBACK_MATRIX, DEPARTMENT_COSTS, textCells } from "../core/rows.ts";
 import { invoiceSection } from "./invoice-section.ts";
-import type { Summary } from "./summary.ts";
+import { type Summary, unpricedStorageText } from "./summary.ts";
 
 const MAX_FINDINGS = 25;
 
@@ -48,6 +48,8 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
       ],
     ),
   );
+  const unpricedStorage = unpricedStorageText(report.totals.unpricedStorageByLocation);
+  if (unpricedStorage) out.push(`Storage: ${unpricedStorage}.`);
   out.push("## Cost per department");
   out.push(
     "*Paid*: compute billed to the department's projects. *Consumed*: compute its people and service accounts ran, wherever billed. " +

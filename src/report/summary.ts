@@ -42,6 +42,8 @@ export interface Summary {
   totals_usd: { compute: string; storage: string; free_rides: string };
   /** Jobs no rule could price: in the totals as 0, but their cost is unknown. */
   unpriced: { jobs: number; by_reason: Record<string, number> };
+  /** Snapshot tables whose location has no storage price: not in the storage total. */
+  unpriced_storage: { tables: number; by_location: Record<string, number> };
   run: { elapsed_ms: number; bytes_read: number; entries_per_second: number; mb_per_second: number };
   /** Inputs that broke off (a truncated .gz): the figures above are incomplete when this is not empty. */
   damaged_inputs: DamagedInput[];
@@ -103,6 +105,10 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
       jobs: total(report.totals.unpricedByReason),
       by_reason: { ...report.totals.unpricedByReason },
     },
+    unpriced_storage: {
+      tables: total(report.totals.unpricedStorageByLocation ?? {}),
+      by_location: { ...report.totals.unpricedStorageByLocation },
+    },
     run: {
       elapsed_ms: Math.round(run.elapsedMs),
       bytes_read: run.bytesRead,
@@ -111,6 +117,18 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
     },
     damaged_inputs: run.damaged ?? [],
   };
+}
+
+/**
+ * What the storage total leaves out, in words ("" when nothing): tables at locations the price
+ * book has no storage price for, which are counted, never priced at another location's rates.
+ */
+export function unpricedStorageText(byLocation: Record<string, number> | undefined): string {
+  const entries = Object.entries(byLocation ?? {});
+  if (entries.length === 0) return "";
+  const tables = entries.reduce((sum, [, count]) => sum + count, 0);
+  const where = entries.map(([location, count]) => `${location} ${count}`).join(", ");
+  return `${tables} tables not priced: no storage price for their location (${where}); add prices.storage entries for it to the registry (storage_costs.csv unpriced_tables)`;
 }
 
 /** One line per damaged input: which file, where it broke off, what was kept. */
@@ -144,7 +162,11 @@ export function summaryText(summary: Summary, outDir: string): string {
             .join(", ")}; job_costs.csv pricing_basis says why)`
         : ""
     }`,
-    `storage       ${summary.totals_usd.storage} USD`,
+    `storage       ${summary.totals_usd.storage} USD${
+      summary.unpriced_storage.tables > 0
+        ? `, plus ${unpricedStorageText(summary.unpriced_storage.by_location)}`
+        : ""
+    }`,
     `free rides    ${summary.totals_usd.free_rides} USD`,
     `findings      ${summary.findings.total}${kinds ? ` (${kinds})` : ""}`,
     `reports in    ${outDir}/`,

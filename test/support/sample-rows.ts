@@ -65,5 +65,6 @@ export function storageRows(snapshot: readonly TableStorage[]) {
     long_term_physical_bytes: table.longTermPhysicalBytes,
     time_travel_physical_bytes: table.timeTravelPhysicalBytes,
     fail_safe_physical_bytes: table.failSafePhysicalBytes,
+    deleted: table.deleted,
   }));
 }
