@@ -74,6 +74,45 @@ http("buildChargebackReport", async (request, response) => {
   response.status(result.status).json(result.body);
 });
 
+/**
+ * Sink mode's alerts: the Data Transfer Service's notification of a finished run of the sink
+ * pipeline (Pub/Sub, a TransferRun as JSON) -> the alert lines of the findings that run wrote,
+ * at most once per run. A notification that is no TransferRun is logged and acknowledged; a
+ * BigQuery error throws, so Pub/Sub redelivers.
+ */
+cloudEvent("raiseSinkAlerts", async (event: CloudEvent<unknown>) => {
+  const { parseTransferRun, raiseRunAlerts, TransferRunError } = await import("../src/cloud/sink-alerts.ts");
+  const log = (severity: string, message: string, fields: Record<string, unknown> = {}) =>
+    process.stdout.write(`${JSON.stringify({ severity, message, ...fields })}\n`);
+  let run: ReturnType<typeof parseTransferRun>;
+  try {
+    const message = unwrapCloudEvent(event);
+    run = parseTransferRun(message.text, message.source.file);
+  } catch (error) {
+    if (!(error instanceof EnvelopeError || error instanceof TransferRunError)) throw error;
+    log("ERROR", `not a transfer run notification, acknowledged: ${error.message}`);
+    return;
+  }
+  const result = await raiseRunAlerts(run, {
+    alerts: new LogAlertSink(),
+    timestamp: (text) => bigquery.timestamp(text),
+    query: async (query, params, types) => {
+      const [rows] = await bigquery.query({
+        query,
+        params,
+        types,
+        defaultDataset: { projectId: config.projectId, datasetId: config.dataset },
+        location: config.location,
+      });
+      return rows as Record<string, unknown>[];
+    },
+  });
+  const severity = result.kind === "raised" || result.kind === "already_raised" ? "INFO" : "ERROR";
+  log(severity, `sink pipeline run ${run.name} (run time ${run.runTime}): ${result.kind}`, {
+    sink_run: { ...result, run: run.name, run_time: run.runTime, error: run.errorMessage },
+  });
+});
+
 /** BQ_CHARGEBACK_IAM_ROLES: a file of custom role definitions in the deployed source, if given. */
 async function iamRoleFiles(): Promise<{ file: string; text: string }[]> {
   const file = process.env.BQ_CHARGEBACK_IAM_ROLES;

@@ -8,10 +8,11 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatUsd } from "../src/core/money.ts";
 import { bigQueryJson, CHARGEBACK_MATRIX, DEPARTMENT_COSTS, FINDINGS, findingRow } from "../src/core/rows.ts";
-import { FakeBigQuery, type QueryRequest } from "./support/fake-bigquery.ts";
+import { FakeBigQuery } from "./support/fake-bigquery.ts";
 import { FunctionServer } from "./support/function-server.ts";
 import { sampleOrganisation } from "./support/sample-rows.ts";
-import { ddlTables, type SqlType, type SqlValue, ZetaSql } from "./support/zetasql.ts";
+import { ddlTables, type SqlValue, ZetaSql } from "./support/zetasql.ts";
+import { restResult, zetaParams } from "./support/zetasql-tables.ts";
 
 const TABLES = ddlTables(new URL("../sql/ddl", import.meta.url).pathname);
 const REGISTRY = new URL("../sample/acme/registry.yaml", import.meta.url).pathname;
@@ -41,60 +42,6 @@ const rows: Record<string, Record<string, SqlValue>[]> = {
     ...bigQueryJson(r, CHARGEBACK_MATRIX),
   })) as Record<string, SqlValue>[],
 };
-
-/** REST query parameters -> ZetaSQL parameters (scalars, as the page queries use). */
-function zetaParams(request: QueryRequest): Record<string, { type: SqlType; value: SqlValue }> {
-  const params = (request.queryParameters ?? []) as {
-    name: string;
-    parameterType: { type: string };
-    parameterValue: { value: string };
-  }[];
-  return Object.fromEntries(
-    params.map((p) => [p.name, { type: p.parameterType.type as SqlType, value: p.parameterValue.value }]),
-  );
-}
-
-const REST_TYPES: Record<string, string> = {
-  TYPE_STRING: "STRING",
-  TYPE_INT64: "INTEGER",
-  TYPE_NUMERIC: "NUMERIC",
-  TYPE_DATE: "DATE",
-  TYPE_TIMESTAMP: "TIMESTAMP",
-  TYPE_BOOL: "BOOLEAN",
-};
-
-/** A ZetaSQL result as jobs.query returns it: schema fields and rows of {f: [{v}]}. */
-function restResult(
-  columns: { name: string; type: Record<string, unknown> }[],
-  result: Record<string, SqlValue>[],
-) {
-  const kindOf = (type: Record<string, unknown>) => String(type.typeKind);
-  const fields = columns.map((column) => {
-    const kind = kindOf(column.type);
-    if (kind === "TYPE_ARRAY") {
-      const element = kindOf((column.type.arrayType as { elementType: Record<string, unknown> }).elementType);
-      return { name: column.name, type: REST_TYPES[element] ?? "STRING", mode: "REPEATED" };
-    }
-    return { name: column.name, type: REST_TYPES[kind] ?? "STRING", mode: "NULLABLE" };
-  });
-  const encode = (value: SqlValue, kind: string): unknown => {
-    if (value === null) return null;
-    // the client asks for int64 timestamps (formatOptions.useInt64Timestamp): microseconds
-    if (kind === "TYPE_TIMESTAMP") return String(BigInt(Date.parse(String(value))) * 1000n);
-    return String(value);
-  };
-  return {
-    fields,
-    rows: result.map((row) => ({
-      f: columns.map((column) => {
-        const value = row[column.name] ?? null;
-        const kind = kindOf(column.type);
-        if (kind === "TYPE_ARRAY") return { v: ((value as SqlValue[]) ?? []).map((v) => ({ v: String(v) })) };
-        return { v: encode(value, kind) };
-      }),
-    })),
-  };
-}
 
 let bigquery: FakeBigQuery;
 let zetasql: ZetaSql;

@@ -28,11 +28,22 @@ export interface QueryRequest {
   [key: string]: unknown;
 }
 
-/** Answers a jobs.query request: schema fields and rows as the REST API encodes them ({f:[{v}]}). */
+/** Answers a jobs.query request: schema fields and rows as the REST API encodes them ({f:[{v}]}); a DML statement's count. */
 export type QueryHandler = (request: QueryRequest) => Promise<{
   fields: { name: string; type: string; mode?: string }[];
   rows: { f: { v: unknown }[] }[];
+  numDmlAffectedRows?: string;
 }>;
+
+/** The IAM permission a statement needs on the dataset's tables, as BigQuery checks them. */
+const DML = /^\s*(?:--[^\n]*\n\s*)*(UPDATE|INSERT|DELETE|MERGE)\b/i;
+
+/** Predefined roles by the BigQuery permissions of theirs that this stand-in checks. */
+export const ROLE_PERMISSIONS: Record<string, readonly string[]> = {
+  "roles/bigquery.jobUser": ["bigquery.jobs.create"],
+  "roles/bigquery.dataViewer": ["bigquery.tables.getData"],
+  "roles/bigquery.dataEditor": ["bigquery.tables.getData", "bigquery.tables.updateData"],
+};
 
 export class FakeBigQuery {
   readonly requests: { method: string; path: string; body: unknown }[] = [];
@@ -53,11 +64,47 @@ export class FakeBigQuery {
    */
   schemas: Map<string, readonly string[]> | undefined;
   private jobCounter = 0;
-  /** Where the dataset lives; its tables are those of sql/ddl. */
+  /** Where the dataset lives; its tables are those of sql/ddl and sql/sink/ddl. */
   datasetLocation = "US";
-  readonly datasetTables = readdirSync(new URL("../../sql/ddl/", import.meta.url))
-    .filter((name) => name.endsWith(".sql"))
-    .map((name) => name.slice(0, -".sql".length));
+  readonly datasetTables = ["../../sql/ddl/", "../../sql/sink/ddl/"].flatMap((dir) =>
+    readdirSync(new URL(dir, import.meta.url))
+      .filter((name) => name.endsWith(".sql"))
+      .map((name) => name.slice(0, -".sql".length)),
+  );
+  /**
+   * When set, the roles the caller holds (ROLE_PERMISSIONS): a query needs bigquery.jobs.create,
+   * reading the dataset's tables bigquery.tables.getData, and a DML statement
+   * bigquery.tables.updateData, or BigQuery answers 403 accessDenied.
+   */
+  roles: string[] | undefined;
+
+  /** The tables of the dataset a statement names. */
+  private tablesOf(query: string): string[] {
+    return this.datasetTables.filter((table) => new RegExp(`\\b${table}\\b`).test(query));
+  }
+
+  /** Why BigQuery would refuse this caller the statement, if it would (see `roles`). */
+  private permissionRefusal(request: QueryRequest, project: string): string | undefined {
+    if (!this.roles) return undefined;
+    const held = new Set(this.roles.flatMap((role) => ROLE_PERMISSIONS[role] ?? []));
+    if (!held.has("bigquery.jobs.create")) {
+      return `Access Denied: Project ${project}: User does not have bigquery.jobs.create permission in project ${project}.`;
+    }
+    const tables = this.tablesOf(request.query);
+    const needed = DML.test(request.query) ? "bigquery.tables.updateData" : "bigquery.tables.getData";
+    const dataset = request.defaultDataset?.datasetId ?? "?";
+    const [table] = tables;
+    if (table && !held.has(needed)) {
+      return `Access Denied: Table ${project}:${dataset}.${table}: Permission ${needed} denied on table ${project}:${dataset}.${table} (or it may not exist).`;
+    }
+    return undefined;
+  }
+
+  /** The first table a statement names that the dataset does not hold (when `schemas` says which do). */
+  private missingTable(request: QueryRequest): string | undefined {
+    if (!this.schemas) return undefined;
+    return this.tablesOf(request.query).find((table) => !this.schemas?.has(table));
+  }
 
   /** The one location a statement runs in, or why BigQuery would refuse it. */
   statementLocation(request: QueryRequest): { location?: string; refusal?: string } {
@@ -65,8 +112,7 @@ export class FakeBigQuery {
     for (const match of request.query.matchAll(/`region-([A-Za-z0-9-]+)`/g)) {
       locations.add((match[1] as string).toLowerCase());
     }
-    const tables = new RegExp(`\\b(${this.datasetTables.join("|")})\\b`);
-    if (tables.test(request.query)) locations.add(this.datasetLocation.toLowerCase());
+    if (this.tablesOf(request.query).length > 0) locations.add(this.datasetLocation.toLowerCase());
     if (locations.size > 1) {
       return { refusal: `Cannot read and write in different locations: ${[...locations].join(", ")}` };
     }
@@ -259,7 +305,21 @@ export class FakeBigQuery {
         reply(400, { error: { code: 400, message: "no query handler in this test" } });
         return;
       }
+      const denied = this.permissionRefusal(body as QueryRequest, query[1] as string);
+      if (denied) {
+        reply(403, {
+          error: { code: 403, message: denied, errors: [{ reason: "accessDenied", message: denied }] },
+        });
+        return;
+      }
       const where = this.statementLocation(body as QueryRequest);
+      const absent = this.missingTable(body as QueryRequest);
+      if (absent && !where.refusal) {
+        const dataset = (body as QueryRequest).defaultDataset;
+        const message = `Not found: Table ${dataset?.projectId}:${dataset?.datasetId}.${absent} was not found in location ${this.datasetLocation}`;
+        reply(404, { error: { code: 404, message, errors: [{ reason: "notFound", message }] } });
+        return;
+      }
       const missing = FakeBigQuery.parameterWithoutValue(body as QueryRequest);
       const refusal = where.refusal ?? (missing ? `Query parameter '${missing}' has no value` : undefined);
       if (refusal) {
@@ -277,6 +337,9 @@ export class FakeBigQuery {
           schema: { fields: result.fields },
           rows: result.rows,
           totalRows: String(result.rows.length),
+          ...(result.numDmlAffectedRows === undefined
+            ? {}
+            : { numDmlAffectedRows: result.numDmlAffectedRows }),
           jobComplete: true,
         });
       } catch (error) {
