@@ -162,9 +162,15 @@ describe("jobs that cost nothing, and the order of the rules", () => {
     }
   });
 
-  it("charges a failed job what it billed, and nothing when nothing was billed", () => {
+  it("does not charge a job that returned an error, and charges a cancelled one what it billed", () => {
+    // "You aren't charged for queries that return an error ... canceling a running query might
+    // incur charges" (INFORMATION_SCHEMA.JOBS bill-estimate query, isBillable)
     const error = { code: 3, message: "Syntax error" };
-    expect(price(jobEvent({ error, billedBytes: 20n * MIB }), registry)).toMatchObject({
+    const failed = price(jobEvent({ error, billedBytes: 20n * MIB }), registry);
+    expect(failed).toMatchObject({ pricingModel: "on_demand", computeCost: 0n });
+    expect(failed.basis).toContain("failed job");
+    const cancelled = { code: 1, message: "Job execution was cancelled: User requested cancellation" };
+    expect(price(jobEvent({ error: cancelled, billedBytes: 20n * MIB }), registry)).toMatchObject({
       pricingModel: "on_demand",
       computeCost: 119_209n, // 20 MiB x 6.25 / 2^20 USD = 119209.28955... nanos
     });
@@ -174,7 +180,6 @@ describe("jobs that cost nothing, and the order of the rules", () => {
       registry,
     );
     expect(unbilled).toMatchObject({ pricingModel: "on_demand", computeCost: 0n });
-    expect(unbilled.basis).toContain("failed job");
   });
 
   it("refuses to guess when row-level security hid the billed bytes", () => {

@@ -158,6 +158,17 @@ v2_jobs AS (
     COALESCE(JSON_VALUE(job, '$.jobStats.queryStats.cacheHit') = 'true', FALSE) AS cache_hit,
     FALSE AS dry_run,
     IF(JSON_QUERY(job, '$.jobStatus.errorResult') IS NOT NULL, COALESCE(SAFE_CAST(JSON_VALUE(job, '$.jobStatus.errorResult.code') AS INT64), 0), NULL) AS error_code,
+    IF(JSON_QUERY(job, '$.jobStatus.errorResult') IS NOT NULL, COALESCE(JSON_VALUE(job, '$.jobStatus.errorResult.message'), ''), NULL) AS error_message,
+    -- parse.ts modelTypeOf: a CREATE_MODEL's one OPTIONS(model_type=...) in a whole text, else ''
+    IF(
+      COALESCE(JSON_VALUE(job, '$.jobConfig.queryConfig.statementType'), '') = 'CREATE_MODEL'
+        AND COALESCE(JSON_VALUE(job, '$.jobConfig.queryConfig.queryTruncated'), '') != 'true',
+      (
+        SELECT IF(COUNT(DISTINCT UPPER(t)) = 1, MAX(UPPER(t)), '')
+        FROM UNNEST(REGEXP_EXTRACT_ALL(COALESCE(JSON_VALUE(job, '$.jobConfig.queryConfig.query'), ''), r"""(?i)\bmodel_type\s*=\s*['"]([A-Za-z_]+)['"]""")) AS t
+      ),
+      ''
+    ) AS model_type,
     ARRAY(
       SELECT DISTINCT REGEXP_REPLACE(referenced, r'[$@].*$', '')
       FROM UNNEST(JSON_VALUE_ARRAY(job, '$.jobStats.queryStats.referencedTables')) AS referenced
@@ -202,6 +213,15 @@ v1_jobs AS (
     AND job.jobStatistics.totalProcessedBytes IS NULL AND job.jobStatistics.totalSlotMs IS NULL AND NOT failed AS cache_hit,
     COALESCE(job.jobConfiguration.dryRun, FALSE) AS dry_run,
     IF(failed, COALESCE(job.jobStatus.error.code, 0), NULL) AS error_code,
+    IF(failed, COALESCE(job.jobStatus.error.message, ''), NULL) AS error_message,
+    IF(
+      COALESCE(job.jobConfiguration.query.statementType, '') = 'CREATE_MODEL',
+      (
+        SELECT IF(COUNT(DISTINCT UPPER(t)) = 1, MAX(UPPER(t)), '')
+        FROM UNNEST(REGEXP_EXTRACT_ALL(COALESCE(job.jobConfiguration.query.query, ''), r"""(?i)\bmodel_type\s*=\s*['"]([A-Za-z_]+)['"]""")) AS t
+      ),
+      ''
+    ) AS model_type,
     ARRAY(
       SELECT DISTINCT REGEXP_REPLACE(CONCAT('projects/', t.projectId, '/datasets/', t.datasetId, '/tables/', t.tableId), r'[$@].*$', '')
       FROM UNNEST(job.jobStatistics.referencedTables) AS t
@@ -292,7 +312,8 @@ rejected AS (
 SELECT
   entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
-  slot_ms, reservation, cache_hit, dry_run, error_code, referenced_tables, parent_job_id, end_time,
+  slot_ms, reservation, cache_hit, dry_run, error_code, error_message, model_type, referenced_tables,
+  parent_job_id, end_time,
   CAST(NULL AS STRING) AS data_project, CAST(NULL AS STRING) AS read_reason,
   CAST(NULL AS STRING) AS reader_billing_project, CAST(NULL AS STRING) AS reader_job_id,
   CAST(NULL AS STRING) AS reason, CAST(NULL AS STRING) AS detail, CAST(NULL AS STRING) AS raw
@@ -301,7 +322,8 @@ UNION ALL
 SELECT
   entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
-  slot_ms, reservation, cache_hit, dry_run, error_code, referenced_tables, parent_job_id, end_time,
+  slot_ms, reservation, cache_hit, dry_run, error_code, error_message, model_type, referenced_tables,
+  parent_job_id, end_time,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM v1_jobs
 WHERE done AND NOT job_missing AND NOT name_missing AND end_time IS NOT NULL
@@ -309,7 +331,7 @@ UNION ALL
 SELECT
   'table_read', log_name, insert_id, log_time, receive_time, 'v2', NULL, NULL,
   NULL, principal, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   data_project,
   COALESCE(JSON_VALUE(metadata, '$.tableDataRead.reason'), ''),
   reader_project,
@@ -321,7 +343,7 @@ UNION ALL
 SELECT
   'rejected', log_name, insert_id, log_time, receive_time, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL,
   reason, detail, raw
 FROM rejected

@@ -41,6 +41,16 @@ price_needs AS (
     -- pricebook.ts isReserved: loads, extracts and copies on the shared pool "default-pipeline" are free
     j.reservation NOT IN ('', 'unreserved')
       AND NOT (j.job_type IN ('IMPORT', 'EXPORT', 'COPY') AND j.reservation = 'default-pipeline') AS reserved,
+    -- the price_book item: the edition's slot-hour, a model type's creation per TiB, or on demand per TiB
+    CASE
+      WHEN j.reservation NOT IN ('', 'unreserved')
+        AND NOT (j.job_type IN ('IMPORT', 'EXPORT', 'COPY') AND j.reservation = 'default-pipeline')
+        THEN CONCAT(r.edition, '_per_slot_hour')
+      WHEN j.statement_type = 'CREATE_MODEL' THEN CONCAT('model_creation_', j.model_type, '_per_tib')
+      ELSE 'on_demand_per_tib'
+    END AS price_item,
+    -- pricebook.ts isCancelled: status CANCELLED (1) or BigQuery's cancel message; a cancelled job pays its bytes
+    j.error_code IS NOT NULL AND (j.error_code = 1 OR STARTS_WITH(j.error_message, 'Job execution was cancelled')) AS cancelled,
     r.edition,
     REGEXP_REPLACE(LOWER(TRIM(j.location)), r'^region-', '') AS price_location,
     -- one clock: the price in force on the job's billing day, the day that puts it in a period
@@ -66,7 +76,7 @@ price_needs AS (
     END
 ),
 price_keys AS (
-  SELECT DISTINCT IF(reserved, CONCAT(edition, '_per_slot_hour'), 'on_demand_per_tib') AS item, price_location, price_day
+  SELECT DISTINCT price_item AS item, price_location, price_day
   FROM price_needs
   WHERE NOT reserved OR edition IS NOT NULL
 ),
@@ -104,13 +114,13 @@ priced AS (
       IF(n.location = '', 'US price (job location unknown)', CONCAT('US price (no ', n.location, ' price)'))
     ) AS price_where,
     CAST(CAST(f.price.nanos AS NUMERIC) / 1000000000 AS STRING) AS price_usd,
-    IF(n.error_code IS NOT NULL, 'failed job, billed as logged: ', '') AS prefix
+    IF(n.error_code IS NOT NULL, 'cancelled job, billed as logged: ', '') AS prefix
   FROM price_needs AS n
   LEFT JOIN principal_classes AS c USING (principal)
   LEFT JOIN projects AS payer ON payer.project = n.billing_project
   LEFT JOIN data_owners AS o USING (job_id)
   LEFT JOIN prices_in_force AS f
-    ON f.item = IF(n.reserved, CONCAT(n.edition, '_per_slot_hour'), 'on_demand_per_tib')
+    ON f.item = n.price_item
     AND f.price_location = n.price_location
     AND f.price_day = n.price_day
 ),
@@ -130,9 +140,17 @@ ruled AS (
         CAST(ROUND(CAST(slot_ms AS BIGNUMERIC) * price.nanos / 3600000) AS INT64),
         CONCAT(edition, ' ', price_where, ' ', price_usd, ' USD/slot-hour (from ', CAST(price.from_date AS STRING), ') x ', CAST(slot_ms AS STRING), ' slot-ms'))
       WHEN job_type IN ('IMPORT', 'EXPORT', 'COPY') THEN STRUCT<model STRING, nanos INT64, basis STRING>('free_operation', 0, CONCAT(LOWER(job_type), ' job on the shared slot pool: free'))
-      WHEN error_code IS NOT NULL AND NOT billed_bytes_present THEN STRUCT<model STRING, nanos INT64, basis STRING>('on_demand', 0, 'failed job without billed bytes: not charged')
-      WHEN error_code IS NULL AND NOT billed_bytes_present AND processed_bytes > 0 THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
-        CONCAT('billed bytes hidden: totalBilledBytes absent though ', CAST(processed_bytes AS STRING), ' B were processed (row-level security hides it); not priceable from the log'))
+      WHEN error_code IS NOT NULL AND NOT cancelled THEN STRUCT<model STRING, nanos INT64, basis STRING>('on_demand', 0, 'failed job: queries that return an error are not charged')
+      WHEN NOT billed_bytes_present AND processed_bytes > 0 THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT(prefix, 'billed bytes hidden: totalBilledBytes absent though ', CAST(processed_bytes AS STRING), ' B were processed (row-level security hides it); not priceable from the log'))
+      -- pricebook.ts modelCreationCost: BigQuery ML model creation at its model type's price, never a query's
+      WHEN statement_type = 'CREATE_MODEL' AND model_type = '' THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT(prefix, 'CREATE_MODEL whose model type the log does not tell (no single OPTIONS(model_type=...) in a whole query text): BigQuery ML prices model creation per model type'))
+      WHEN statement_type = 'CREATE_MODEL' AND price IS NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT(prefix, 'no ', model_type, ' model creation price for ', IF(location = '', "the job's location", location), ' or US on ', CAST(price_day AS STRING), ': add one under prices.model_creation'))
+      WHEN statement_type = 'CREATE_MODEL' THEN STRUCT<model STRING, nanos INT64, basis STRING>('bqml',
+        CAST(ROUND(CAST(billed_bytes AS BIGNUMERIC) * price.nanos / 1099511627776) AS INT64),
+        CONCAT(prefix, 'BigQuery ML ', model_type, ' model creation ', price_where, ' ', price_usd, ' USD/TiB (from ', CAST(price.from_date AS STRING), ') x ', CAST(billed_bytes AS STRING), ' B'))
       WHEN price IS NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
         CONCAT(prefix, 'no on-demand price for ', IF(location = '', "the job's location", location), ' or US on ', CAST(price_day AS STRING), ': add one under prices.on_demand'))
       ELSE STRUCT<model STRING, nanos INT64, basis STRING>('on_demand',

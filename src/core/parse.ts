@@ -427,6 +427,11 @@ function parseV2(
       state: "DONE",
       jobType: str(config.type),
       statementType: str(queryConfig?.statementType),
+      modelType: modelTypeOf(
+        str(queryConfig?.statementType),
+        queryConfig?.query,
+        queryConfig?.queryTruncated === true,
+      ),
       billedBytes: int64(queryStats.totalBilledBytes, `${base}.jobStats.queryStats.totalBilledBytes`),
       processedBytes: int64(
         queryStats.totalProcessedBytes,
@@ -514,6 +519,27 @@ function tableRef(value: unknown): string | undefined {
     : undefined;
 }
 
+/**
+ * A CREATE MODEL's OPTIONS(model_type = 'X'): the audit log has no model type field (neither
+ * BigQueryAuditMetadata.JobStats nor v1 JobStatistics carry ML statistics), only the statement's
+ * text. The same pattern runs in sql/sink/00_sink_entries.sql (RE2: no back-references, so either
+ * quote closes).
+ */
+export const MODEL_TYPE_OPTION = /\bmodel_type\s*=\s*['"]([A-Za-z_]+)['"]/gi;
+
+/**
+ * The model type of a CREATE_MODEL job, upper case; "" for other statements, for a truncated
+ * text (queryTruncated) and when the text names no model type or more than one (a comment, a
+ * string), so an uncertain text is never priced as some model.
+ */
+function modelTypeOf(statementType: string, query: unknown, truncated: boolean): string {
+  if (statementType !== "CREATE_MODEL" || truncated || typeof query !== "string") return "";
+  const types = new Set(
+    [...query.matchAll(MODEL_TYPE_OPTION)].map((match) => String(match[1]).toUpperCase()),
+  );
+  return types.size === 1 ? ([...types][0] as string) : "";
+}
+
 /** Statements whose results the query cache may serve ("" when the entry does not say). */
 const CACHEABLE_STATEMENTS = new Set(["SELECT", ""]);
 
@@ -591,6 +617,7 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
     state: "DONE",
     jobType,
     statementType: str(obj(config.query)?.statementType),
+    modelType: modelTypeOf(str(obj(config.query)?.statementType), obj(config.query)?.query, false),
     billedBytes: int64(stats.totalBilledBytes, `${base}.jobStatistics.totalBilledBytes`),
     processedBytes: int64(stats.totalProcessedBytes, `${base}.jobStatistics.totalProcessedBytes`),
     billedBytesPresent: stats.totalBilledBytes !== undefined,

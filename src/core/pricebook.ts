@@ -5,7 +5,10 @@
 // Sources, tagged where used: [PROD] the BigQuery product page's price box
 // (https://cloud.google.com/bigquery); [DOCS-MIG] the audit-log migration guide
 // (https://cloud.google.com/bigquery/docs/reference/auditlogs/migration); [DOCS-RN] BigQuery's
-// release notes; [DOCS-TS] the INFORMATION_SCHEMA.TABLE_STORAGE page
+// release notes; [DOCS-JOBS] the INFORMATION_SCHEMA.JOBS page
+// (https://cloud.google.com/bigquery/docs/information-schema-jobs), its bill-estimate query;
+// [DOCS-MSQ] the multi-statement queries page
+// (https://cloud.google.com/bigquery/docs/multi-statement-queries); [DOCS-TS] the INFORMATION_SCHEMA.TABLE_STORAGE page
 // (https://cloud.google.com/bigquery/docs/information-schema-table-storage); [BQU]
 // GoogleCloudPlatform/bigquery-utils, views/audit.
 import { formatUsd, mulDivRound, type Nanos, parseUsd } from "./money.ts";
@@ -42,10 +45,19 @@ export interface StoragePrice extends Dated {
   longTermPhysical: Nanos;
 }
 
+/** BigQuery ML model creation (CREATE MODEL) on demand, per model type. */
+export interface ModelCreationPrice extends Dated {
+  /** OPTIONS(model_type = ...) in upper case: `LINEAR_REG`, `KMEANS`, `ARIMA_PLUS`. */
+  modelType: string;
+  /** Nano-dollars per TiB (2^40 bytes) billed. */
+  usdPerTib: Nanos;
+}
+
 export interface PriceBook {
   onDemand: readonly OnDemandPrice[];
   editions: readonly EditionPrice[];
   storage: readonly StoragePrice[];
+  modelCreation: readonly ModelCreationPrice[];
 }
 
 /** Storage classes as the registry and the price_book table name them, and their StoragePrice field. */
@@ -78,11 +90,38 @@ const EDITIONS_GA = "2023-03-29";
 const MIGRATION_SQL =
   "Google's migration-guide SQL [DOCS-MIG] and bigquery-utils views [BQU] price 5 USD per 2^40 bytes";
 const PRODUCT_PAGE = "cloud.google.com/bigquery product page [PROD]: $6.25 per TiB";
+/**
+ * BigQuery ML model creation on demand. Google's INFORMATION_SCHEMA.JOBS page prices a
+ * CREATE_MODEL job at "50 * PRICE_PER_TIB" in its bill-estimate query [DOCS-JOBS]; the pricing
+ * page's BigQuery ML section (https://cloud.google.com/bigquery/pricing#bqml, not in a stored
+ * copy) lists $312.50 per TiB for the built-in models: linear and logistic regression, k-means,
+ * PCA, time series, contribution analysis (quoted by third-party notes that read it 2026-09-05 and
+ * 2026-10-02). Other model types (boosted trees, DNN, AutoML, random forest, wide-and-deep,
+ * matrix factorization, imported and remote models) are billed by other rules and partly by
+ * Vertex AI: no rate here, so such a job is unpriced until the registry adds one.
+ */
+const BQML_BUILT_IN = [
+  "LINEAR_REG",
+  "LOGISTIC_REG",
+  "KMEANS",
+  "PCA",
+  "ARIMA_PLUS",
+  "ARIMA_PLUS_XREG",
+  "CONTRIBUTION_ANALYSIS",
+];
+const BQML_PAGE =
+  "cloud.google.com/bigquery/pricing#bqml built-in model creation $312.50 per TiB (third-party captures 2026-09/10) = 50 x on-demand [DOCS-JOBS]";
+const BQML_BEFORE =
+  "derived: Google's CREATE_MODEL factor 50 x on-demand [DOCS-JOBS] at the 5 USD/TiB on-demand price before 2023-07-05";
 const REGIONAL_CAPTURE =
   "third-party, UNVERIFIED: BenchBox regional-pricing test, captured from Google's pricing page 2026-09-18";
 
 function onDemand(location: string, from: string, usd: string, source: string): OnDemandPrice {
   return { location, from, usdPerTib: parseUsd(usd), source };
+}
+
+function modelCreation(modelType: string, from: string, usd: string, source: string): ModelCreationPrice {
+  return { modelType, location: "us", from, usdPerTib: parseUsd(usd), source };
 }
 
 function edition(name: Edition, location: string, usd: string, source: string): EditionPrice {
@@ -161,6 +200,10 @@ export const BUILT_IN_PRICE_BOOK: PriceBook = {
       "third-party, UNVERIFIED: deepaksood619 BigQuery pricing notes",
     ),
   ],
+  modelCreation: BQML_BUILT_IN.flatMap((modelType) => [
+    modelCreation(modelType, SINCE_EVER, "250", BQML_BEFORE),
+    modelCreation(modelType, ON_DEMAND_CHANGE, "312.5", BQML_PAGE),
+  ]),
   storage: [
     // Google's forecast query in the TABLE_STORAGE docs: "The prices used ... are for the us-central1 region" [DOCS-TS].
     {
@@ -230,12 +273,15 @@ export function mergePriceBook(base: PriceBook, overrides: Partial<PriceBook>): 
     onDemand: merge(base.onDemand, overrides.onDemand, onDemandKey),
     editions: merge(base.editions, overrides.editions, editionKey),
     storage: merge(base.storage, overrides.storage, storageKey),
+    modelCreation: merge(base.modelCreation, overrides.modelCreation, modelCreationKey),
   };
 }
 
 export const onDemandKey = (price: OnDemandPrice): string => `${price.location}|${price.from}`;
 export const editionKey = (price: EditionPrice): string => `${price.edition}|${price.location}|${price.from}`;
 export const storageKey = (price: StoragePrice): string => `${price.location}|${price.from}`;
+export const modelCreationKey = (price: ModelCreationPrice): string =>
+  `${price.modelType}|${price.location}|${price.from}`;
 
 /** A price found for a location and day; `fallback` when the location had none and US was used. */
 export interface PriceInForce<T> {
@@ -258,6 +304,7 @@ function seriesOf(book: PriceBook): Map<string, Dated[]> {
     for (const entry of book.onDemand) add(`on_demand|${entry.location}`, entry);
     for (const entry of book.editions) add(`${entry.edition}|${entry.location}`, entry);
     for (const entry of book.storage) add(`storage|${entry.location}`, entry);
+    for (const entry of book.modelCreation) add(`model_creation:${entry.modelType}|${entry.location}`, entry);
     for (const list of series.values()) list.sort((a, b) => (a.from < b.from ? 1 : a.from > b.from ? -1 : 0));
     seriesCache.set(book, series);
   }
@@ -291,6 +338,15 @@ export function editionPriceOn(
   day: string,
 ): PriceInForce<EditionPrice> | undefined {
   return inForce<EditionPrice>(book, editionName, location, day);
+}
+
+export function modelCreationPriceOn(
+  book: PriceBook,
+  modelType: string,
+  location: string,
+  day: string,
+): PriceInForce<ModelCreationPrice> | undefined {
+  return inForce<ModelCreationPrice>(book, `model_creation:${modelType}`, location, day);
 }
 
 export function storagePriceOn(
@@ -360,9 +416,18 @@ function isReserved(job: JobEvent): boolean {
  *    free using the shared slot pool", "Batch export ... free": https://cloud.google.com/bigquery/pricing
  *    #data_ingestion_pricing, #data_extraction_pricing; the pool is named "default-pipeline" where
  *    a reservation would be);
- * 6. failed job: its billed bytes when logged (usually 0), else 0;
+ * 6. failed job, not cancelled: 0, whatever bytes it logged ("You aren't charged for queries that
+ *    return an error" [DOCS-JOBS], the isBillable function of its bill-estimate query); a child of a
+ *    script is a job of its own: the children before the failure keep their cost ("If a
+ *    multi-statement query fails, the cost of any statements up until the failure still
+ *    applies" [DOCS-MSQ]); a cancelled job ("canceling a running query might incur charges",
+ *    error reason "stopped" [DOCS-JOBS]; see isCancelled) goes on through the rules below and pays
+ *    the bytes it logged;
  * 7. billed bytes hidden (absent while bytes were processed: row-level security): "unpriced";
- * 8. on demand: totalBilledBytes as logged (BigQuery already rounded up to the MiB with its
+ * 8. CREATE_MODEL on demand: totalBilledBytes x the model type's creation price per TiB
+ *    (modelCreation, from OPTIONS(model_type=...) in the query text, see parse.ts modelTypeOf);
+ *    a model type the log does not tell, or one without a price, is "unpriced", never a query;
+ * 9. on demand: totalBilledBytes as logged (BigQuery already rounded up to the MiB with its
  *    10 MiB minimum: not applied again) x the location's price per TiB on the end day / 2^40.
  * Each cost is rounded once, half-up, to the nano-dollar.
  *
@@ -399,17 +464,54 @@ export function priceJob(job: JobEvent, context: PricingContext, day: string): P
   if (PIPELINE_JOB_TYPES.has(job.jobType)) {
     return free("free_operation", `${job.jobType.toLowerCase()} job on the shared slot pool: free`);
   }
-  if (job.error) {
-    if (job.billedBytesPresent) return onDemandCost(job, context, day, "failed job, billed as logged: ");
-    return free("on_demand", "failed job without billed bytes: not charged");
+  if (job.error && !isCancelled(job.error)) {
+    return free("on_demand", "failed job: queries that return an error are not charged");
   }
+  const prefix = job.error ? "cancelled job, billed as logged: " : "";
   if (!job.billedBytesPresent && job.processedBytes > 0n) {
     return unpriced(
       "billed_bytes_hidden",
-      `billed bytes hidden: totalBilledBytes absent though ${job.processedBytes} B were processed (row-level security hides it); not priceable from the log`,
+      `${prefix}billed bytes hidden: totalBilledBytes absent though ${job.processedBytes} B were processed (row-level security hides it); not priceable from the log`,
     );
   }
-  return onDemandCost(job, context, day, "");
+  if (job.statementType === "CREATE_MODEL") return modelCreationCost(job, context, day, prefix);
+  return onDemandCost(job, context, day, prefix);
+}
+
+/** google.rpc.Code CANCELLED: the status of a job stopped on request (REST error reason "stopped"). */
+const RPC_CANCELLED = 1;
+/** How BigQuery words a cancelled job's error (INFORMATION_SCHEMA.JOBS rows with reason "stopped"). */
+const CANCELLED_MESSAGE = "Job execution was cancelled";
+
+/**
+ * Whether a failed job was cancelled rather than failing: the audit log's errorResult is a
+ * google.rpc.Status (code, message), not the REST ErrorProto whose reason "stopped" Google's
+ * billing query tests, so a cancel is told by the status code CANCELLED or by BigQuery's message.
+ */
+export function isCancelled(error: { code: number; message: string }): boolean {
+  return error.code === RPC_CANCELLED || error.message.startsWith(CANCELLED_MESSAGE);
+}
+
+/** A CREATE MODEL job on demand: billed bytes at its model type's creation price. */
+function modelCreationCost(job: JobEvent, context: PricingContext, day: string, prefix: string): Pricing {
+  if (job.modelType === "") {
+    return unpriced(
+      "model_type_unknown",
+      `${prefix}CREATE_MODEL whose model type the log does not tell (no single OPTIONS(model_type=...) in a whole query text): BigQuery ML prices model creation per model type`,
+    );
+  }
+  const found = modelCreationPriceOn(context.priceBook, job.modelType, job.location, day);
+  if (!found) {
+    return unpriced(
+      "no_model_creation_price",
+      `${prefix}no ${job.modelType} model creation price for ${job.location || "the job's location"} or US on ${day}: add one under prices.model_creation`,
+    );
+  }
+  return {
+    pricingModel: "bqml",
+    computeCost: mulDivRound(job.billedBytes, found.price.usdPerTib, BYTES_PER_TIB),
+    basis: `${prefix}BigQuery ML ${job.modelType} model creation ${where(found, job.location)} ${plainUsd(found.price.usdPerTib)} USD/TiB (from ${found.price.from}) x ${job.billedBytes} B`,
+  };
 }
 
 /**

@@ -2,7 +2,13 @@
 // and prices from the same data the TypeScript core reads: one compiled Registry, two readers.
 // Every row carries the registry version it belongs to; a push adds a version, never edits one.
 import { createHash } from "node:crypto";
-import type { EditionPrice, OnDemandPrice, PriceBook, StoragePrice } from "./pricebook.ts";
+import type {
+  EditionPrice,
+  ModelCreationPrice,
+  OnDemandPrice,
+  PriceBook,
+  StoragePrice,
+} from "./pricebook.ts";
 import type { Registry } from "./registry.ts";
 
 export type TableRow = Record<string, string | number | bigint | boolean | null | string[]>;
@@ -35,6 +41,8 @@ export interface RegistryVersion {
 export const PRICE_ITEMS = {
   onDemand: "on_demand_per_tib",
   edition: (edition: string) => `${edition}_per_slot_hour`,
+  /** BigQuery ML model creation, per model type: `model_creation_LINEAR_REG_per_tib`. */
+  modelCreation: (modelType: string) => `model_creation_${modelType}_per_tib`,
   storage: {
     activeLogical: "storage_active_logical_per_gib_month",
     longTermLogical: "storage_long_term_logical_per_gib_month",
@@ -43,7 +51,11 @@ export const PRICE_ITEMS = {
   },
 } as const;
 
-function priceRow(item: string, entry: OnDemandPrice | EditionPrice | StoragePrice, nanos: bigint) {
+function priceRow(
+  item: string,
+  entry: OnDemandPrice | EditionPrice | StoragePrice | ModelCreationPrice,
+  nanos: bigint,
+) {
   return { item, location: entry.location, from_date: entry.from, nanos, source: entry.source };
 }
 
@@ -52,6 +64,7 @@ export function priceBookRows(book: PriceBook): TableRow[] {
   return [
     ...book.onDemand.map((p) => priceRow(PRICE_ITEMS.onDemand, p, p.usdPerTib)),
     ...book.editions.map((p) => priceRow(PRICE_ITEMS.edition(p.edition), p, p.usdPerSlotHour)),
+    ...book.modelCreation.map((p) => priceRow(PRICE_ITEMS.modelCreation(p.modelType), p, p.usdPerTib)),
     ...book.storage.flatMap((p) => [
       priceRow(PRICE_ITEMS.storage.activeLogical, p, p.activeLogical),
       priceRow(PRICE_ITEMS.storage.longTermLogical, p, p.longTermLogical),

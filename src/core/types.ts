@@ -49,6 +49,8 @@ export interface JobEvent {
   jobType: string;
   /** queryConfig.statementType (`SELECT`, `SCRIPT`, ...), "" for non-query jobs. */
   statementType: string;
+  /** A CREATE_MODEL's OPTIONS(model_type=...) in upper case; "" for other jobs or when the text does not tell. */
+  modelType: string;
   billedBytes: bigint;
   processedBytes: bigint;
   slotMs: bigint;
@@ -156,6 +158,8 @@ export type PricingModel =
   | "cache_hit"
   | "free_operation"
   | "not_billed"
+  /** BigQuery ML model creation on demand, at its model type's rate. */
+  | "bqml"
   | "unpriced";
 
 export interface Pricing {
@@ -171,7 +175,9 @@ export type UnpricedReason =
   | "reservation_not_in_registry"
   | "no_edition_price"
   | "no_on_demand_price"
-  | "billed_bytes_hidden";
+  | "billed_bytes_hidden"
+  | "model_type_unknown"
+  | "no_model_creation_price";
 
 import type { FindingKind, Severity } from "./findings.ts";
 

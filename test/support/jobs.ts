@@ -26,6 +26,7 @@ export function jobEvent(overrides: Partial<JobEvent> = {}): JobEvent {
     state: "DONE",
     jobType: "QUERY",
     statementType: "SELECT",
+    modelType: "",
     billedBytes: 10n * 2n ** 20n,
     processedBytes: 1000n,
     billedBytesPresent: true,

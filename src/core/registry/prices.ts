@@ -6,6 +6,8 @@ import {
   EDITIONS,
   type EditionPrice,
   editionKey,
+  type ModelCreationPrice,
+  modelCreationKey,
   normaliseLocation,
   type OnDemandPrice,
   onDemandKey,
@@ -19,10 +21,12 @@ import { type Fields, pattern, type YamlReader } from "./yaml-reader.ts";
 
 const LOCATION = { test: isLocation, expected: LOCATION_EXPECTED };
 const SOURCE = pattern(/^.{1,500}$/, "text");
+/** A BigQuery ML model type as OPTIONS(model_type=...) spells it; compared in upper case. */
+const MODEL_TYPE = pattern(/^[A-Za-z_]{1,64}$/, "a model type such as LINEAR_REG");
 const CLASSES = Object.keys(STORAGE_CLASSES) as StorageClass[];
 
 export function readPrices(r: YamlReader, node: unknown): Partial<PriceBook> {
-  const prices = r.map(node, "prices", ["on_demand", "editions", "storage"]);
+  const prices = r.map(node, "prices", ["on_demand", "editions", "storage", "model_creation"]);
   const location = (n: unknown, field: string) => normaliseLocation(r.scalar(n, field, LOCATION));
   const source = (entry: Fields, field: string) =>
     entry.has("source") ? r.scalar(entry.get("source"), `${field}.source`, SOURCE) : `registry ${field}`;
@@ -87,7 +91,26 @@ export function readPrices(r: YamlReader, node: unknown): Partial<PriceBook> {
     return { ...place, ...amounts, source: source(e, field) };
   });
 
+  const modelNodes = r.list(prices.get("model_creation"), "prices.model_creation");
+  const modelCreation: ModelCreationPrice[] = modelNodes.map((n, i) => {
+    const field = `prices.model_creation[${i}]`;
+    const e = r.map(
+      n,
+      field,
+      ["model_type", "location", "from", "usd_per_tib", "source"],
+      ["model_type", "location", "from", "usd_per_tib"],
+    );
+    return {
+      modelType: r.scalar(e.get("model_type"), `${field}.model_type`, MODEL_TYPE).toUpperCase(),
+      location: location(e.get("location"), `${field}.location`),
+      from: r.date(e.get("from"), `${field}.from`),
+      usdPerTib: r.usd(e.get("usd_per_tib"), `${field}.usd_per_tib`),
+      source: source(e, field),
+    };
+  });
+
   return {
+    modelCreation: unique(modelCreation, modelNodes, modelCreationKey, "prices.model_creation"),
     onDemand: unique(onDemand, onDemandNodes, onDemandKey, "prices.on_demand"),
     editions: unique(editions, editionNodes, editionKey, "prices.editions"),
     storage: unique(storage, storageNodes, storageKey, "prices.storage"),
