@@ -9,15 +9,16 @@
 // - the same v1 entry as a SELECT without statistics: Google's own v1 view calls that a cache hit.
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toNumericString } from "../src/core/money.ts";
-import { assessEntry, entryContext } from "../src/core/pipeline.ts";
+import { describe, expect, it } from "vitest";
 import { parseRegistry } from "../src/core/registry.ts";
-import { versionedRegistryTables } from "../src/core/registry-tables.ts";
 import type { JobCost } from "../src/core/types.ts";
-import { SinkPipeline } from "./support/sink-pipeline.ts";
-import { SINK_TABLE, sinkRow } from "./support/sink-rows.ts";
-import { type SqlValue, ZetaSql } from "./support/zetasql.ts";
+import {
+  byJobId,
+  coreJobCost,
+  pricedFromCore,
+  pricedFromSink,
+  sinkJobCostsForSuite,
+} from "./support/sink-parity.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const registry = parseRegistry(readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"), "registry.yaml");
@@ -81,11 +82,7 @@ const entries = {
   cachedSelect: v1Statement("SELECT", "v1-cached", "bqjob_cached_1"),
 };
 
-function costOf(entry: Json): JobCost {
-  const assessed = assessEntry(JSON.stringify(entry), { file: "t", line: 1 }, entryContext(registry));
-  if (assessed.kind !== "job") throw new Error(`expected a job, got ${JSON.stringify(assessed)}`);
-  return assessed.cost;
-}
+const costOf = (entry: Json): JobCost => coreJobCost(entry, registry);
 
 describe("priced as BigQuery bills, in the core", () => {
   it("a load job on the shared pool (default-pipeline) is free, not unpriced", () => {
@@ -107,45 +104,16 @@ describe("priced as BigQuery bills, in the core", () => {
 });
 
 describe("priced as BigQuery bills, in the sink pipeline (sql/sink)", () => {
-  let zetasql: ZetaSql;
-  let jobRows: Record<string, SqlValue>[] = [];
-
-  beforeAll(async () => {
-    zetasql = await ZetaSql.start();
-    const tables = versionedRegistryTables(registry, {
-      version: "v1",
-      pushedAt: "2026-09-30T12:00:00Z",
-      source: "registry.yaml",
-      timeZone: TIME_ZONE,
-    }) as unknown as Record<string, Record<string, SqlValue>[]>;
-    const pipeline = new SinkPipeline(zetasql, { ...tables }, SINK_TABLE);
-    await pipeline.run(
-      "2026-10-16T00:00:00Z",
-      Object.values(entries).map((entry) => sinkRow(entry)),
-    );
-    jobRows = pipeline.tables.job_costs ?? [];
-  }, 120_000);
-
-  afterAll(() => zetasql?.stop());
+  const jobCosts = sinkJobCostsForSuite(registry, TIME_ZONE, [
+    ["2026-10-16T00:00:00Z", Object.values(entries)],
+  ]);
 
   it("gives each job the core's pricing model, cache flag and cost", () => {
-    const pick = (row: Record<string, unknown>) => ({
-      job_id: row.job_id,
-      pricing_model: row.pricing_model,
-      cache_hit: row.cache_hit,
-      compute_cost_usd: String(row.compute_cost_usd),
-    });
-    const expected = Object.values(entries).map((entry) => {
-      const cost = costOf(entry);
-      return {
-        job_id: cost.job.jobId,
-        pricing_model: cost.pricing.pricingModel,
-        cache_hit: cost.job.cacheHit,
-        compute_cost_usd: toNumericString(cost.pricing.computeCost),
-      };
-    });
-    const sort = (rows: { job_id: unknown }[]) =>
-      [...rows].sort((a, b) => String(a.job_id).localeCompare(String(b.job_id)));
-    expect(sort(jobRows.map(pick))).toEqual(sort(expected));
+    const costs = Object.values(entries).map(costOf);
+    expect(pricedFromSink(jobCosts())).toEqual(pricedFromCore(costs));
+    const cacheHits = (rows: { job_id: unknown; cache_hit: unknown }[]) => byJobId(rows);
+    expect(cacheHits(jobCosts().map((row) => ({ job_id: row.job_id, cache_hit: row.cache_hit })))).toEqual(
+      cacheHits(costs.map((cost) => ({ job_id: cost.job.jobId, cache_hit: cost.job.cacheHit }))),
+    );
   });
 });

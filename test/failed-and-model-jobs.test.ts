@@ -18,15 +18,10 @@
 //   (no ML statistics in either proto), so it is read from OPTIONS(model_type=...).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toNumericString } from "../src/core/money.ts";
-import { assessEntry, entryContext } from "../src/core/pipeline.ts";
+import { describe, expect, it } from "vitest";
 import { parseRegistry } from "../src/core/registry.ts";
-import { versionedRegistryTables } from "../src/core/registry-tables.ts";
 import type { JobCost } from "../src/core/types.ts";
-import { SinkPipeline } from "./support/sink-pipeline.ts";
-import { SINK_TABLE, sinkRow } from "./support/sink-rows.ts";
-import { type SqlValue, ZetaSql } from "./support/zetasql.ts";
+import { coreJobCost, pricedFromCore, pricedFromSink, sinkJobCostsForSuite } from "./support/sink-parity.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const registry = parseRegistry(readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"), "registry.yaml");
@@ -160,11 +155,7 @@ const entries = {
   }),
 };
 
-function costOf(entry: Json): JobCost {
-  const assessed = assessEntry(JSON.stringify(entry), { file: "t", line: 1 }, entryContext(registry));
-  if (assessed.kind !== "job") throw new Error(`expected a job, got ${JSON.stringify(assessed)}`);
-  return assessed.cost;
-}
+const costOf = (entry: Json): JobCost => coreJobCost(entry, registry);
 
 /** billed bytes x a price in nano-dollars per TiB, rounded half-up to the nano-dollar. */
 const cost = (billed: bigint, nanosPerTib: bigint) => (billed * nanosPerTib * 2n + TiB) / (2n * TiB);
@@ -237,55 +228,19 @@ describe("BigQuery ML model creation, in the core", () => {
       `${text}\nprices:\n  model_creation:\n    - { model_type: automl_classifier, location: US, from: 2023-07-05, usd_per_tib: 6.25, source: "our contract" }\n`,
       "registry.yaml",
     );
-    const assessed = assessEntry(
-      JSON.stringify(entries.modelUnpricedType),
-      { file: "t", line: 1 },
-      entryContext(withRate),
+    expect(coreJobCost(entries.modelUnpricedType, withRate).pricing.computeCost).toBe(
+      cost(100n * MiB, ON_DEMAND),
     );
-    if (assessed.kind !== "job") throw new Error("expected a job");
-    expect(assessed.cost.pricing.computeCost).toBe(cost(100n * MiB, ON_DEMAND));
   });
 });
 
 describe("failed, cancelled and BigQuery ML jobs in the sink pipeline (sql/sink)", () => {
-  let zetasql: ZetaSql;
-  let jobRows: Record<string, SqlValue>[] = [];
-
-  beforeAll(async () => {
-    zetasql = await ZetaSql.start();
-    const tables = versionedRegistryTables(registry, {
-      version: "v1",
-      pushedAt: "2026-09-30T12:00:00Z",
-      source: "registry.yaml",
-      timeZone: TIME_ZONE,
-    }) as unknown as Record<string, Record<string, SqlValue>[]>;
-    const pipeline = new SinkPipeline(zetasql, { ...tables }, SINK_TABLE);
-    await pipeline.run(
-      "2026-10-16T00:00:00Z",
-      Object.values(entries).map((entry) => sinkRow(entry)),
-    );
-    jobRows = pipeline.tables.job_costs ?? [];
-  }, 120_000);
-
-  afterAll(() => zetasql?.stop());
+  const jobCosts = sinkJobCostsForSuite(registry, TIME_ZONE, [
+    ["2026-10-16T00:00:00Z", Object.values(entries)],
+  ]);
 
   it("gives each job the core's pricing model and cost, and the script once", () => {
-    const pick = (row: Record<string, unknown>) => ({
-      job_id: row.job_id,
-      pricing_model: row.pricing_model,
-      compute_cost_usd: String(row.compute_cost_usd),
-    });
-    const expected = Object.values(entries).map((entry) => {
-      const priced = costOf(entry);
-      return {
-        job_id: priced.job.jobId,
-        pricing_model: priced.pricing.pricingModel,
-        compute_cost_usd: toNumericString(priced.pricing.computeCost),
-      };
-    });
-    const sort = (rows: { job_id: unknown }[]) =>
-      [...rows].sort((a, b) => String(a.job_id).localeCompare(String(b.job_id)));
-    expect(sort(jobRows.map(pick))).toEqual(sort(expected));
-    expect(jobRows).toHaveLength(Object.keys(entries).length);
+    expect(pricedFromSink(jobCosts())).toEqual(pricedFromCore(Object.values(entries).map(costOf)));
+    expect(jobCosts()).toHaveLength(Object.keys(entries).length);
   });
 });
