@@ -10,6 +10,7 @@ import { csvCells, JOB_COSTS, jobCostRow } from "../core/rows.ts";
 import type { PeriodGranularity } from "../core/types.ts";
 import { csvLine } from "../io/csv.ts";
 import { type InputChunk, MAX_ENTRY_BYTES } from "../io/log-files.ts";
+import { sinkRowDetail, sinkRowEntry } from "../io/sink-rows.ts";
 
 export interface WorkerSetup {
   registryText: string;
@@ -32,8 +33,19 @@ export interface ChunkResult {
 // ignoreBOM keeps a U+FEFF at a chunk's start as text: the reader drops the file's own BOM.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-function processText(text: string, file: string, line: number, context: EntryContext, items: WorkerItem[]) {
-  const assessed = assessEntry(text, { file, line }, context);
+/** `row`: the entry's number in its file when lines do not tell it (a one-line JSON array). */
+function processText(
+  text: string,
+  file: string,
+  line: number,
+  context: EntryContext,
+  items: WorkerItem[],
+  row?: number,
+) {
+  const sinkRow = sinkRowEntry(text);
+  const assessed = assessEntry(text, { file, line }, context, sinkRow);
+  if (sinkRow && assessed.kind === "rejected")
+    assessed.entry = { ...assessed.entry, detail: sinkRowDetail(assessed.entry.detail, row) };
   if (assessed.kind === "job") {
     const { job, cost } = assessed;
     items.push({ kind: "job", job, csv: csvLine(csvCells(jobCostRow(cost), JOB_COSTS)) });
@@ -66,7 +78,7 @@ export function processChunk(chunk: InputChunk, context: EntryContext): ChunkRes
       const line = batch.lines[i] as number;
       const size = batch.tooLarge?.[i];
       if (size !== undefined) items.push(tooLarge(batch.file, line, `${size} characters`, text));
-      else processText(text, batch.file, line, context, items);
+      else processText(text, batch.file, line, context, items, (batch.before ?? 0) + i + 1);
     }
     return { items, lineCount: 0 };
   }

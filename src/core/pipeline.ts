@@ -24,7 +24,7 @@ import {
 import { COMPLETE_COPY, jobKey } from "./job-copies.ts";
 import { JobIdSet } from "./job-id-set.ts";
 import { type Nanos, sumNanos } from "./money.ts";
-import { parseLine } from "./parse.ts";
+import { parseEntry, parseLine } from "./parse.ts";
 import { DayClock, periodEnd, periodOf, periodStart } from "./period.ts";
 import { priceJob, priceStorageMonth } from "./pricebook.ts";
 import { projectDepartment, type Registry } from "./registry.ts";
@@ -197,10 +197,19 @@ export function costJob(job: JobEvent, context: EntryContext): JobCost {
   return { job, attribution, pricing, findings, usageDate, period };
 }
 
-/** Stage one: parses one entry and, for a job or a read, attributes, prices and checks it. */
-export function assessEntry(text: string, source: SourceRef, context: EntryContext): Assessment {
+/**
+ * Stage one: parses one entry and, for a job or a read, attributes, prices and checks it.
+ * `entry`, when given, is the text already read into a LogEntry by an adapter (a sink row
+ * converted); the text is kept as the raw entry.
+ */
+export function assessEntry(
+  text: string,
+  source: SourceRef,
+  context: EntryContext,
+  entry?: unknown,
+): Assessment {
   try {
-    return assess(text, source, context);
+    return assess(text, source, context, entry);
   } catch (error) {
     // A defect on one entry costs that entry, never the run (nor, in the function, a poison message).
     const detail = `the entry could not be assessed: ${(error as Error)?.message ?? String(error)}`;
@@ -211,8 +220,10 @@ export function assessEntry(text: string, source: SourceRef, context: EntryConte
   }
 }
 
-function assess(text: string, source: SourceRef, context: EntryContext): Assessment {
-  const parsed = parseLine(text, source, { notAfterMs: context.notAfterMs });
+function assess(text: string, source: SourceRef, context: EntryContext, entry: unknown): Assessment {
+  const options = { notAfterMs: context.notAfterMs };
+  const parsed =
+    entry === undefined ? parseLine(text, source, options) : parseEntry(entry, text, source, options);
   switch (parsed.kind) {
     case "job": {
       const cost = costJob(parsed, context);

@@ -9,6 +9,7 @@
 import { readFile } from "node:fs/promises";
 import { CURRENCY_CODE, type NanoUnits, parseDecimalNanos } from "../core/billing/amount.ts";
 import type { BillingCredit, BillingRow } from "../core/billing/export-row.ts";
+import { rfc3339FromBq } from "./bq-timestamp.ts";
 import { parseTableRows, type TableRow } from "./table-rows.ts";
 
 export class BillingExportError extends Error {}
@@ -27,21 +28,10 @@ function field(values: Record<string, unknown>, path: string): unknown {
   return values[path] ?? values[path.replaceAll(".", "_")];
 }
 
-/** "2026-10-01 07:00:00 UTC" (bq), "2026-10-01T07:00:00Z" (RFC 3339), or epoch seconds ("1.7593E9"). */
+/** A bq TIMESTAMP ("2026-10-01 07:00:00 UTC", RFC 3339 or epoch seconds) in epoch milliseconds. */
 export function parseBqTimestamp(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) ? Math.round(value * 1000) : undefined;
-  if (typeof value !== "string") return undefined;
-  const text = value.trim();
-  if (/^\d+(?:\.\d+)?(?:[eE]\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const match =
-    /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ?(?:UTC|Z|([+-]\d{2}:?\d{2})))?$/.exec(text);
-  if (!match) return undefined;
-  const offset = match[3]
-    ? match[3].includes(":")
-      ? match[3]
-      : `${match[3].slice(0, 3)}:${match[3].slice(3)}`
-    : "Z";
-  const ms = Date.parse(`${match[1]}T${match[2]}${offset}`);
+  const text = rfc3339FromBq(value);
+  const ms = text === undefined ? Number.NaN : Date.parse(text);
   return Number.isNaN(ms) ? undefined : ms;
 }
 

@@ -15,6 +15,8 @@ export interface RecordBatch {
   lines: number[];
   /** Elements longer than MAX_ENTRY_BYTES characters, by index: their text is only the start. */
   tooLarge?: Record<number, number>;
+  /** How many entries of the file came before this batch (a row's number in a one-line JSON array). */
+  before?: number;
 }
 
 export class InputError extends Error {}
@@ -387,13 +389,15 @@ export async function* splitEntries(
   let pending = "";
   let batch: RecordBatch = { file, texts: [], lines: [] };
   const full: RecordBatch[] = [];
+  let emitted = 0;
   const emit = (text: string, line: number, tooLarge?: number) => {
     if (tooLarge !== undefined) batch.tooLarge = { ...batch.tooLarge, [batch.texts.length]: tooLarge };
     batch.texts.push(text);
     batch.lines.push(line);
+    emitted++;
     if (batch.texts.length >= batchSize) {
       full.push(batch);
-      batch = { file, texts: [], lines: [] };
+      batch = { file, texts: [], lines: [], before: emitted };
     }
   };
   /** A value of the `values` form: an entries.list response gives its entries, each on the page's line. */
