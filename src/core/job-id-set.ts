@@ -6,10 +6,28 @@
 const FNV_OFFSET_HIGH = 0x811c9dc5;
 const FNV_OFFSET_LOW = 0x050c5d1f;
 
+/** The id's 64-bit hash as two 32-bit halves, written into `into` (never 0/0: that marks an empty slot). */
+export function hashJobId(id: string, into: Uint32Array): void {
+  // Two independent 32-bit FNV-1a hashes (different offsets and a rotated multiplier) make the 64 bits.
+  let h1 = FNV_OFFSET_HIGH;
+  let h2 = FNV_OFFSET_LOW;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x01000193) ^ (h2 >>> 13);
+  }
+  h1 >>>= 0;
+  h2 >>>= 0;
+  into[0] = h1;
+  // Slot 0/0 marks an empty place; nudge a real 0/0 hash.
+  into[1] = h1 === 0 && h2 === 0 ? 1 : h2;
+}
+
 export class JobIdSet {
   private high: Uint32Array;
   private low: Uint32Array;
   private used = 0;
+  private readonly hash = new Uint32Array(2);
 
   constructor(capacity = 1 << 16) {
     this.high = new Uint32Array(capacity);
@@ -22,20 +40,9 @@ export class JobIdSet {
 
   /** Adds the id; returns false if it was there already. */
   add(id: string): boolean {
-    // Two independent 32-bit FNV-1a hashes (different offsets and a rotated multiplier) make the 64 bits.
-    let h1 = FNV_OFFSET_HIGH;
-    let h2 = FNV_OFFSET_LOW;
-    for (let i = 0; i < id.length; i++) {
-      const c = id.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x01000193) ^ (h2 >>> 13);
-    }
-    h1 >>>= 0;
-    h2 >>>= 0;
-    // Slot 0/0 marks an empty place; nudge a real 0/0 hash.
-    if (h1 === 0 && h2 === 0) h2 = 1;
+    hashJobId(id, this.hash);
     if ((this.used + 1) * 2 > this.high.length) this.grow();
-    return this.insert(h1, h2);
+    return this.insert(this.hash[0] as number, this.hash[1] as number);
   }
 
   private insert(h1: number, h2: number): boolean {

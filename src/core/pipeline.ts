@@ -54,6 +54,8 @@ export interface PipelineOptions {
    * period containing it (a storage snapshot is of today). Absent: such a run reports nothing.
    */
   today?: string;
+  /** Where incomplete copies wait (default: the heap; the CLI keeps them in a scratch file). */
+  heldCopies?: HeldCopies;
 }
 
 export interface RunCounters {
@@ -130,11 +132,44 @@ export interface CountedJob {
   line: string | undefined;
 }
 
-const copyOf = (job: JobSummary): JobCopy => ({
+export const copyOf = (job: JobSummary): JobCopy => ({
   source: job.source,
   format: job.format,
   completeness: job.completeness,
 });
+
+/**
+ * The incomplete copies waiting for a better copy of their job, by job key: one copy a key, the
+ * most complete so far. They come back when the run ends, in the order their jobs were first held.
+ */
+export interface HeldCopies {
+  /** The copy held for the key, or undefined when none is. */
+  heldCopy(key: string): JobCopy | undefined;
+  /** Holds the copy: the key's first, or one more complete than the copy held. */
+  hold(key: string, counted: CountedJob): void;
+  /** Every held copy, once, in the order their keys were first held; the store is empty after. */
+  release(): Iterable<CountedJob>;
+}
+
+/** Held copies on the heap (~2.7 KB each). */
+export class MemoryHeldCopies implements HeldCopies {
+  private readonly held = new Map<string, CountedJob>();
+
+  heldCopy(key: string): JobCopy | undefined {
+    const held = this.held.get(key);
+    return held && copyOf(held.job);
+  }
+
+  hold(key: string, counted: CountedJob): void {
+    this.held.set(key, counted);
+  }
+
+  *release(): Generator<CountedJob> {
+    const held = [...this.held.values()];
+    this.held.clear();
+    yield* held;
+  }
+}
 
 export interface ChargebackReport {
   /** What it was built from, which says where its details are: a report folder's files, or the BigQuery tables. */
@@ -263,7 +298,7 @@ export class ChargebackPipeline {
   };
   private readonly seenJobs = new JobIdSet();
   /** Incomplete copies, by job key, waiting for a more complete copy until the run ends. */
-  private readonly held = new Map<string, CountedJob>();
+  private readonly held: HeldCopies;
   private readonly jobFindings = new TopFindings();
   private readonly reads: UnexpectedReadDetector;
 
@@ -275,6 +310,7 @@ export class ChargebackPipeline {
     this.to = options.to;
     this.today = options.today;
     this.reads = new UnexpectedReadDetector(registryView(options.registry));
+    this.held = options.heldCopies ?? new MemoryHeldCopies();
   }
 
   private inRange(day: string): boolean {
@@ -309,27 +345,24 @@ export class ChargebackPipeline {
     const key = jobKey(job.jobId);
     if (this.seenJobs.add(key)) {
       if (job.completeness >= COMPLETE_COPY) return this.record(job);
-      this.held.set(key, { job, line });
+      this.held.hold(key, { job, line });
       return { kind: "held" };
     }
     this.counters.duplicateJobs++;
-    const held = this.held.get(key);
-    if (held && job.completeness > held.job.completeness) {
-      this.held.set(key, { job, line });
-      return { kind: "duplicate", copy: { jobKey: key, dropped: copyOf(held.job), kept: copyOf(job) } };
+    const held = this.held.heldCopy(key);
+    if (held && job.completeness > held.completeness) {
+      this.held.hold(key, { job, line });
+      return { kind: "duplicate", copy: { jobKey: key, dropped: held, kept: copyOf(job) } };
     }
-    return {
-      kind: "duplicate",
-      copy: { jobKey: key, dropped: copyOf(job), kept: held ? copyOf(held.job) : undefined },
-    };
+    return { kind: "duplicate", copy: { jobKey: key, dropped: copyOf(job), kept: held } };
   }
 
-  /** Counts the held copies (the best of each job's copies): call once all entries are in. */
-  releaseHeld(): CountedJob[] {
-    const counted: CountedJob[] = [];
-    for (const held of this.held.values()) if (this.record(held.job).kind === "job") counted.push(held);
-    this.held.clear();
-    return counted;
+  /**
+   * Counts the held copies (the best of each job's copies), giving back those counted one by one
+   * (not as a list: they may be many): call once all entries are in, and go through them all.
+   */
+  *releaseHeld(): Generator<CountedJob> {
+    for (const held of this.held.release()) if (this.record(held.job).kind === "job") yield held;
   }
 
   private record(job: JobSummary): Outcome {
@@ -385,7 +418,7 @@ export class ChargebackPipeline {
 
   /** The reports over everything accepted, with storage from the snapshot (if any). */
   report(snapshot: readonly TableStorage[] = []): ChargebackReport {
-    this.releaseHeld();
+    for (const _ of this.releaseHeld());
     const { from, to } = this.reportRange();
     const storage =
       from === ""

@@ -143,6 +143,8 @@ export class ReportFiles {
   private readonly rejected: BufferedFile;
   private readonly duplicates: BufferedFile;
   private readonly findings: BufferedFile;
+  /** Scratch files in the staging folder, deleted before it becomes the report folder. */
+  private readonly scratch: string[] = [];
 
   private constructor(dir: string, staging: string) {
     this.dir = dir;
@@ -169,6 +171,13 @@ export class ReportFiles {
   abandon(): void {
     for (const file of this.streamed()) file.destroy();
     rmSync(this.staging, { recursive: true, force: true });
+  }
+
+  /** A scratch file's path (named with a leading dot): never part of the finished folder. */
+  scratchPath(name: string): string {
+    const path = join(this.staging, `.${name}`);
+    this.scratch.push(path);
+    return path;
   }
 
   /** Appends a job_costs line, formatted where the job was costed (a worker thread). */
@@ -236,6 +245,7 @@ export class ReportFiles {
     if (report.invoice) files.push(...invoiceFiles(report.invoice));
     for (const [name, text] of files) await writeFile(join(this.staging, name), text);
     const iamFiles = iam ? await writeIamFiles(this.staging, iam) : [];
+    for (const path of this.scratch) await rm(path, { force: true });
     await this.publish();
     return [
       "job_costs.csv",
