@@ -17,7 +17,7 @@ import {
   coreJobCost,
   pricedFromCore,
   pricedFromSink,
-  sinkJobCostsForSuite,
+  sinkTablesForSuite,
 } from "./support/sink-parity.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -104,16 +104,14 @@ describe("priced as BigQuery bills, in the core", () => {
 });
 
 describe("priced as BigQuery bills, in the sink pipeline (sql/sink)", () => {
-  const jobCosts = sinkJobCostsForSuite(registry, TIME_ZONE, [
-    ["2026-10-16T00:00:00Z", Object.values(entries)],
-  ]);
+  const written = sinkTablesForSuite(registry, TIME_ZONE, [["2026-10-16T00:00:00Z", Object.values(entries)]]);
 
   it("gives each job the core's pricing model, cache flag and cost", () => {
     const costs = Object.values(entries).map(costOf);
-    expect(pricedFromSink(jobCosts())).toEqual(pricedFromCore(costs));
+    expect(pricedFromSink(written().job_costs ?? [])).toEqual(pricedFromCore(costs));
     const cacheHits = (rows: { job_id: unknown; cache_hit: unknown }[]) => byJobId(rows);
-    expect(cacheHits(jobCosts().map((row) => ({ job_id: row.job_id, cache_hit: row.cache_hit })))).toEqual(
-      cacheHits(costs.map((cost) => ({ job_id: cost.job.jobId, cache_hit: cost.job.cacheHit }))),
-    );
+    expect(
+      cacheHits((written().job_costs ?? []).map((row) => ({ job_id: row.job_id, cache_hit: row.cache_hit }))),
+    ).toEqual(cacheHits(costs.map((cost) => ({ job_id: cost.job.jobId, cache_hit: cost.job.cacheHit }))));
   });
 });

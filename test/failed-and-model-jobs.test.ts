@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseRegistry } from "../src/core/registry.ts";
 import type { JobCost } from "../src/core/types.ts";
-import { coreJobCost, pricedFromCore, pricedFromSink, sinkJobCostsForSuite } from "./support/sink-parity.ts";
+import { coreJobCost, pricedFromCore, pricedFromSink, sinkTablesForSuite } from "./support/sink-parity.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const registry = parseRegistry(readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"), "registry.yaml");
@@ -235,12 +235,12 @@ describe("BigQuery ML model creation, in the core", () => {
 });
 
 describe("failed, cancelled and BigQuery ML jobs in the sink pipeline (sql/sink)", () => {
-  const jobCosts = sinkJobCostsForSuite(registry, TIME_ZONE, [
-    ["2026-10-16T00:00:00Z", Object.values(entries)],
-  ]);
+  const written = sinkTablesForSuite(registry, TIME_ZONE, [["2026-10-16T00:00:00Z", Object.values(entries)]]);
 
   it("gives each job the core's pricing model and cost, and the script once", () => {
-    expect(pricedFromSink(jobCosts())).toEqual(pricedFromCore(Object.values(entries).map(costOf)));
-    expect(jobCosts()).toHaveLength(Object.keys(entries).length);
+    expect(pricedFromSink(written().job_costs ?? [])).toEqual(
+      pricedFromCore(Object.values(entries).map(costOf)),
+    );
+    expect(written().job_costs ?? []).toHaveLength(Object.keys(entries).length);
   });
 });

@@ -48,30 +48,39 @@ describe("the view over a raw Log Router sink table", () => {
     expect(rows.map((row) => row.audit_format)).toEqual(["v2"]);
   });
 
-  it("reads a v1 job's reservation, from reservationUsage where the entry has no reservation", async () => {
+  it("reads a v1 job's reservation, from reservationUsage where the entry has no reservation and it names one", async () => {
     const v1 = fixture("entries/v1-jobcompleted.google-cloudevents.json");
     const stats = v1.protoPayload.serviceData.jobCompletedEvent.job.jobStatistics;
     delete stats.reservation;
-    stats.reservationUsage = [
-      { name: "unreserved", slotMs: "10" },
-      { name: "projects/acme-admin/locations/US/reservations/prod", slotMs: "5000" },
-    ];
-    const named = structuredClone(v1);
-    const namedJob = named.protoPayload.serviceData.jobCompletedEvent.job;
-    namedJob.jobName.jobId = `${namedJob.jobName.jobId}_named`;
-    namedJob.jobStatistics.reservation = "projects/acme-admin/locations/US/reservations/batch";
+    stats.reservationUsage = [{ name: "projects/acme-admin/locations/US/reservations/prod", slotMs: "46" }];
+    const withJobId = (suffix: string, change: (job: Record<string, any>) => void) => {
+      const entry = structuredClone(v1);
+      const job = entry.protoPayload.serviceData.jobCompletedEvent.job;
+      job.jobName.jobId = `${job.jobName.jobId}_${suffix}`;
+      change(job);
+      return entry;
+    };
+    const named = withJobId("named", (job) => {
+      job.jobStatistics.reservation = "projects/acme-admin/locations/US/reservations/batch";
+    });
+    // two names (Google: "reported misleading information"): no reservation is guessed
+    const mixed = withJobId("mixed", (job) => {
+      job.jobStatistics.reservationUsage = [
+        { name: "unreserved", slotMs: "10" },
+        { name: "projects/acme-admin/locations/US/reservations/prod", slotMs: "36" },
+      ];
+    });
     const query = VIEW.replace(/^[\s\S]*?CREATE VIEW IF NOT EXISTS jobs_from_log_sink AS\n/, "");
-    const rows = await zetasql.evaluate(query, [SINK], { [SINK.name]: [v1, named].map(sinkRow) });
-    for (const entry of [v1, named]) {
+    const rows = await zetasql.evaluate(query, [SINK], { [SINK.name]: [v1, named, mixed].map(sinkRow) });
+    const reservationOf = (entry: unknown) =>
+      (parseEntry(entry, "", { file: "f", line: 1 }) as JobEvent).reservation;
+    for (const entry of [v1, named, mixed]) {
       const job = parseEntry(entry, "", { file: "f", line: 1 }) as JobEvent;
       expect(rows.find((row) => row.job_id === job.jobId)?.reservation).toBe(job.reservation);
     }
-    expect((parseEntry(v1, "", { file: "f", line: 1 }) as JobEvent).reservation).toBe(
-      "projects/acme-admin/locations/US/reservations/prod",
-    );
-    expect((parseEntry(named, "", { file: "f", line: 1 }) as JobEvent).reservation).toBe(
-      "projects/acme-admin/locations/US/reservations/batch",
-    );
+    expect(reservationOf(v1)).toBe("projects/acme-admin/locations/US/reservations/prod");
+    expect(reservationOf(named)).toBe("projects/acme-admin/locations/US/reservations/batch");
+    expect(reservationOf(mixed)).toBe("");
   });
 
   it("extracts the jobs the parser extracts, once each, both formats", async () => {

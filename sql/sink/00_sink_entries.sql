@@ -118,7 +118,7 @@ v2_checked AS (
             WHEN 'int64' THEN 'expected an int64 (a string of digits)'
             ELSE 'expected an RFC 3339 timestamp'
           END AS expected_shape
-        FROM UNNEST([
+        FROM UNNEST(ARRAY_CONCAT([
           STRUCT(1 AS n, 'job' AS rule, '' AS field, CAST(NULL AS STRING) AS raw),
           STRUCT(2, 'name', '.jobName', name_raw),
           STRUCT(3, 'required_time', '.jobStats.endTime', end_raw),
@@ -127,7 +127,11 @@ v2_checked AS (
           STRUCT(6, 'int64', '.jobStats.totalSlotMs', slot_raw),
           STRUCT(7, 'time', '.jobStats.createTime', create_raw),
           STRUCT(8, 'time', '.jobStats.startTime', start_raw)
-        ])
+        ], ARRAY(
+          -- parse.ts reservationUsageOf: each entry's slotMs is an int64 too
+          SELECT AS STRUCT 9 + i AS n, 'int64' AS rule, CONCAT('.jobStats.reservationUsage[', CAST(i AS STRING), '].slotMs') AS field, JSON_QUERY(u, '$.slotMs') AS raw
+          FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobStats.reservationUsage')) AS u WITH OFFSET AS i
+        )))
       ),
       UNNEST([IF(state = 'negative', 'expected a non-negative count', expected_shape)]) AS expected
       WHERE state != 'ok'
@@ -154,7 +158,13 @@ v2_jobs AS (
     billed_raw IS NOT NULL AS billed_bytes_present,
     COALESCE(CAST(TRIM(processed_raw, '"') AS INT64), 0) AS processed_bytes,
     COALESCE(CAST(TRIM(slot_raw, '"') AS INT64), 0) AS slot_ms,
-    COALESCE(JSON_VALUE(job, '$.jobStats.reservation'), '') AS reservation,
+    -- parse.ts reservationOf: as logged, else the one name reservationUsage gives
+    COALESCE(
+      NULLIF(JSON_VALUE(job, '$.jobStats.reservation'), ''),
+      (SELECT IF(COUNT(DISTINCT u.name) = 1, MAX(u.name), NULL) FROM UNNEST(reservation_usage) AS u WHERE u.name != ''),
+      ''
+    ) AS reservation,
+    reservation_usage,
     COALESCE(JSON_VALUE(job, '$.jobStats.queryStats.cacheHit') = 'true', FALSE) AS cache_hit,
     FALSE AS dry_run,
     IF(JSON_QUERY(job, '$.jobStatus.errorResult') IS NOT NULL, COALESCE(SAFE_CAST(JSON_VALUE(job, '$.jobStatus.errorResult.code') AS INT64), 0), NULL) AS error_code,
@@ -184,8 +194,17 @@ v2_jobs AS (
       NULL
     ) AS parent_job_id,
     CAST(TRIM(end_raw, '"') AS TIMESTAMP) AS end_time
-  FROM v2_checked
-  WHERE done AND rejection IS NULL
+  FROM (
+    SELECT
+      *,
+      ARRAY(
+        SELECT AS STRUCT COALESCE(JSON_VALUE(u, '$.name'), '') AS name, COALESCE(CAST(TRIM(JSON_QUERY(u, '$.slotMs'), '"') AS INT64), 0) AS slot_ms
+        FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobStats.reservationUsage')) AS u WITH OFFSET AS i
+        ORDER BY i
+      ) AS reservation_usage
+    FROM v2_checked
+    WHERE done AND rejection IS NULL
+  )
 ),
 v1_jobs AS (
   SELECT
@@ -206,7 +225,12 @@ v1_jobs AS (
     job.jobStatistics.totalBilledBytes IS NOT NULL AS billed_bytes_present,
     COALESCE(job.jobStatistics.totalProcessedBytes, 0) AS processed_bytes,
     COALESCE(job.jobStatistics.totalSlotMs, 0) AS slot_ms,
-    COALESCE(job.jobStatistics.reservation, '') AS reservation,
+    COALESCE(
+      NULLIF(job.jobStatistics.reservation, ''),
+      (SELECT IF(COUNT(DISTINCT u.name) = 1, MAX(u.name), NULL) FROM UNNEST(reservation_usage) AS u WHERE u.name != ''),
+      ''
+    ) AS reservation,
+    reservation_usage,
     -- v1 has no cacheHit: Google's own v1 view calls a query without bytes, slot-ms or error cached.
     -- only a SELECT's results come from the cache (parse.ts CACHEABLE_STATEMENTS)
     job_type = 'QUERY' AND COALESCE(job.jobConfiguration.query.statementType, '') IN ('SELECT', '')
@@ -237,6 +261,13 @@ v1_jobs AS (
     SELECT
       *,
       payload.servicedata_v1_bigquery.jobCompletedEvent.job AS job,
+      -- reservationUsage[] read through JSON: Google no longer fills it, so a sink table created
+      -- since has no column for it (the Log Router adds a column when an entry first carries one)
+      ARRAY(
+        SELECT AS STRUCT COALESCE(JSON_VALUE(u, '$.name'), '') AS name, COALESCE(SAFE_CAST(JSON_VALUE(u, '$.slotMs') AS INT64), 0) AS slot_ms
+        FROM UNNEST(JSON_QUERY_ARRAY(TO_JSON_STRING(payload.servicedata_v1_bigquery.jobCompletedEvent.job), '$.jobStatistics.reservationUsage')) AS u WITH OFFSET AS i
+        ORDER BY i
+      ) AS reservation_usage,
       -- A succeeded v1 job carries `"error": {}`.
       (payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobStatus.error.code IS NOT NULL
         OR payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobStatus.error.message IS NOT NULL) AS failed,
@@ -312,8 +343,8 @@ rejected AS (
 SELECT
   entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
-  slot_ms, reservation, cache_hit, dry_run, error_code, error_message, model_type, referenced_tables,
-  parent_job_id, end_time,
+  slot_ms, reservation, reservation_usage, cache_hit, dry_run, error_code, error_message, model_type,
+  referenced_tables, parent_job_id, end_time,
   CAST(NULL AS STRING) AS data_project, CAST(NULL AS STRING) AS read_reason,
   CAST(NULL AS STRING) AS reader_billing_project, CAST(NULL AS STRING) AS reader_job_id,
   CAST(NULL AS STRING) AS reason, CAST(NULL AS STRING) AS detail, CAST(NULL AS STRING) AS raw
@@ -322,8 +353,8 @@ UNION ALL
 SELECT
   entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
-  slot_ms, reservation, cache_hit, dry_run, error_code, error_message, model_type, referenced_tables,
-  parent_job_id, end_time,
+  slot_ms, reservation, reservation_usage, cache_hit, dry_run, error_code, error_message, model_type,
+  referenced_tables, parent_job_id, end_time,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM v1_jobs
 WHERE done AND NOT job_missing AND NOT name_missing AND end_time IS NOT NULL
@@ -331,7 +362,7 @@ UNION ALL
 SELECT
   'table_read', log_name, insert_id, log_time, receive_time, 'v2', NULL, NULL,
   NULL, principal, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   data_project,
   COALESCE(JSON_VALUE(metadata, '$.tableDataRead.reason'), ''),
   reader_project,
@@ -343,7 +374,7 @@ UNION ALL
 SELECT
   'rejected', log_name, insert_id, log_time, receive_time, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL,
   reason, detail, raw
 FROM rejected

@@ -34,6 +34,34 @@ data_owners AS (
   WHERE data_project IS NOT NULL
   GROUP BY job_id
 ),
+-- pricebook.ts canonicalReservation, once for each reservation name the jobs carry (their
+-- reservation and their reservationUsage entries), and the registry's edition of each.
+reservation_editions AS (
+  SELECT n.name, r.edition
+  FROM (
+    SELECT name, CASE
+      -- pricebook.ts canonicalReservation: P:L.R and projects/P/locations/L/reservations/R, location normalised
+      WHEN REGEXP_CONTAINS(TRIM(name), r'^[^:/]+:[^./]+\.[^/]+$') THEN CONCAT(
+        'projects/', REGEXP_EXTRACT(TRIM(name), r'^([^:/]+):[^./]+\.[^/]+$'),
+        '/locations/', REGEXP_REPLACE(LOWER(TRIM(REGEXP_EXTRACT(TRIM(name), r'^[^:/]+:([^./]+)\.[^/]+$'))), r'^region-', ''),
+        '/reservations/', REGEXP_EXTRACT(TRIM(name), r'^[^:/]+:[^./]+\.([^/]+)$'))
+      WHEN REGEXP_CONTAINS(TRIM(name), r'^projects/[^/]+/locations/[^/]+/reservations/[^/]+$') THEN CONCAT(
+        'projects/', REGEXP_EXTRACT(TRIM(name), r'^projects/([^/]+)/locations/[^/]+/reservations/[^/]+$'),
+        '/locations/', REGEXP_REPLACE(LOWER(TRIM(REGEXP_EXTRACT(TRIM(name), r'^projects/[^/]+/locations/([^/]+)/reservations/[^/]+$'))), r'^region-', ''),
+        '/reservations/', REGEXP_EXTRACT(TRIM(name), r'^projects/[^/]+/locations/[^/]+/reservations/([^/]+)$'))
+      ELSE TRIM(name)
+    END AS canonical
+    FROM (
+      SELECT reservation AS name FROM jobs
+      UNION DISTINCT
+      SELECT u.name FROM jobs, UNNEST(jobs.reservation_usage) AS u
+    )
+  ) AS n
+  JOIN (
+    SELECT reservation, edition FROM registry_reservations JOIN current_registry USING (registry_version)
+  ) AS r
+    ON r.reservation = n.canonical
+),
 -- What each job is priced by: the edition of its reservation, or on demand; location and day.
 price_needs AS (
   SELECT
@@ -49,6 +77,8 @@ price_needs AS (
       WHEN j.statement_type = 'CREATE_MODEL' THEN CONCAT('model_creation_', j.model_type, '_per_tib')
       ELSE 'on_demand_per_tib'
     END AS price_item,
+    -- pricebook.ts reservationSplitCost: an older entry naming no reservation but several in reservationUsage
+    j.reservation = '' AND (SELECT COUNT(DISTINCT u.name) FROM UNNEST(j.reservation_usage) AS u) > 1 AS split,
     -- pricebook.ts isCancelled: status CANCELLED (1) or BigQuery's cancel message; a cancelled job pays its bytes
     j.error_code IS NOT NULL AND (j.error_code = 1 OR STARTS_WITH(j.error_message, 'Job execution was cancelled')) AS cancelled,
     r.edition,
@@ -59,26 +89,17 @@ price_needs AS (
     registry.registry_version
   FROM jobs AS j
   CROSS JOIN current_registry AS registry
-  LEFT JOIN (
-    SELECT reservation, edition FROM registry_reservations JOIN current_registry USING (registry_version)
-  ) AS r
-    ON r.reservation = CASE
-      -- pricebook.ts canonicalReservation: P:L.R and projects/P/locations/L/reservations/R, location normalised
-      WHEN REGEXP_CONTAINS(TRIM(j.reservation), r'^[^:/]+:[^./]+\.[^/]+$') THEN CONCAT(
-        'projects/', REGEXP_EXTRACT(TRIM(j.reservation), r'^([^:/]+):[^./]+\.[^/]+$'),
-        '/locations/', REGEXP_REPLACE(LOWER(TRIM(REGEXP_EXTRACT(TRIM(j.reservation), r'^[^:/]+:([^./]+)\.[^/]+$'))), r'^region-', ''),
-        '/reservations/', REGEXP_EXTRACT(TRIM(j.reservation), r'^[^:/]+:[^./]+\.([^/]+)$'))
-      WHEN REGEXP_CONTAINS(TRIM(j.reservation), r'^projects/[^/]+/locations/[^/]+/reservations/[^/]+$') THEN CONCAT(
-        'projects/', REGEXP_EXTRACT(TRIM(j.reservation), r'^projects/([^/]+)/locations/[^/]+/reservations/[^/]+$'),
-        '/locations/', REGEXP_REPLACE(LOWER(TRIM(REGEXP_EXTRACT(TRIM(j.reservation), r'^projects/[^/]+/locations/([^/]+)/reservations/[^/]+$'))), r'^region-', ''),
-        '/reservations/', REGEXP_EXTRACT(TRIM(j.reservation), r'^projects/[^/]+/locations/[^/]+/reservations/([^/]+)$'))
-      ELSE TRIM(j.reservation)
-    END
+  LEFT JOIN reservation_editions AS r ON r.name = j.reservation
 ),
 price_keys AS (
   SELECT DISTINCT price_item AS item, price_location, price_day
   FROM price_needs
   WHERE NOT reserved OR edition IS NOT NULL
+  UNION DISTINCT
+  SELECT CONCAT(e.edition, '_per_slot_hour'), n.price_location, n.price_day
+  FROM price_needs AS n, UNNEST(n.reservation_usage) AS u
+  JOIN reservation_editions AS e ON e.name = u.name
+  WHERE n.split
 ),
 -- The price in force: the newest from_date on or before the day at the location, else the US one.
 prices_in_force AS (
@@ -92,9 +113,37 @@ prices_in_force AS (
     ON b.item = k.item AND b.location IN (k.price_location, 'us') AND b.from_date <= k.price_day
   GROUP BY k.item, k.price_location, k.price_day
 ),
+-- Each split job's entries priced at their editions, one rounding for the sum (reservationSplitCost).
+split_costs AS (
+  SELECT
+    n.job_id,
+    STRING_AGG(CONCAT(IF(u.name = '', '""', u.name), ' ', CAST(u.slot_ms AS STRING)), ', ' ORDER BY i) AS logged,
+    LOGICAL_OR(u.name IN ('', 'unreserved')) AS mixed,
+    SUM(u.slot_ms) AS usage_slot_ms,
+    MIN(IF(e.edition IS NULL, u.name, NULL)) AS unregistered,
+    ARRAY_AGG(IF(f.price IS NULL, e.edition, NULL) IGNORE NULLS ORDER BY u.name LIMIT 1)[SAFE_OFFSET(0)] AS unpriced_edition,
+    CAST(ROUND(SUM(CAST(u.slot_ms AS BIGNUMERIC) * f.price.nanos) / 3600000) AS INT64) AS nanos,
+    STRING_AGG(
+      CONCAT(
+        e.edition, ' ',
+        IF(f.price.location = n.price_location,
+          IF(f.price.location IN ('us', 'eu'), UPPER(f.price.location), f.price.location),
+          IF(n.location = '', 'US price (job location unknown)', CONCAT('US price (no ', n.location, ' price)'))),
+        ' ', CAST(CAST(f.price.nanos AS NUMERIC) / 1000000000 AS STRING), ' USD/slot-hour x ', CAST(u.slot_ms AS STRING), ' slot-ms'
+      ),
+      ' + ' ORDER BY u.name
+    ) AS basis
+  FROM price_needs AS n, UNNEST(n.reservation_usage) AS u WITH OFFSET AS i
+  LEFT JOIN reservation_editions AS e ON e.name = u.name
+  LEFT JOIN prices_in_force AS f
+    ON f.item = CONCAT(e.edition, '_per_slot_hour') AND f.price_location = n.price_location AND f.price_day = n.price_day
+  WHERE n.split
+  GROUP BY n.job_id
+),
 priced AS (
   SELECT
     n.*,
+    s AS split_cost,
     -- attribute.ts placeGoogleAgent: a Google-managed account the registry cannot place is
     -- charged to the billing project's department, unless the registry lists that project's
     -- number and the account names another (then it is an outsider's)
@@ -119,6 +168,7 @@ priced AS (
   LEFT JOIN principal_classes AS c USING (principal)
   LEFT JOIN projects AS payer ON payer.project = n.billing_project
   LEFT JOIN data_owners AS o USING (job_id)
+  LEFT JOIN split_costs AS s USING (job_id)
   LEFT JOIN prices_in_force AS f
     ON f.item = n.price_item
     AND f.price_location = n.price_location
@@ -132,6 +182,15 @@ ruled AS (
       WHEN dry_run THEN STRUCT<model STRING, nanos INT64, basis STRING>('not_billed', 0, 'dry run: not billed')
       WHEN statement_type = 'SCRIPT' THEN STRUCT<model STRING, nanos INT64, basis STRING>('script_parent', 0, 'script parent: its child jobs carry the cost')
       WHEN cache_hit THEN STRUCT<model STRING, nanos INT64, basis STRING>('cache_hit', 0, 'served from cached results: not billed')
+      WHEN split AND split_cost.mixed THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT('reservationUsage mixes on-demand and reservation slots (', split_cost.logged, '): the bytes billed on demand cannot be split'))
+      WHEN split AND split_cost.usage_slot_ms != slot_ms THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT('reservationUsage slot-ms add up to ', CAST(split_cost.usage_slot_ms AS STRING), ', totalSlotMs is ', CAST(slot_ms AS STRING), ' (', split_cost.logged, '): Google\'s field "reported misleading information" (tiers of a reservation hierarchy repeat slot-ms), so it is not split'))
+      WHEN split AND split_cost.unregistered IS NOT NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT('reservation ', split_cost.unregistered, ' is not in the registry: add it under reservations with its edition'))
+      WHEN split AND split_cost.unpriced_edition IS NOT NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
+        CONCAT('no ', split_cost.unpriced_edition, ' slot-hour price for ', IF(location = '', "the job's location", location), ' or US on ', CAST(price_day AS STRING), ': add one under prices.editions'))
+      WHEN split THEN STRUCT<model STRING, nanos INT64, basis STRING>('reservation', split_cost.nanos, CONCAT('split as reservationUsage logged it: ', split_cost.basis))
       WHEN reserved AND edition IS NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,
         CONCAT('reservation ', reservation, ' is not in the registry: add it under reservations with its edition'))
       WHEN reserved AND price IS NULL THEN STRUCT<model STRING, nanos INT64, basis STRING>('unpriced', 0,

@@ -51,15 +51,14 @@ v1 AS (
     COALESCE(JSON_VALUE(job, '$.jobConfiguration.query.statementType'), '') AS statement_type,
     COALESCE(SAFE_CAST(JSON_VALUE(job, '$.jobStatistics.totalBilledBytes') AS INT64), 0) AS billed_bytes,
     COALESCE(SAFE_CAST(JSON_VALUE(job, '$.jobStatistics.totalSlotMs') AS INT64), 0) AS slot_ms,
-    -- reservation, or for older entries the reservationUsage[] entry with the most slot-ms (as src/core/parse.ts)
+    -- reservation, or for older entries the one name their reservationUsage[] gives, else ''
+    -- (src/core/parse.ts reservationOf: several names are split or refused by pricing, never guessed)
     COALESCE(
-      JSON_VALUE(job, '$.jobStatistics.reservation'),
+      NULLIF(JSON_VALUE(job, '$.jobStatistics.reservation'), ''),
       (
-        SELECT JSON_VALUE(usage, '$.name')
+        SELECT IF(COUNT(DISTINCT JSON_VALUE(usage, '$.name')) = 1, MAX(JSON_VALUE(usage, '$.name')), NULL)
         FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobStatistics.reservationUsage')) AS usage
         WHERE JSON_VALUE(usage, '$.name') != ''
-        ORDER BY COALESCE(SAFE_CAST(JSON_VALUE(usage, '$.slotMs') AS INT64), 0) DESC
-        LIMIT 1
       ),
       ''
     ) AS reservation,

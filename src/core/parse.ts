@@ -3,7 +3,15 @@
 // v1 AuditData in protoPayload.serviceData (jobCompletedEvent). Field paths follow Google's
 // reference (docs/audit-log-fields.md). Never throws: bad input becomes a RejectedEntry that
 // names the field and what was expected.
-import type { JobEvent, JobState, ParsedEntry, RejectedEntry, SourceRef, TableReadEvent } from "./types.ts";
+import type {
+  JobEvent,
+  JobState,
+  ParsedEntry,
+  RejectedEntry,
+  ReservationUsage,
+  SourceRef,
+  TableReadEvent,
+} from "./types.ts";
 
 const V2_TYPE = "type.googleapis.com/google.cloud.audit.BigQueryAuditMetadata";
 const V1_TYPE = "type.googleapis.com/google.cloud.bigquery.logging.v1.AuditData";
@@ -439,7 +447,8 @@ function parseV2(
       ),
       billedBytesPresent: queryStats.totalBilledBytes !== undefined,
       slotMs: int64(stats.totalSlotMs, `${base}.jobStats.totalSlotMs`),
-      reservation: str(stats.reservation),
+      reservation: "",
+      reservationUsage: [],
       cacheHit: queryStats.cacheHit === true,
       dryRun: false,
       referencedTables,
@@ -450,6 +459,9 @@ function parseV2(
       labels: stringLabels(labels),
       source,
     };
+    // read after the times, in the order sql/sink/00_sink_entries.sql checks the fields
+    result.reservationUsage = reservationUsageOf(stats.reservationUsage, `${base}.jobStats`);
+    result.reservation = reservationOf(stats.reservation, result.reservationUsage);
     if (errorResult)
       result.error = {
         code: errorCode(errorResult.code, `${base}.jobStatus.errorResult.code`),
@@ -544,24 +556,31 @@ function modelTypeOf(statementType: string, query: unknown, truncated: boolean):
 const CACHEABLE_STATEMENTS = new Set(["SELECT", ""]);
 
 /**
- * The reservation a v1 job ran in: `jobStatistics.reservation` ("Reservation name or
- * "unreserved""), or where an entry lacks it, the `reservationUsage[]` entry with the most
- * slot-ms (Google stopped filling that list, older entries carry only it), so a reservation job
- * is never priced on demand for a missing field. Source: Google's bigquery_logging_v1
- * JobStatistics reference (reservation, reservation_usage).
+ * reservationUsage[] {name, slotMs} of v2 JobStats and v1 JobStatistics, read and checked (a bad
+ * slotMs rejects the entry, naming it). Google stopped filling both: "This field reported
+ * misleading information and will no longer be populated" (bigquery_audit_metadata.proto
+ * JobStats.reservation_usage, "attributed from each tier of a reservation hierarchy";
+ * audit_data.proto JobStatistics.reservation_usage), so only older entries carry it, and
+ * pricing trusts it only where it cannot double count (pricebook.ts reservationSplit).
  */
-function v1Reservation(stats: Json, path: string): string {
-  const named = str(stats.reservation);
+function reservationUsageOf(value: unknown, path: string): ReservationUsage[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((item, i) => ({
+    name: str(obj(item)?.name),
+    slotMs: int64(obj(item)?.slotMs, `${path}.reservationUsage[${i}].slotMs`),
+  }));
+}
+
+/**
+ * The reservation a job ran in: `reservation` as logged ("Reservation name or "unreserved""),
+ * else, for an older entry without it, the one name its reservationUsage[] gives ("" when it
+ * names none or several: pricing then splits or refuses, never guesses).
+ */
+function reservationOf(logged: unknown, usage: readonly ReservationUsage[]): string {
+  const named = str(logged);
   if (named) return named;
-  let best = "";
-  let bestSlotMs = -1n;
-  const usage = Array.isArray(stats.reservationUsage) ? stats.reservationUsage : [];
-  usage.forEach((item, i) => {
-    const name = str(obj(item)?.name);
-    const slotMs = int64(obj(item)?.slotMs, `${path}.reservationUsage[${i}].slotMs`);
-    if (name && slotMs > bestSlotMs) [best, bestSlotMs] = [name, slotMs];
-  });
-  return best;
+  const names = new Set(usage.map((entry) => entry.name).filter((name) => name !== ""));
+  return names.size === 1 ? ([...names][0] as string) : "";
 }
 
 function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs: number): ParsedEntry {
@@ -622,7 +641,8 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
     processedBytes: int64(stats.totalProcessedBytes, `${base}.jobStatistics.totalProcessedBytes`),
     billedBytesPresent: stats.totalBilledBytes !== undefined,
     slotMs: int64(stats.totalSlotMs, `${base}.jobStatistics.totalSlotMs`),
-    reservation: v1Reservation(stats, `${base}.jobStatistics`),
+    reservation: "",
+    reservationUsage: [],
     // v1 has no cacheHit; Google's own v1 view calls a query cached when it has neither
     // processed bytes nor slot-ms nor an error (bigquery-utils bigquery_audit_logs_v1.sql). Only a
     // SELECT's results are served from the cache (https://cloud.google.com/bigquery/docs/cached-results):
@@ -642,6 +662,8 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
     labels: stringLabels(labels),
     source,
   };
+  result.reservationUsage = reservationUsageOf(stats.reservationUsage, `${base}.jobStatistics`);
+  result.reservation = reservationOf(stats.reservation, result.reservationUsage);
   // A succeeded v1 job carries `"error": {}`.
   if (error && (error.code !== undefined || error.message !== undefined)) {
     result.error = {

@@ -412,6 +412,8 @@ function isReserved(job: JobEvent): boolean {
  *    shared slot pool those run on for free): totalSlotMs x the edition's slot-hour price / 3 600 000 — an
  *    allocation of capacity, not the invoice (idle and autoscaled slots are billed separately);
  *    a reservation missing from the registry is "unpriced", never guessed;
+ *    an older entry without `reservation` whose reservationUsage[] names several: see
+ *    reservationSplitCost;
  * 5. load (IMPORT), EXPORT and COPY on demand or on the shared pool: free ("Batch loading ...
  *    free using the shared slot pool", "Batch export ... free": https://cloud.google.com/bigquery/pricing
  *    #data_ingestion_pricing, #data_extraction_pricing; the pool is named "default-pipeline" where
@@ -440,6 +442,8 @@ export function priceJob(job: JobEvent, context: PricingContext, day: string): P
   if (job.statementType === "SCRIPT")
     return free("script_parent", "script parent: its child jobs carry the cost");
   if (job.cacheHit) return free("cache_hit", "served from cached results: not billed");
+  if (job.reservation === "" && new Set(job.reservationUsage.map((entry) => entry.name)).size > 1)
+    return reservationSplitCost(job, context, day);
   if (isReserved(job)) {
     const editionName = context.reservationEditions.get(canonicalReservation(job.reservation));
     if (!editionName) {
@@ -476,6 +480,63 @@ export function priceJob(job: JobEvent, context: PricingContext, day: string): P
   }
   if (job.statementType === "CREATE_MODEL") return modelCreationCost(job, context, day, prefix);
   return onDemandCost(job, context, day, prefix);
+}
+
+/**
+ * A job of an older entry that names no reservation but several in reservationUsage[]: each
+ * entry's slot-ms at its reservation's edition, one rounding for the sum. Google says the field
+ * "reported misleading information" (it was "attributed from each tier of a reservation
+ * hierarchy", so a parent and a child reservation may both carry the same slot-ms:
+ * bigquery_audit_metadata.proto JobStats.reservation_usage), so it is used only where it cannot
+ * double count: the entries must add up to totalSlotMs exactly, and none may be "unreserved"
+ * (the bytes billed on demand cannot be split from the slots). Otherwise the job is unpriced.
+ */
+function reservationSplitCost(job: JobEvent, context: PricingContext, day: string): Pricing {
+  const usage = job.reservationUsage;
+  const logged = usage.map((entry) => `${entry.name || '""'} ${entry.slotMs}`).join(", ");
+  if (usage.some((entry) => entry.name === "" || entry.name === "unreserved")) {
+    return unpriced(
+      "reservation_usage_unsplittable",
+      `reservationUsage mixes on-demand and reservation slots (${logged}): the bytes billed on demand cannot be split`,
+    );
+  }
+  const total = usage.reduce((sum, entry) => sum + entry.slotMs, 0n);
+  if (total !== job.slotMs) {
+    return unpriced(
+      "reservation_usage_unsplittable",
+      `reservationUsage slot-ms add up to ${total}, totalSlotMs is ${job.slotMs} (${logged}): Google's field "reported misleading information" (tiers of a reservation hierarchy repeat slot-ms), so it is not split`,
+    );
+  }
+  const sorted = [...usage].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const editions = sorted.map((entry) => context.reservationEditions.get(canonicalReservation(entry.name)));
+  const unregistered = sorted.find((_, i) => editions[i] === undefined);
+  if (unregistered) {
+    return unpriced(
+      "reservation_not_in_registry",
+      `reservation ${unregistered.name} is not in the registry: add it under reservations with its edition`,
+    );
+  }
+  let weighted = 0n;
+  const parts: string[] = [];
+  for (const [i, entry] of sorted.entries()) {
+    const editionName = editions[i] as Edition;
+    const found = editionPriceOn(context.priceBook, editionName, job.location, day);
+    if (!found) {
+      return unpriced(
+        "no_edition_price",
+        `no ${editionName} slot-hour price for ${job.location || "the job's location"} or US on ${day}: add one under prices.editions`,
+      );
+    }
+    weighted += entry.slotMs * found.price.usdPerSlotHour;
+    parts.push(
+      `${editionName} ${where(found, job.location)} ${plainUsd(found.price.usdPerSlotHour)} USD/slot-hour x ${entry.slotMs} slot-ms`,
+    );
+  }
+  return {
+    pricingModel: "reservation",
+    computeCost: mulDivRound(weighted, 1n, MS_PER_HOUR),
+    basis: `split as reservationUsage logged it: ${parts.join(" + ")}`,
+  };
 }
 
 /** google.rpc.Code CANCELLED: the status of a job stopped on request (REST error reason "stopped"). */

@@ -56,8 +56,13 @@ export interface JobEvent {
   slotMs: bigint;
   /** Whether totalBilledBytes was present in the entry (absent is not the same as 0: row-level security hides it). */
   billedBytesPresent: boolean;
-  /** jobStats.reservation: "" (absent), "unreserved" (on-demand) or a reservation name. */
+  /**
+   * jobStats.reservation: "" (absent), "unreserved" (on-demand) or a reservation name; for an
+   * older entry without it, the one name its reservationUsage gives.
+   */
   reservation: string;
+  /** jobStats.reservationUsage[] as logged (deprecated by Google, only in older entries); [] when absent. */
+  reservationUsage: ReservationUsage[];
   cacheHit: boolean;
   dryRun: boolean;
   /** google.rpc.Status of a failed job. */
@@ -74,6 +79,12 @@ export interface JobEvent {
   endTimeMs: number;
   labels: Record<string, string>;
   source: SourceRef;
+}
+
+/** One entry of reservationUsage[]: slot-ms a job used in a reservation (or "unreserved"). */
+export interface ReservationUsage {
+  name: string;
+  slotMs: bigint;
 }
 
 /** A v2 tableDataRead: a read of one of our tables, logged in the data project's log. */
@@ -176,6 +187,7 @@ export type UnpricedReason =
   | "no_edition_price"
   | "no_on_demand_price"
   | "billed_bytes_hidden"
+  | "reservation_usage_unsplittable"
   | "model_type_unknown"
   | "no_model_creation_price";
 

@@ -32,6 +32,7 @@ export function jobEvent(overrides: Partial<JobEvent> = {}): JobEvent {
     billedBytesPresent: true,
     slotMs: 100n,
     reservation: "unreserved",
+    reservationUsage: [],
     cacheHit: false,
     dryRun: false,
     referencedTables: [],

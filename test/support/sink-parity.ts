@@ -21,50 +21,52 @@ export function coreJobCost(entry: unknown, registry: Registry): JobCost {
 }
 
 /**
- * The job_costs rows of sink pipeline runs, one run per [run time, entries] pair, each on a
- * fresh sink table holding those entries, with the registry pushed as version "v1".
+ * The tables sink pipeline runs write (job_costs, findings, rejected_entries, ...), one run per
+ * [run time, entries] pair, each on a fresh sink table holding those entries, with the registry
+ * pushed as version "v1"; the runs' rows are concatenated per table.
  */
-export async function sinkJobCosts(
+export async function sinkTables(
   zetasql: ZetaSql,
   registry: Registry,
   timeZone: string,
   runs: readonly (readonly [string, readonly unknown[]])[],
-): Promise<Row[]> {
+): Promise<Record<string, Row[]>> {
   const tables = versionedRegistryTables(registry, {
     version: "v1",
     pushedAt: "2023-01-01T00:00:00Z",
     source: "registry.yaml",
     timeZone,
   }) as unknown as Record<string, Row[]>;
-  const rows: Row[] = [];
+  const written: Record<string, Row[]> = {};
   for (const [runTime, entries] of runs) {
     const pipeline = new SinkPipeline(zetasql, { ...tables }, SINK_TABLE);
     await pipeline.run(
       runTime,
       entries.map((entry) => sinkRow(entry as Record<string, unknown>)),
     );
-    rows.push(...(pipeline.tables.job_costs ?? []));
+    for (const [name, rows] of Object.entries(pipeline.tables))
+      if (!(name in tables)) written[name] = [...(written[name] ?? []), ...rows];
   }
-  return rows;
+  return written;
 }
 
 /**
  * Inside a describe block: runs the sink pipeline once before its tests (ZetaSQL started and
- * stopped around them) and gives its job_costs rows.
+ * stopped around them) and gives the tables it wrote.
  */
-export function sinkJobCostsForSuite(
+export function sinkTablesForSuite(
   registry: Registry,
   timeZone: string,
   runs: readonly (readonly [string, readonly unknown[]])[],
-): () => Row[] {
+): () => Record<string, Row[]> {
   let zetasql: ZetaSql | undefined;
-  let rows: Row[] = [];
+  let written: Record<string, Row[]> = {};
   beforeAll(async () => {
     zetasql = await ZetaSql.start();
-    rows = await sinkJobCosts(zetasql, registry, timeZone, runs);
+    written = await sinkTables(zetasql, registry, timeZone, runs);
   }, 120_000);
   afterAll(() => zetasql?.stop());
-  return () => rows;
+  return () => written;
 }
 
 /** Rows in job_id order, to compare two engines' rows whatever order each wrote them in. */

@@ -131,8 +131,11 @@ function valueProto(value: SqlValue, type: SqlType): Record<string, unknown> {
   throw new Error(`no encoding for ${JSON.stringify(type)}`);
 }
 
-/** Results back to JS: NUMERIC as decimal text with 9 places, INT64 as bigint, DATE as YYYY-MM-DD. */
-function fromValueProto(cell: Record<string, unknown>): SqlValue {
+/**
+ * Results back to JS: NUMERIC as decimal text with 9 places, INT64 as bigint, DATE as YYYY-MM-DD,
+ * a STRUCT as an object of its fields (their names come from the column's type).
+ */
+function fromValueProto(cell: Record<string, unknown>, type?: SqlType): SqlValue {
   switch (cell.value) {
     case undefined:
       return null;
@@ -154,8 +157,19 @@ function fromValueProto(cell: Record<string, unknown>): SqlValue {
       const { seconds, nanos } = cell.timestampValue as { seconds: string; nanos: number };
       return new Date(Number(seconds) * 1000 + Math.floor(nanos / 1_000_000)).toISOString();
     }
-    case "arrayValue":
-      return ((cell.arrayValue as { element: Record<string, unknown>[] }).element ?? []).map(fromValueProto);
+    case "arrayValue": {
+      const element = typeof type === "object" && "array" in type ? type.array : undefined;
+      return ((cell.arrayValue as { element: Record<string, unknown>[] }).element ?? []).map((item) =>
+        fromValueProto(item, element),
+      );
+    }
+    case "structValue": {
+      if (typeof type !== "object" || !("struct" in type)) throw new Error("a STRUCT value without its type");
+      const fields = (cell.structValue as { field?: Record<string, unknown>[] }).field ?? [];
+      return Object.fromEntries(
+        type.struct.map((field, i) => [field.name, fromValueProto(fields[i] ?? {}, field.type)]),
+      );
+    }
     default:
       throw new Error(`no decoding for ${String(cell.value)}`);
   }
@@ -369,7 +383,13 @@ export class ZetaSql {
     const content = response.content as { tableData: { row: { cell: Record<string, unknown>[] }[] } };
     return content.tableData.row.map((row) =>
       Object.fromEntries(
-        row.cell.map((cell, i) => [prepared.columns[i]?.name ?? String(i), fromValueProto(cell)]),
+        row.cell.map((cell, i) => {
+          const column = prepared.columns[i];
+          return [
+            column?.name ?? String(i),
+            fromValueProto(cell, column ? sqlTypeOf(column.type) : undefined),
+          ];
+        }),
       ),
     );
   }
