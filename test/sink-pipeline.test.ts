@@ -240,6 +240,7 @@ describe("the sink pipeline gives the CLI's rows", () => {
       granularity: { type: "STRING" as const, value: "month" },
       departments: { type: { array: "STRING" as const }, value: registry.departments.map((d) => d.id) },
       free_ride_kinds: { type: { array: "STRING" as const }, value: [...FREE_RIDE_KINDS] },
+      free_tier: { type: "STRING" as const, value: registry.freeTier },
     };
     const report = await zetasql.evaluate(
       readSql("reports/department_costs.sql"),

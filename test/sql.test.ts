@@ -26,6 +26,7 @@ import {
 } from "../src/core/rows.ts";
 import type { PeriodGranularity, TableStorage } from "../src/core/types.ts";
 import { readSql } from "../src/io/sql-files.ts";
+import { MONTH } from "./support/free-tier-jobs.ts";
 import { jobCopies } from "./support/job-copies.ts";
 import { sampleOrganisation, storageRows } from "./support/sample-rows.ts";
 import { ddlTables, type SqlType, type SqlValue, ZetaSql } from "./support/zetasql.ts";
@@ -43,6 +44,7 @@ const PARAMS: Record<string, SqlType> = {
   free_ride_kinds: { array: "STRING" },
   snapshot_date: "DATE",
   registry_version: "STRING",
+  free_tier: "STRING",
   project_departments: {
     array: {
       struct: [
@@ -65,7 +67,13 @@ describe("every SQL file analyses in BigQuery's dialect", () => {
   for (const folder of ["ddl", "common", "reports", "page"]) {
     for (const file of readdirSync(`${SQL}${folder}`).filter((name) => name.endsWith(".sql"))) {
       it(`${folder}/${file}`, async () => {
-        await expect(zetasql.analyze(read(`${folder}/${file}`), TABLES, PARAMS)).resolves.toBeUndefined();
+        const text = read(`${folder}/${file}`);
+        // a shared part that reads the reports' `jobs` CTE is analysed inside one
+        const query =
+          folder === "common" && /\bFROM jobs\b/.test(text)
+            ? `WITH jobs AS (SELECT * FROM job_costs)\n${text}`
+            : text;
+        await expect(zetasql.analyze(query, TABLES, PARAMS)).resolves.toBeUndefined();
       });
     }
   }
@@ -95,6 +103,7 @@ async function sqlStorage(
     free_ride_kinds: { type: PARAMS.free_ride_kinds as SqlType, value: [...FREE_RIDE_KINDS] },
     snapshot_date: { type: PARAMS.snapshot_date as SqlType, value: "2026-11-01" },
     registry_version: { type: "STRING" as SqlType, value: "run" },
+    free_tier: { type: "STRING" as SqlType, value: registry.freeTier },
     project_departments: {
       type: PARAMS.project_departments as SqlType,
       value: [...new Set(snapshot.map((t) => t.projectId))].map((project) => ({
@@ -126,8 +135,8 @@ async function sqlStorage(
   return { storage, params };
 }
 
-async function sqlReports(granularity: PeriodGranularity, from: string, to: string) {
-  const { registry, jobRows, snapshot, report } = sampleOrganisation(granularity, from, to);
+async function sqlReports(granularity: PeriodGranularity, from: string, to: string, registryMore = "") {
+  const { registry, jobRows, snapshot, report } = sampleOrganisation(granularity, from, to, registryMore);
   const { storage, params } = await sqlStorage(registry, snapshot, granularity, from, to);
   const storageTable = storage.map((row) => ({
     ...row,
@@ -224,10 +233,34 @@ describe("unpriced jobs are counted per department, never a silent 0 (issue 11 B
   }, 60_000);
 });
 
+describe("the free tier deducted in the SQL reports as in TypeScript (issue 11 B.8)", () => {
+  // "The first 1 TB of data processed per month is free of charge (per billing account)":
+  // https://cloud.google.com/bigquery/pricing (on-demand pricing)
+  it("takes the free TiB off the month's first on-demand jobs, in billing-time order, in both engines", async () => {
+    const shown = await reportsOnEntries(MONTH);
+    const sql = await reportsOnEntries(MONTH, "free_tier: deduct\n");
+    expectSameReports(sql.report, sql);
+    const paid = (rows: Record<string, SqlValue>[], department: string) =>
+      rows.find((row) => row.department === department)?.compute_paid_usd;
+    // finance's first two jobs (0.4 TiB each) are free, marketing's pays half of its 0.4 TiB
+    expect(paid(shown.departments, "finance")).toBe("7.500000000");
+    expect(paid(sql.departments, "finance")).toBe("2.500000000");
+    expect(paid(sql.departments, "marketing")).toBe("1.250000000");
+  }, 60_000);
+
+  it("on the sample month, by month and by day, with duplicates among the rows", async () => {
+    for (const granularity of ["month", "day"] as const) {
+      const sql = await sqlReports(granularity, "2026-10-01", "2026-10-31", "free_tier: deduct\n");
+      expect(sql.report.freeTier?.months[0]?.freeUsd).toBeGreaterThan(0n);
+      expectSameReports(sql.report, sql);
+    }
+  }, 120_000);
+});
+
 /** Entries through the TypeScript engine, and their job rows through the SQL reports (functions registry, October 2026). */
-async function reportsOnEntries(lines: string[]) {
+async function reportsOnEntries(lines: string[], registryMore = "") {
   const registry = parseRegistry(
-    readFileSync(`${ROOT}test/fixtures/functions/registry.yaml`, "utf8"),
+    `${readFileSync(`${ROOT}test/fixtures/functions/registry.yaml`, "utf8")}${registryMore}`,
     "registry.yaml",
   );
   const context = entryContext(registry);
@@ -248,6 +281,7 @@ async function reportsOnEntries(lines: string[]) {
     granularity: { type: "STRING" as SqlType, value: "month" },
     departments: { type: PARAMS.departments as SqlType, value: registry.departments.map((d) => d.id) },
     free_ride_kinds: { type: PARAMS.free_ride_kinds as SqlType, value: [...FREE_RIDE_KINDS] },
+    free_tier: { type: "STRING" as SqlType, value: registry.freeTier },
   };
   const tables = { job_costs: jobRows, storage_costs: [] };
   const departments = await zetasql.evaluate(read("reports/department_costs.sql"), TABLES, tables, params);

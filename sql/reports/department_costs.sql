@@ -3,9 +3,13 @@
 -- (docs/tables.md). Storage comes from the storage_costs rows of the same run.
 -- Parameters: @from_date DATE, @to_date DATE, @granularity STRING ('month' or 'day'),
 -- @departments ARRAY<STRING> (every registry department, listed even with nothing),
--- @free_ride_kinds ARRAY<STRING> (FREE_RIDE_KINDS of src/core/findings.ts).
+-- @free_ride_kinds ARRAY<STRING> (FREE_RIDE_KINDS of src/core/findings.ts), @free_tier STRING
+-- ('deduct': compute paid and consumed net of the free tier, common/free_tier.sql; free rides at list).
 WITH jobs AS (
   -- include: common/job_costs_once.sql
+),
+free_jobs AS (
+  -- include: common/free_tier.sql
 ),
 periods AS (
   SELECT DISTINCT IF(@granularity = 'month', FORMAT_DATE('%Y-%m', day), FORMAT_DATE('%Y-%m-%d', day)) AS period
@@ -17,17 +21,18 @@ job_periods AS (
     payer_department,
     consumer_department,
     compute_cost_usd,
+    free_usd,
     pricing_model,
     EXISTS (
       SELECT 1 FROM UNNEST(findings) AS kind WHERE kind IN UNNEST(@free_ride_kinds)
     ) AS free_ride
-  FROM jobs
+  FROM free_jobs
 ),
 paid AS (
   SELECT
     period,
     payer_department AS department,
-    SUM(compute_cost_usd) AS compute_paid_usd,
+    SUM(compute_cost_usd - free_usd) AS compute_paid_usd,
     SUM(IF(free_ride, compute_cost_usd, 0)) AS free_rides_given_usd,
     COUNTIF(pricing_model = 'unpriced') AS unpriced_jobs
   FROM job_periods
@@ -37,7 +42,7 @@ consumed AS (
   SELECT
     period,
     consumer_department AS department,
-    SUM(compute_cost_usd) AS compute_consumed_usd,
+    SUM(compute_cost_usd - free_usd) AS compute_consumed_usd,
     SUM(IF(free_ride, compute_cost_usd, 0)) AS free_rides_taken_usd
   FROM job_periods
   GROUP BY period, department

@@ -217,14 +217,15 @@ export async function buildReport(period: ReportPeriod, deps: ReportDependencies
       ...base,
       departments: registry.departments.map((department) => department.id),
       free_ride_kinds: [...FREE_RIDE_KINDS],
+      free_tier: registry.freeTier,
     },
-    { ...baseTypes, departments: ["STRING"], free_ride_kinds: ["STRING"] },
+    { ...baseTypes, departments: ["STRING"], free_ride_kinds: ["STRING"], free_tier: "STRING" },
     inDataset,
   );
   await run(
     replaceScript("chargeback_matrix", columnsOf(CHARGEBACK_MATRIX), reportSql("chargeback_matrix.sql")),
-    base,
-    baseTypes,
+    { ...base, free_tier: registry.freeTier },
+    { ...baseTypes, free_tier: "STRING" },
     inDataset,
   );
 

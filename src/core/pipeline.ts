@@ -21,6 +21,7 @@ import {
   UnexpectedReadDetector,
   unexpectedReadFinding,
 } from "./detect.ts";
+import { FreeTierLedger, type FreeTierReport, type FreeTierUse, freeTierReport } from "./free-tier.ts";
 import { COMPLETE_COPY, jobKey } from "./job-copies.ts";
 import { JobIdSet } from "./job-id-set.ts";
 import { type Nanos, sumNanos } from "./money.ts";
@@ -206,6 +207,11 @@ export interface ChargebackReport {
   };
   /** The invoice shared out, when the run was given the Cloud Billing export (src/core/billing). */
   invoice?: InvoiceReport;
+  /**
+   * The free tier and who consumed it (src/core/free-tier.ts); with the registry's
+   * `free_tier: deduct` already taken off departmentCosts and chargebackMatrix.
+   */
+  freeTier?: FreeTierReport;
 }
 
 export function registryView(registry: Registry): RegistryView {
@@ -300,6 +306,7 @@ export class ChargebackPipeline {
   /** Incomplete copies, by job key, waiting for a more complete copy until the run ends. */
   private readonly held: HeldCopies;
   private readonly jobFindings = new TopFindings();
+  private readonly freeTier = new FreeTierLedger();
   private readonly reads: UnexpectedReadDetector;
 
   constructor(options: PipelineOptions) {
@@ -372,6 +379,7 @@ export class ChargebackPipeline {
     }
     this.counters.jobs++;
     this.aggregator.addJob(job);
+    this.freeTier.add(job);
     for (const finding of job.findings) this.jobFindings.add(finding);
     return { kind: "job", job };
   }
@@ -431,16 +439,21 @@ export class ChargebackPipeline {
             departmentOf: (project) => projectDepartment(this.registry, project).department,
             monthCost: (table, monthStart) => priceStorageMonth(table, this.registry, monthStart),
           });
+    const freeTier = freeTierReport(this.freeTier.uses(), this.registry.freeTier, { from, to });
+    const deduct = freeTier.mode === "deduct" ? freeTier.uses : [];
     const departmentCosts =
       from === ""
         ? []
-        : this.aggregator.departmentCosts({
-            from,
-            to,
-            granularity: this.granularity,
-            registryDepartments: this.registry.departments.map((department) => department.id),
-            storage,
-          });
+        : deductFromDepartments(
+            this.aggregator.departmentCosts({
+              from,
+              to,
+              granularity: this.granularity,
+              registryDepartments: this.registry.departments.map((department) => department.id),
+              storage,
+            }),
+            deduct,
+          );
     const findings = this.jobFindings.with(this.reads.findings());
     return {
       origin: "log_entries",
@@ -449,7 +462,7 @@ export class ChargebackPipeline {
       granularity: this.granularity,
       timeZone: this.clock.timeZone,
       departmentCosts,
-      chargebackMatrix: this.aggregator.chargebackMatrix(),
+      chargebackMatrix: deductFromMatrix(this.aggregator.chargebackMatrix(), deduct),
       storageCosts: storage,
       findings: findings.list(),
       trend: this.aggregator.trend(),
@@ -465,6 +478,45 @@ export class ChargebackPipeline {
         unpricedByReason: this.aggregator.unpricedByReason(),
         unpricedStorageByLocation: this.unpricedStorage(snapshot, from, to),
       },
+      freeTier,
     };
   }
+}
+
+const sumKey = (...parts: string[]) => JSON.stringify(parts);
+
+/** The free tier taken off what each job's payer paid and its consumer consumed (`free_tier: deduct`). */
+function deductFromDepartments(rows: DepartmentCostRow[], uses: readonly FreeTierUse[]): DepartmentCostRow[] {
+  if (uses.length === 0) return rows;
+  const paid = new Map<string, Nanos>();
+  const consumed = new Map<string, Nanos>();
+  for (const use of uses) {
+    const payer = sumKey(use.period, use.payerDepartment);
+    const consumer = sumKey(use.period, use.consumerDepartment);
+    paid.set(payer, (paid.get(payer) ?? 0n) + use.freeUsd);
+    consumed.set(consumer, (consumed.get(consumer) ?? 0n) + use.freeUsd);
+  }
+  return rows.map((row) => {
+    const key = sumKey(row.period, row.department);
+    return {
+      ...row,
+      compute_paid_usd: row.compute_paid_usd - (paid.get(key) ?? 0n),
+      compute_consumed_usd: row.compute_consumed_usd - (consumed.get(key) ?? 0n),
+    };
+  });
+}
+
+function deductFromMatrix(rows: MatrixRow[], uses: readonly FreeTierUse[]): MatrixRow[] {
+  if (uses.length === 0) return rows;
+  const free = new Map<string, Nanos>();
+  for (const use of uses) {
+    const key = sumKey(use.period, use.payerDepartment, use.consumerDepartment);
+    free.set(key, (free.get(key) ?? 0n) + use.freeUsd);
+  }
+  return rows.map((row) => ({
+    ...row,
+    compute_cost_usd:
+      row.compute_cost_usd -
+      (free.get(sumKey(row.period, row.payer_department, row.consumer_department)) ?? 0n),
+  }));
 }

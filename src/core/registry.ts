@@ -2,6 +2,7 @@
 // reservations, partners and price overrides. Validated strictly (an unknown key is a typo) with
 // errors that name the file, line and field, then compiled into maps for per-job lookups.
 // sample/registry.example.yaml documents every key. The readers live in ./registry/.
+import { FREE_TIER_MODES, type FreeTierMode } from "./free-tier.ts";
 import {
   BUILT_IN_PRICE_BOOK,
   type Edition,
@@ -58,6 +59,8 @@ export interface Registry extends PricingContext, PrincipalIndex {
   readonly partnerProjects: ReadonlyMap<string, string>;
   /** Project number -> our project id (`project_numbers:`), for Google's default accounts and service agents. */
   readonly projectNumbers: ReadonlyMap<string, string>;
+  /** `free_tier:` show the free tier as a line of its own (default), or also deduct it from the departments that consumed it. */
+  readonly freeTier: FreeTierMode;
 }
 
 const SECTIONS = [
@@ -68,6 +71,7 @@ const SECTIONS = [
   "reservations",
   "partners",
   "prices",
+  "free_tier",
 ];
 
 /**
@@ -93,6 +97,9 @@ export function parseRegistry(yamlText: string, fileName: string): Registry {
   const priceBook = top.has("prices")
     ? mergePriceBook(BUILT_IN_PRICE_BOOK, readPrices(r, top.get("prices")))
     : BUILT_IN_PRICE_BOOK;
+  const freeTier = top.has("free_tier")
+    ? r.oneOf(top.get("free_tier"), "free_tier", FREE_TIER_MODES)
+    : "show";
   return {
     domains,
     departments,
@@ -109,6 +116,7 @@ export function parseRegistry(yamlText: string, fileName: string): Registry {
     partnerDomains,
     partnerProjects,
     projectNumbers,
+    freeTier,
   };
 }
 

@@ -4,6 +4,7 @@
 // Everything goes to a hidden folder beside the target, renamed into place only when complete:
 // a failed or interrupted run leaves no folder that looks complete but is partial, nor one that
 // mixes its files with an older run's.
+
 import { createWriteStream, rmSync, type WriteStream } from "node:fs";
 import { chmod, lstat, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
@@ -17,6 +18,7 @@ import {
   RECONCILIATION_COLUMNS,
   reconciliationCells,
 } from "../core/billing/rows.ts";
+import type { FreeTierReport } from "../core/free-tier.ts";
 import type { ChargebackReport, DroppedCopy, JobCopy } from "../core/pipeline.ts";
 import {
   bigQueryJson,
@@ -33,6 +35,7 @@ import {
   STORAGE_COSTS,
 } from "../core/rows.ts";
 import type { Finding, RejectedEntry } from "../core/types.ts";
+import { freeTierCsvRows } from "../report/free-tier-section.ts";
 import { iamHtmlSection, iamMarkdown } from "../report/iam-section.ts";
 import { renderMarkdown } from "../report/markdown.ts";
 import type { Summary } from "../report/summary.ts";
@@ -52,6 +55,7 @@ const REPORT_FILE_NAMES = new Set([
   "department_costs.csv",
   "chargeback_matrix.csv",
   "storage_costs.csv",
+  "free_tier.csv",
   "findings.csv",
   "summary.json",
   "report.md",
@@ -235,6 +239,7 @@ export class ReportFiles {
       ],
       ["chargeback_matrix.csv", csv(report.chargebackMatrix, CHARGEBACK_MATRIX)],
       ["storage_costs.csv", csv(report.storageCosts, STORAGE_COSTS)],
+      ...(report.freeTier ? ([["free_tier.csv", freeTierCsv(report.freeTier)]] as [string, string][]) : []),
       ["summary.json", `${JSON.stringify(summary, null, 2)}\n`],
       [
         "report.md",
@@ -279,6 +284,11 @@ function csv<Row>(rows: readonly Row[], schema: Schema<Row>): string {
     columnsOf(schema),
     rows.map((row) => csvCells(row, schema)),
   );
+}
+
+function freeTierCsv(report: FreeTierReport): string {
+  const { header, rows } = freeTierCsvRows(report);
+  return lines(header, rows);
 }
 
 function lines(header: readonly string[], rows: readonly CsvValue[][]): string {

@@ -9,6 +9,7 @@ import { PAGE_FINDINGS } from "../core/top-findings.ts";
 import type { Finding } from "../core/types.ts";
 import { PALETTE, renderSvg } from "./charts.ts";
 import { escapeHtml } from "./escape-html.ts";
+import { freeTierParagraphs, freeTierSummary } from "./free-tier-section.ts";
 import { invoiceSection } from "./invoice-section.ts";
 import { inputStatus, unpricedStorageText } from "./summary.ts";
 
@@ -336,6 +337,20 @@ ${table(
   [2, 3],
 )}
 </section>
+${
+  report.freeTier
+    ? (
+        () => {
+          const section = freeTierParagraphs(freeTierSummary(report.freeTier));
+          return `<section id="free-tier"><h2>Free tier</h2>
+<p>${escapeHtml(section.intro)}</p>
+${section.months.length > 0 ? `<ul>${section.months.map((line) => `<li>${escapeHtml(line)}</li>`).join("")}</ul>` : ""}
+${section.notes.map((note) => `<p class="lede">${escapeHtml(note)}</p>`).join("")}
+</section>`;
+        }
+      )()
+    : ""
+}
 ${
   report.invoice
     ? (

@@ -3,6 +3,7 @@ import { shown } from "../core/findings.ts";
 import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import { CHARGEBACK_MATRIX, DEPARTMENT_COSTS, textCells } from "../core/rows.ts";
+import { freeTierParagraphs } from "./free-tier-section.ts";
 import { invoiceSection } from "./invoice-section.ts";
 import { type Summary, unpricedStorageText } from "./summary.ts";
 
@@ -99,6 +100,13 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
     );
     if (report.totals.findings > MAX_FINDINGS)
       out.push(`… and ${report.totals.findings - MAX_FINDINGS} more in findings.csv.`);
+  }
+  if (summary.free_tier) {
+    const section = freeTierParagraphs(summary.free_tier);
+    out.push("## Free tier");
+    out.push(section.intro);
+    if (section.months.length > 0) out.push(section.months.map((line) => `- ${line}`).join("\n"));
+    out.push(...section.notes);
   }
   if (report.invoice) {
     const section = invoiceSection(report, report.invoice);

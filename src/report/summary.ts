@@ -2,6 +2,7 @@
 // what was rejected and why, and the totals. Pure.
 import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
+import { type FreeTierSummary, freeTierLine, freeTierSummary } from "./free-tier-section.ts";
 
 export interface RunInfo {
   inputs: string[];
@@ -44,6 +45,8 @@ export interface Summary {
   unpriced: { jobs: number; by_reason: Record<string, number> };
   /** Snapshot tables whose location has no storage price: not in the storage total. */
   unpriced_storage: { tables: number; by_location: Record<string, number> };
+  /** BigQuery's free tier and which departments' jobs consumed it (deducted or only shown: `mode`). */
+  free_tier?: FreeTierSummary;
   run: { elapsed_ms: number; bytes_read: number; entries_per_second: number; mb_per_second: number };
   /** Inputs that broke off (a truncated .gz): the figures above are incomplete when this is not empty. */
   damaged_inputs: DamagedInput[];
@@ -109,6 +112,7 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
       tables: total(report.totals.unpricedStorageByLocation ?? {}),
       by_location: { ...report.totals.unpricedStorageByLocation },
     },
+    ...(report.freeTier ? { free_tier: freeTierSummary(report.freeTier) } : {}),
     run: {
       elapsed_ms: Math.round(run.elapsedMs),
       bytes_read: run.bytesRead,
@@ -167,6 +171,7 @@ export function summaryText(summary: Summary, outDir: string): string {
         ? `, plus ${unpricedStorageText(summary.unpriced_storage.by_location)}`
         : ""
     }`,
+    ...(summary.free_tier ? [`free tier     ${freeTierLine(summary.free_tier)}`] : []),
     `free rides    ${summary.totals_usd.free_rides} USD`,
     `findings      ${summary.findings.total}${kinds ? ` (${kinds})` : ""}`,
     `reports in    ${outDir}/`,

@@ -13,8 +13,16 @@ import type { SqlValue } from "./zetasql.ts";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** The sample organisation through the TypeScript engine, and its job rows as BigQuery would hold them. */
-export function sampleOrganisation(granularity: PeriodGranularity, from: string, to: string) {
-  const registry = parseRegistry(readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"), "registry.yaml");
+export function sampleOrganisation(
+  granularity: PeriodGranularity,
+  from: string,
+  to: string,
+  registryMore = "",
+) {
+  const registry = parseRegistry(
+    `${readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8")}${registryMore}`,
+    "registry.yaml",
+  );
   const context = entryContext(registry, { granularity });
   const pipeline = new ChargebackPipeline({ registry, granularity, from, to });
   const jobRows: Record<string, SqlValue>[] = [];
