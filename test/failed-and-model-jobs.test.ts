@@ -17,10 +17,14 @@
 //   queryConfig.query / jobConfiguration.query.query; neither format carries the model type
 //   (no ML statistics in either proto), so it is read from OPTIONS(model_type=...).
 import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseRegistry } from "../src/core/registry.ts";
 import type { JobCost } from "../src/core/types.ts";
+import { cli, table } from "./support/cli.ts";
 import { coreJobCost, pricedFromCore, pricedFromSink, sinkTablesForSuite } from "./support/sink-parity.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -243,4 +247,52 @@ describe("failed, cancelled and BigQuery ML jobs in the sink pipeline (sql/sink)
     );
     expect(written().job_costs ?? []).toHaveLength(Object.keys(entries).length);
   });
+});
+
+describe("failed, cancelled and BigQuery ML jobs on the CLI", () => {
+  it("writes each job's pricing model, counts the unpriced by reason, and sums the script once", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bqcb-b7-"));
+    const logs = join(dir, "logs.ndjson");
+    await writeFile(
+      logs,
+      `${Object.values(entries)
+        .map((entry) => JSON.stringify(entry))
+        .join("\n")}\n`,
+    );
+    const out = join(dir, "out");
+    const result = await cli([
+      "report",
+      "--logs",
+      logs,
+      "--registry",
+      `${ROOT}sample/acme/registry.yaml`,
+      "--out",
+      out,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const jobs = await table(out, "job_costs.csv");
+    const modelOf = (entry: Json) =>
+      jobs.find((row) => row.job_id === costOf(entry).job.jobId)?.pricing_model;
+    expect(modelOf(entries.model)).toBe("bqml");
+    expect(modelOf(entries.modelTruncated)).toBe("unpriced");
+    expect(modelOf(entries.scriptParent)).toBe("script_parent");
+    const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
+    expect(summary.unpriced).toEqual({
+      jobs: 3,
+      by_reason: { model_type_unknown: 2, no_model_creation_price: 1 },
+    });
+    // each job at the core's cost (to the micro-dollar the CSV writes), and the departments'
+    // compute the jobs' exact sum: the script parent adds nothing to its children
+    const micros = (usd: string | undefined) => BigInt(Math.round(Number(usd ?? "0") * 1e6));
+    const costs = Object.values(entries).map((entry) => costOf(entry).pricing.computeCost);
+    const toMicros = (nanos: bigint) => (nanos + 500n) / 1000n;
+    expect(jobs.reduce((sum, row) => sum + micros(row.compute_cost_usd), 0n)).toBe(
+      costs.reduce((sum, nanos) => sum + toMicros(nanos), 0n),
+    );
+    const paid = (await table(out, "department_costs.csv")).reduce(
+      (sum, row) => sum + micros(row.compute_paid_usd),
+      0n,
+    );
+    expect(paid).toBe(toMicros(costs.reduce((sum, nanos) => sum + nanos, 0n)));
+  }, 60_000);
 });
