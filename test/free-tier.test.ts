@@ -134,7 +134,7 @@ describe("the CLI shows the free tier in every output", () => {
       ],
     });
     expect(result.stdout).toMatch(
-      /free tier +8\.750000 USD deducted \(2026-10 6\.250000: finance 5\.000000, marketing 1\.250000; 2026-11 2\.500000: finance 2\.500000\)/,
+      /free tier +8\.750000 USD deducted: 2026-10 6\.250000: finance 5\.000000, marketing 1\.250000; 2026-11 2\.500000: finance 2\.500000$/m,
     );
     expect(await readFile(join(out, "report.md"), "utf8")).toMatch(
       /## Free tier[\s\S]*2026-10[\s\S]*finance/,

@@ -54,7 +54,7 @@ export function freeTierLine(summary: FreeTierSummary): string {
           .join(", ")}${month.whole_month ? "" : " (part of the month only)"}`,
     )
     .join("; ");
-  return `${summary.free_usd} USD ${how} (${months})`;
+  return `${summary.free_usd} USD ${how}: ${months}`;
 }
 
 /** The report's section: what is free, who consumed it, and what is not valued. */
