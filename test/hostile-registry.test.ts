@@ -4,19 +4,10 @@ import { describe, expect, it } from "vitest";
 import { classifyPrincipal } from "../src/core/attribute.ts";
 import { globMatcher } from "../src/core/registry/principals.ts";
 import { ConfigError, parseRegistry } from "../src/core/registry.ts";
+import { configError } from "./support/config-error.ts";
 
 const yaml = (...lines: string[]) => `${lines.join("\n")}\n`;
 const HEAD = ["organization:", "  domains: [acme.example]", "departments:"];
-
-function configError(text: string): ConfigError {
-  try {
-    parseRegistry(text, "registry.yaml");
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError, but the registry was accepted");
-}
 
 describe("8. YAML aliases and size are bounded", () => {
   it("100 000 aliases are refused at the first one past the limit, with its line", () => {

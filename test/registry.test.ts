@@ -2,12 +2,8 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseUsd } from "../src/core/money.ts";
 import { onDemandPriceOn } from "../src/core/pricebook.ts";
-import {
-  ConfigError,
-  isOrganizationProject,
-  parseRegistry,
-  projectDepartment,
-} from "../src/core/registry.ts";
+import { isOrganizationProject, parseRegistry, projectDepartment } from "../src/core/registry.ts";
+import { configError } from "./support/config-error.ts";
 
 /** Lines joined, so each test can count the line its mistake is on. */
 const yaml = (...lines: string[]) => `${lines.join("\n")}\n`;
@@ -19,16 +15,6 @@ const HEAD = [
   "  - id: finance",
   "    projects: [acme-fin-bi]",
 ];
-
-function configError(text: string, file = "registry.yaml"): ConfigError {
-  try {
-    parseRegistry(text, file);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError, but the registry was accepted");
-}
 
 describe("parseRegistry on the documented example", () => {
   const text = readFileSync(new URL("../sample/registry.example.yaml", import.meta.url), "utf8");

@@ -282,6 +282,28 @@ function fixtureEntries(): Entry[] {
     .map((file) => read(`entries/${file}`));
   const base = JSON.parse(read("functions/v2-jobchange-done.json"));
   texts.push(JSON.stringify(base));
+  // Job labels (issue 11, Beyond): the v2 fixture's jobConfig.labels and the real v1 capture's
+  // jobConfiguration.labels, run by ours, by an outsider and with a value no department lists.
+  const LABELLED: [string, string, Record<string, string>][] = [
+    ["carol@acme.example", "acme-fin-bi", { team: "growth" }],
+    ["joe@mkt.acme.example", "acme-fin-bi", { team: "ledger", env: "prod" }],
+    ["pat@partner-x.example", "acme-fin-bi", { team: "ledger" }],
+    ["carol@acme.example", "acme-fin-bi", { team: "unheard-of" }],
+  ];
+  LABELLED.forEach(([principal, project, labels], i) => {
+    const log = structuredClone(base);
+    log.insertId = `labelled-${i}`;
+    log.protoPayload.authenticationInfo.principalEmail = principal;
+    log.protoPayload.metadata.jobChange.job.jobName = `projects/${project}/jobs/labelled_${i}`;
+    log.protoPayload.metadata.jobChange.job.jobConfig.labels = labels;
+    texts.push(JSON.stringify(log));
+  });
+  const v1 = JSON.parse(read("entries/v1-jobcompleted.google-cloudevents.json"));
+  v1.insertId = "labelled-v1";
+  v1.protoPayload.authenticationInfo.principalEmail = "robot@acme-etl.iam.gserviceaccount.com";
+  v1.protoPayload.serviceData.jobCompletedEvent.job.jobName.projectId = "acme-etl";
+  v1.protoPayload.serviceData.jobCompletedEvent.job.jobConfiguration.labels = { team: "growth" };
+  texts.push(JSON.stringify(v1));
   GOOGLE_ACCOUNTS.forEach((principal, i) => {
     for (const project of ["acme-fin-bi", "acme-mkt-bi"]) {
       const log = structuredClone(base);
@@ -298,7 +320,15 @@ function fixtureEntries(): Entry[] {
 
 describe("the sink pipeline on the real captures and Google's own accounts", () => {
   const fixtureRegistry = parseRegistry(
-    `${read("test/fixtures/functions/registry.yaml")}\nproject_numbers:\n  acme-fin-bi: 123456789012\n`,
+    `${read("test/fixtures/functions/registry.yaml")
+      .replace(
+        "principals: [carol@acme.example]",
+        "principals: [carol@acme.example]\n    labels: [team:ledger]",
+      )
+      .replace(
+        'principals: ["*@mkt.acme.example"]',
+        'principals: ["*@mkt.acme.example"]\n    labels: [team:growth]',
+      )}\nproject_numbers:\n  acme-fin-bi: 123456789012\nlabel_keys: [team]\n`,
     "registry.yaml",
   );
   const fixtures = fixtureEntries();
@@ -325,6 +355,16 @@ describe("the sink pipeline on the real captures and Google's own accounts", () 
 
   it("job_costs", () => {
     const { expected, sql } = jobCosts(side, tables);
+    // labels named the consumer of ours' jobs (v2 and v1), not of the outsider's
+    const consumerOf = (id: string) =>
+      expected.find((row) => String(row.job_id).includes(id))?.consumer_department;
+    expect([0, 1, 2, 3].map((i) => consumerOf(`labelled_${i}`))).toEqual([
+      "marketing",
+      "finance",
+      "external:partner-x.example",
+      "finance",
+    ]);
+    expect(consumerOf("acme-etl:US.bqjob_r3ac45813612fa2d6")).toBe("marketing");
     expect(new Set(expected.map((row) => row.audit_format))).toEqual(new Set(["v1", "v2"]));
     expect([...new Set(expected.map((row) => row.principal_kind))]).toEqual(
       expect.arrayContaining(["google_agent", "service_account", "external", "partner"]),
@@ -334,6 +374,10 @@ describe("the sink pipeline on the real captures and Google's own accounts", () 
 
   it("findings, unregistered project numbers among them", () => {
     const { expected, sql } = findings(side, tables);
+    // a marketing user's finance-labelled job in finance's project: the grant is marketing's
+    expect(expected.find((row) => String(row.job_id).includes("labelled_1"))?.remediation).toContain(
+      "marketing should run its jobs",
+    );
     expect(expected.some((row) => row.kind === "unregistered_project_number")).toBe(true);
     expect(sql).toEqual(expected);
   });

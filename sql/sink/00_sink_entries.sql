@@ -193,7 +193,9 @@ v2_jobs AS (
       ),
       NULL
     ) AS parent_job_id,
-    CAST(TRIM(end_raw, '"') AS TIMESTAMP) AS end_time
+    CAST(TRIM(end_raw, '"') AS TIMESTAMP) AS end_time,
+    -- the job's labels, a JSON object of strings (BigQueryAuditMetadata.JobConfig.labels)
+    JSON_QUERY(job, '$.jobConfig.labels') AS labels_json
   FROM (
     SELECT
       *,
@@ -253,6 +255,17 @@ v1_jobs AS (
     ) AS referenced_tables,
     CAST(NULL AS STRING) AS parent_job_id,
     job.jobStatistics.endTime AS end_time,
+    -- the typed record's labels (a map, exported as repeated key/value) as the same JSON object
+    IF(
+      ARRAY_LENGTH(job.jobConfiguration.labels) > 0,
+      CONCAT('{', ARRAY_TO_STRING(ARRAY(
+        SELECT CONCAT(TO_JSON_STRING(l.key), ':', TO_JSON_STRING(COALESCE(l.value, '')))
+        FROM UNNEST(job.jobConfiguration.labels) AS l WITH OFFSET AS position
+        WHERE l.key IS NOT NULL
+        ORDER BY position
+      ), ','), '}'),
+      NULL
+    ) AS labels_json,
     job IS NULL AS job_missing,
     COALESCE(job.jobName.projectId, '') = '' OR COALESCE(job.jobName.jobId, '') = '' AS name_missing,
     TO_JSON_STRING(job.jobName) AS name_raw,
@@ -344,7 +357,7 @@ SELECT
   entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
   slot_ms, reservation, reservation_usage, cache_hit, dry_run, error_code, error_message, model_type,
-  referenced_tables, parent_job_id, end_time,
+  referenced_tables, parent_job_id, end_time, labels_json,
   CAST(NULL AS STRING) AS data_project, CAST(NULL AS STRING) AS read_reason,
   CAST(NULL AS STRING) AS reader_billing_project, CAST(NULL AS STRING) AS reader_job_id,
   CAST(NULL AS STRING) AS reason, CAST(NULL AS STRING) AS detail, CAST(NULL AS STRING) AS raw
@@ -354,7 +367,7 @@ SELECT
   entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
   slot_ms, reservation, reservation_usage, cache_hit, dry_run, error_code, error_message, model_type,
-  referenced_tables, parent_job_id, end_time,
+  referenced_tables, parent_job_id, end_time, labels_json,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM v1_jobs
 WHERE done AND NOT job_missing AND NOT name_missing AND end_time IS NOT NULL

@@ -62,6 +62,15 @@ reservation_editions AS (
   ) AS r
     ON r.reservation = n.canonical
 ),
+-- attribute.ts jobLabel: the department a job's labels name, by the key first in label_keys.
+job_labels AS (
+  SELECT j.job_id, ARRAY_AGG(l.department ORDER BY l.key_rank LIMIT 1)[OFFSET(0)] AS department
+  FROM jobs AS j
+  JOIN (SELECT * FROM registry_labels JOIN current_registry USING (registry_version)) AS l
+    ON JSON_VALUE(PARSE_JSON(j.labels_json)[l.label_key]) = l.label_value
+  WHERE j.labels_json IS NOT NULL
+  GROUP BY j.job_id
+),
 -- What each job is priced by: the edition of its reservation, or on demand; location and day.
 price_needs AS (
   SELECT
@@ -152,7 +161,9 @@ priced AS (
         THEN STRUCT(CONCAT('external:', LOWER(REGEXP_EXTRACT(n.principal, r'@([^@]*)$'))) AS department, 'external' AS kind, CAST(NULL AS STRING) AS partner, CAST(NULL AS STRING) AS project_number)
       WHEN c.kind = 'google_agent' THEN STRUCT(COALESCE(payer.department, 'unassigned'), c.kind, c.partner, c.project_number)
       ELSE STRUCT(c.department, c.kind, c.partner, CAST(NULL AS STRING))
-    END AS consumer,
+    END AS principal_class,
+    -- attribute.ts attribute: a label names the consumer, unless the principal is an outsider's
+    lab.department AS label_department,
     COALESCE(payer.department, 'unassigned') AS payer_department,
     COALESCE(payer.kind, 'unregistered') AS billing_project_kind,
     COALESCE(o.data_projects, []) AS data_projects,
@@ -169,6 +180,7 @@ priced AS (
   LEFT JOIN projects AS payer ON payer.project = n.billing_project
   LEFT JOIN data_owners AS o USING (job_id)
   LEFT JOIN split_costs AS s USING (job_id)
+  LEFT JOIN job_labels AS lab USING (job_id)
   LEFT JOIN prices_in_force AS f
     ON f.item = n.price_item
     AND f.price_location = n.price_location
@@ -178,6 +190,11 @@ priced AS (
 ruled AS (
   SELECT
     *,
+    IF(
+      label_department IS NOT NULL AND principal_class.kind NOT IN ('external', 'partner'),
+      STRUCT(label_department AS department, principal_class.kind, principal_class.partner, principal_class.project_number),
+      principal_class
+    ) AS consumer,
     CASE
       WHEN dry_run THEN STRUCT<model STRING, nanos INT64, basis STRING>('not_billed', 0, 'dry run: not billed')
       WHEN statement_type = 'SCRIPT' THEN STRUCT<model STRING, nanos INT64, basis STRING>('script_parent', 0, 'script parent: its child jobs carry the cost')
@@ -239,9 +256,10 @@ SELECT
       IF(billing_project_kind = 'unregistered', 'unregistered_project', NULL),
       IF(consumer.project_number IS NOT NULL, 'unregistered_project_number', NULL),
       IF(consumer.kind IN ('external', 'partner'), 'external_free_ride', NULL),
+      -- a finding judges the principal's grant, whatever department a label charges
       IF(
         consumer.kind IN ('registered', 'service_account') AND billing_project_kind = 'department'
-          AND consumer.department != payer_department,
+          AND principal_class.department != payer_department,
         'cross_department_free_ride',
         NULL
       )
@@ -263,5 +281,7 @@ SELECT
   billing_project_kind,
   consumer.partner AS partner,
   consumer.project_number AS agent_project_number,
+  -- the principal's own department: findings name its grant (a label may charge another)
+  principal_class.department AS principal_department,
   registry_version
 FROM ruled

@@ -6,7 +6,7 @@ MERGE job_costs AS t
 USING (
   SELECT s.*, @run_time AS ingested_at
   FROM (
-    SELECT * EXCEPT (billing_project_kind, partner, agent_project_number, registry_version)
+    SELECT * EXCEPT (billing_project_kind, partner, agent_project_number, principal_department, registry_version)
     FROM priced_jobs
   ) AS s
   LEFT JOIN (

@@ -48,7 +48,7 @@ USING (
           '; to share data, grant roles/bigquery.dataViewer on the datasets only and let them query from their own billing project')
         ELSE CONCAT(
           'remove roles/bigquery.jobUser for ', member, ' on project ', billing_project, ' (department ', payer_department, '); ',
-          consumer_department, ' should run its jobs in its own project, or declare ', billing_project, ' in shared_projects if it is meant to be shared')
+          principal_department, ' should run its jobs in its own project, or declare ', billing_project, ' in shared_projects if it is meant to be shared')
       END AS remediation,
       end_time AS finding_time,
       usage_date

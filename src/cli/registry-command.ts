@@ -12,8 +12,8 @@ export const HELP_REGISTRY = `Usage: bq-chargeback registry push --registry FILE
 Validates the registry exactly as 'report' does (errors name the file, line and field), then
 writes it and its price book (built-in prices with the registry's prices: merged) into the
 tables of sql/sink/ddl: registry_departments, registry_projects, registry_principals,
-registry_partners, registry_reservations, price_book, and last registry_versions. The version is
-a hash of the content and the billing time zone: pushing the same registry again writes nothing.
+registry_partners, registry_reservations, registry_labels, price_book, and last
+registry_versions. The version is a hash of the content and the billing time zone: pushing the same registry again writes nothing.
 The sink pipeline prices with the newest version and records it in sink_runs.
 
 Configured as the functions are: GOOGLE_CLOUD_PROJECT, BQ_CHARGEBACK_DATASET (default

@@ -4,6 +4,7 @@
 
 import { FINDING_KINDS } from "./findings.ts";
 import { copyCompleteness } from "./job-copies.ts";
+import { LabelCoverage } from "./label-coverage.ts";
 import type { Nanos } from "./money.ts";
 import { prorate } from "./pricebook.ts";
 import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./rows.ts";
@@ -12,6 +13,7 @@ import type {
   AuditFormat,
   Finding,
   JobCost,
+  LabelUse,
   PeriodGranularity,
   SourceRef,
   TableStorage,
@@ -65,6 +67,9 @@ export interface JobSummary extends Omit<TopJob, "findings"> {
   pricingModel: string;
   reservation: string;
   slotMs: bigint;
+  /** The job's label of the registry's label_keys, and what it decided (attribute.ts). */
+  label?: string;
+  labelUse?: LabelUse;
 }
 
 export function summarizeJob(cost: JobCost): JobSummary {
@@ -88,6 +93,9 @@ export function summarizeJob(cost: JobCost): JobSummary {
     pricingModel: cost.pricing.pricingModel,
     reservation: cost.job.reservation,
     slotMs: cost.job.slotMs,
+    ...(cost.attribution.label
+      ? { label: cost.attribution.label.label, labelUse: cost.attribution.label.use }
+      : {}),
   };
 }
 
@@ -121,6 +129,8 @@ export class ChargebackAggregator {
   private topJobList: TopJob[] = [];
   /** Unpriced jobs by reason, for the summary. */
   private readonly unpriced = new Map<UnpricedReason, number>();
+  /** Jobs and cost the registry's job labels explain. */
+  readonly labels = new LabelCoverage();
   /** Smallest and largest usage day seen, for reports run without --from/--to. */
   firstDay: string | undefined;
   lastDay: string | undefined;
@@ -155,6 +165,7 @@ export class ChargebackAggregator {
       computeCost: cost,
     });
     if (cost > 0n) this.offerTopJob(job);
+    this.labels.add(job);
     if (this.firstDay === undefined || job.usageDate < this.firstDay) this.firstDay = job.usageDate;
     if (this.lastDay === undefined || job.usageDate > this.lastDay) this.lastDay = job.usageDate;
   }
@@ -181,6 +192,8 @@ export class ChargebackAggregator {
       pricingModel: _model,
       reservation: _reservation,
       slotMs: _slotMs,
+      label: _label,
+      labelUse: _labelUse,
       ...top
     } = job;
     this.insertTopJob({ ...top, findings: findings.map((finding) => finding.kind) });
@@ -207,6 +220,7 @@ export class ChargebackAggregator {
     }
     for (const [reason, count] of other.unpriced)
       this.unpriced.set(reason, (this.unpriced.get(reason) ?? 0) + count);
+    this.labels.merge(other.labels);
     for (const [key, cell] of other.matrix) {
       const mine = this.matrix.get(key);
       if (mine) {

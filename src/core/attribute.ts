@@ -13,6 +13,7 @@ import {
   type Attribution,
   externalDepartment,
   type JobEvent,
+  type LabelUse,
   OUTSIDE,
   type PrincipalKind,
   UNASSIGNED,
@@ -203,7 +204,6 @@ export function projectOfTable(table: string): string {
   return end > 9 ? table.slice(9, end) : "";
 }
 
-/** Payer (billing project's department), consumer (principal's), and data owners (referenced tables' projects). */
 /** Projects whose number the registry lists, per registry. */
 const numbered = new WeakMap<Registry, ReadonlySet<string>>();
 
@@ -230,13 +230,54 @@ function placeGoogleAgent(consumer: PrincipalClass, job: JobEvent, payer: string
   return { department: payer, kind: "google_agent" as const };
 }
 
+/**
+ * The label of the registry's label_keys that a job carries, in their order of precedence: the
+ * first whose value a department lists, else the first carried (an unknown value).
+ */
+export function jobLabel(
+  labels: Readonly<Record<string, string>>,
+  registry: Registry,
+): { label: string; department?: string } | undefined {
+  let carried: string | undefined;
+  for (const key of registry.labelKeys) {
+    const value = labels[key];
+    if (value === undefined) continue;
+    const label = `${key}:${value}`;
+    const department = registry.labelDepartments.get(label);
+    if (department !== undefined) return { label, department };
+    carried ??= label;
+  }
+  return carried === undefined ? undefined : { label: carried };
+}
+
+/** Principals whose labels decide nothing: outside the organisation. */
+const OUTSIDERS: ReadonlySet<PrincipalKind> = new Set(["external", "partner"]);
+
+/**
+ * Payer (billing project's department), consumer, and data owners (referenced tables' projects).
+ * The consumer is the department a job label names (label_keys, in order), whoever ran it: shared
+ * service accounts and schedulers run jobs for many teams, and the label says for whom. Otherwise,
+ * and always for a principal outside the organisation (a label is written by whoever submits the
+ * job, so it cannot move an outsider's job onto a department), the principal's department.
+ */
 export function attribute(job: JobEvent, registry: Registry): Attribution {
   const payer = projectDepartment(registry, job.billingProject);
   const classified = classifyPrincipal(job.principal, registry);
-  const consumer =
+  const principal =
     classified.kind === "google_agent"
       ? { ...classified, ...placeGoogleAgent(classified, job, payer.department, registry) }
       : classified;
+  const labelled = registry.labelKeys.length > 0 ? jobLabel(job.labels, registry) : undefined;
+  const use: LabelUse | undefined =
+    labelled === undefined
+      ? undefined
+      : OUTSIDERS.has(principal.kind)
+        ? "outsider"
+        : labelled.department === undefined
+          ? "unknown_value"
+          : "consumer";
+  const consumer =
+    use === "consumer" ? { ...principal, department: labelled?.department as string } : principal;
   const projects = new Set<string>();
   for (const table of job.referencedTables) {
     const project = projectOfTable(table);
@@ -256,5 +297,7 @@ export function attribute(job: JobEvent, registry: Registry): Attribution {
   if (consumer.partner) attribution.partner = consumer.partner;
   if (consumer.kind === "google_agent" && consumer.projectNumber !== undefined)
     attribution.agentProjectNumber = consumer.projectNumber;
+  if (labelled && use) attribution.label = { label: labelled.label, use };
+  if (use === "consumer") attribution.principalDepartment = principal.department;
   return attribution;
 }

@@ -66,6 +66,8 @@ export function detectJobFindings(
   const findings: Finding[] = [];
   const member = iamMember(job.principal);
   const project = job.billingProject;
+  // A finding is a grant to change: the principal's, whatever department a label charges.
+  const principalDepartment = attribution.principalDepartment ?? attribution.consumerDepartment;
   if (attribution.billingProjectKind === "unregistered") {
     findings.push(
       finding(
@@ -113,7 +115,7 @@ export function detectJobFindings(
   } else if (
     attribution.billingProjectKind === "department" &&
     (attribution.principalKind === "registered" || attribution.principalKind === "service_account") &&
-    attribution.consumerDepartment !== attribution.payerDepartment
+    principalDepartment !== attribution.payerDepartment
   ) {
     findings.push(
       finding(
@@ -123,7 +125,7 @@ export function detectJobFindings(
         attribution,
         pricing,
         usageDate,
-        `remove roles/bigquery.jobUser for ${member} on project ${project} (department ${attribution.payerDepartment}); ${attribution.consumerDepartment} should run its jobs in its own project, or declare ${project} in shared_projects if it is meant to be shared`,
+        `remove roles/bigquery.jobUser for ${member} on project ${project} (department ${attribution.payerDepartment}); ${principalDepartment} should run its jobs in its own project, or declare ${project} in shared_projects if it is meant to be shared`,
       ),
     );
   }

@@ -200,10 +200,17 @@ function errorCode(value: unknown, path: string): number {
   );
 }
 
-function stringLabels(labels: Json | undefined): Record<string, string> {
+function stringLabels(labels: unknown): Record<string, string> {
   const result: Record<string, string> = {};
-  if (labels)
-    for (const [key, value] of Object.entries(labels)) if (typeof value === "string") result[key] = value;
+  // A map in proto3 JSON is an object; a sink table's v1 record exports it as repeated {key, value}.
+  if (Array.isArray(labels)) {
+    for (const item of labels) {
+      const entry = obj(item);
+      if (typeof entry?.key === "string" && typeof entry.value === "string") result[entry.key] = entry.value;
+    }
+  } else if (obj(labels))
+    for (const [key, value] of Object.entries(labels as Json))
+      if (typeof value === "string") result[key] = value;
   return result;
 }
 
@@ -421,7 +428,6 @@ function parseV2(
       for (const ref of refs) if (typeof ref === "string") uniquePush(referencedTables, cleanTable(ref));
     const parentMatch = JOB_NAME.exec(str(stats.parentJobName));
     const { principal, delegation } = principalOf(payload);
-    const labels = obj(config.labels);
     const result: JobEvent = {
       kind: "job",
       format: "v2",
@@ -456,7 +462,7 @@ function parseV2(
       startTime: timestamp(stats.startTime, `${base}.jobStats.startTime`, false, notAfterMs)?.text,
       endTime: end.text,
       endTimeMs: end.ms,
-      labels: stringLabels(labels),
+      labels: stringLabels(config.labels),
       source,
     };
     // read after the times, in the order sql/sink/00_sink_entries.sql checks the fields
@@ -622,7 +628,6 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
   }
   const error = obj(status?.error);
   const { principal, delegation } = principalOf(payload);
-  const labels = obj(config.labels);
   const result: JobEvent = {
     kind: "job",
     format: "v1",
@@ -659,7 +664,7 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
     startTime: timestamp(stats.startTime, `${base}.jobStatistics.startTime`, false, notAfterMs)?.text,
     endTime: end.text,
     endTimeMs: end.ms,
-    labels: stringLabels(labels),
+    labels: stringLabels(config.labels),
     source,
   };
   result.reservationUsage = reservationUsageOf(stats.reservationUsage, `${base}.jobStatistics`);

@@ -24,6 +24,7 @@ import {
 import { FreeTierLedger, type FreeTierReport, type FreeTierUse, freeTierReport } from "./free-tier.ts";
 import { COMPLETE_COPY, jobKey } from "./job-copies.ts";
 import { JobIdSet } from "./job-id-set.ts";
+import type { LabelCoverageReport } from "./label-coverage.ts";
 import { type Nanos, sumNanos } from "./money.ts";
 import { parseEntry, parseLine } from "./parse.ts";
 import { DayClock, periodEnd, periodOf, periodStart } from "./period.ts";
@@ -212,6 +213,8 @@ export interface ChargebackReport {
    * `free_tier: deduct` already taken off departmentCosts and chargebackMatrix.
    */
   freeTier?: FreeTierReport;
+  /** How much of the bill job labels explain, when the registry names label_keys. */
+  labelCoverage?: LabelCoverageReport;
 }
 
 export function registryView(registry: Registry): RegistryView {
@@ -479,6 +482,9 @@ export class ChargebackPipeline {
         unpricedStorageByLocation: this.unpricedStorage(snapshot, from, to),
       },
       freeTier,
+      ...(this.registry.labelKeys.length > 0
+        ? { labelCoverage: this.aggregator.labels.report(this.registry.labelKeys) }
+        : {}),
     };
   }
 }

@@ -23,6 +23,7 @@ export const REGISTRY_TABLES = [
   "registry_principals",
   "registry_partners",
   "registry_reservations",
+  "registry_labels",
   "price_book",
 ] as const;
 export type RegistryTableName = (typeof REGISTRY_TABLES)[number];
@@ -147,6 +148,15 @@ export function registryRows(registry: Registry): Omit<RegistryTables, "registry
       reservation,
       edition,
     })),
+    registry_labels: [...registry.labelDepartments].map(([label, department]) => {
+      const key = label.slice(0, label.indexOf(":"));
+      return {
+        label_key: key,
+        label_value: label.slice(key.length + 1),
+        department,
+        key_rank: registry.labelKeys.indexOf(key),
+      };
+    }),
     price_book: prices,
   };
 }
@@ -170,6 +180,7 @@ export function versionedRegistryTables(registry: Registry, version: RegistryVer
     registry_principals: tag(rows.registry_principals),
     registry_partners: tag(rows.registry_partners),
     registry_reservations: tag(rows.registry_reservations),
+    registry_labels: tag(rows.registry_labels),
     price_book: tag(rows.price_book),
   };
 }

@@ -10,6 +10,7 @@ import {
   type PriceBook,
   type PricingContext,
 } from "./pricebook.ts";
+import { type LabelIndex, LabelIndexBuilder } from "./registry/labels.ts";
 import { readPrices } from "./registry/prices.ts";
 import { type PrincipalIndex, PrincipalIndexBuilder } from "./registry/principals.ts";
 import {
@@ -40,7 +41,7 @@ export type { Department, Partner, ProjectOwner, Reservation, SharedProject } fr
 export { ConfigError } from "./registry/yaml-reader.ts";
 
 /** The registry, validated and compiled. Everything is read-only. */
-export interface Registry extends PricingContext, PrincipalIndex {
+export interface Registry extends PricingContext, PrincipalIndex, LabelIndex {
   /** Organisation domains, lower case: principals of these domains and their subdomains are ours. */
   readonly domains: readonly string[];
   readonly departments: readonly Department[];
@@ -65,6 +66,7 @@ export interface Registry extends PricingContext, PrincipalIndex {
 
 const SECTIONS = [
   "organization",
+  "label_keys",
   "departments",
   "shared_projects",
   "project_numbers",
@@ -84,7 +86,9 @@ export function parseRegistry(yamlText: string, fileName: string): Registry {
   const domains = readOrganization(r, top.get("organization"));
   const projects = new ProjectClaims(r);
   const principals = new PrincipalIndexBuilder(r);
-  const departments = readDepartments(r, top.get("departments"), projects, principals);
+  const labels = new LabelIndexBuilder(r);
+  labels.readKeys(top.get("label_keys"));
+  const departments = readDepartments(r, top.get("departments"), projects, principals, labels);
   const sharedProjects = readSharedProjects(r, top.get("shared_projects"), projects, departments);
   const { reservations, reservationEditions } = readReservations(r, top.get("reservations"));
   const { partners, partnerDomains, partnerProjects } = readPartners(
@@ -113,6 +117,8 @@ export function parseRegistry(yamlText: string, fileName: string): Registry {
     domainPatterns: principals.domainPatterns,
     subdomainPatterns: principals.subdomainPatterns,
     principalGlobs: principals.principalGlobs,
+    labelKeys: labels.labelKeys,
+    labelDepartments: labels.labelDepartments,
     partnerDomains,
     partnerProjects,
     projectNumbers,

@@ -160,7 +160,17 @@ export interface Attribution {
   dataOwnerDepartments: string[];
   /** For a Google-managed account named by a project number the registry does not list: that number. */
   agentProjectNumber?: string;
+  /** When the job carries a key of the registry's label_keys: which label, and what it decided. */
+  label?: { label: string; use: LabelUse };
+  /** The principal's own department, when a label decided the consumer: findings judge the principal's grants. */
+  principalDepartment?: string;
 }
+
+/**
+ * What a job's label (of the registry's label_keys) did: named the consumer; carried a value no
+ * department lists; or was set by a principal outside the organisation, whose labels decide nothing.
+ */
+export type LabelUse = "consumer" | "unknown_value" | "outsider";
 
 export type PricingModel =
   | "on_demand"

@@ -64,6 +64,20 @@ const v1Job: ColumnType = {
           { name: "extract", type: { struct: [{ name: "destinationUris", type: { array: "STRING" } }] } },
           { name: "tableCopy", type: { struct: [{ name: "destinationTable", type: tableRef }] } },
           { name: "dryRun", type: "BOOL" },
+          // the labels map, exported as a repeated key/value record (read back as such: parse.ts
+          // reads both forms; doitintl/bigquery-optimization-queries audit_log/top_billed_labels.sql
+          // reads `UNNEST(...jobConfiguration.labels)`, `labels.key`, `labels.value`)
+          {
+            name: "labels",
+            type: {
+              array: {
+                struct: [
+                  { name: "key", type: "STRING" },
+                  { name: "value", type: "STRING" },
+                ],
+              },
+            },
+          },
         ],
       },
     },

@@ -5,6 +5,7 @@ import type { ChargebackReport } from "../core/pipeline.ts";
 import { CHARGEBACK_MATRIX, DEPARTMENT_COSTS, textCells } from "../core/rows.ts";
 import { freeTierParagraphs } from "./free-tier-section.ts";
 import { invoiceSection } from "./invoice-section.ts";
+import { labelCoverageSection } from "./label-section.ts";
 import { type Summary, unpricedStorageText } from "./summary.ts";
 
 const MAX_FINDINGS = 25;
@@ -100,6 +101,13 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
     );
     if (report.totals.findings > MAX_FINDINGS)
       out.push(`… and ${report.totals.findings - MAX_FINDINGS} more in findings.csv.`);
+  }
+  if (summary.label_coverage) {
+    const section = labelCoverageSection(summary.label_coverage);
+    out.push("## Job labels");
+    out.push(section.intro);
+    out.push(table(section.header, section.rows));
+    if (section.unknownRows.length > 0) out.push(table(section.unknownHeader, section.unknownRows));
   }
   if (summary.free_tier) {
     const section = freeTierParagraphs(summary.free_tier);

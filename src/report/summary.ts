@@ -3,6 +3,7 @@
 import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import { type FreeTierSummary, freeTierLine, freeTierSummary } from "./free-tier-section.ts";
+import { type LabelCoverageSummary, labelCoverageLine, labelCoverageSummary } from "./label-section.ts";
 
 export interface RunInfo {
   inputs: string[];
@@ -52,6 +53,8 @@ export interface Summary {
   damaged_inputs: DamagedInput[];
   /** The IAM audit's counts, when policies were given. */
   iam?: import("./iam-section.ts").IamSummary;
+  /** How much of the bill job labels explain, when the registry names label_keys. */
+  label_coverage?: LabelCoverageSummary;
 }
 
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -120,6 +123,7 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
       mb_per_second: Math.round((run.bytesRead / 1e6 / seconds) * 10) / 10,
     },
     damaged_inputs: run.damaged ?? [],
+    ...(report.labelCoverage ? { label_coverage: labelCoverageSummary(report.labelCoverage) } : {}),
   };
 }
 
@@ -174,6 +178,7 @@ export function summaryText(summary: Summary, outDir: string): string {
     ...(summary.free_tier ? [`free tier     ${freeTierLine(summary.free_tier)}`] : []),
     `free rides    ${summary.totals_usd.free_rides} USD`,
     `findings      ${summary.findings.total}${kinds ? ` (${kinds})` : ""}`,
+    ...(summary.label_coverage ? [labelCoverageLine(summary.label_coverage)] : []),
     `reports in    ${outDir}/`,
   ].join("\n");
 }

@@ -36,6 +36,7 @@ function v1JobRecord(job: Json): Record<string, SqlValue> {
         ? { destinationTable: config.tableCopy.destinationTable ?? null }
         : null,
       dryRun: config.dryRun ?? null,
+      labels: Object.entries(config.labels ?? {}).map(([key, value]) => ({ key, value: value as string })),
     },
     jobStatus: {
       state: job.jobStatus?.state ?? null,

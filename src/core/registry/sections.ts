@@ -5,6 +5,7 @@ import type { Node } from "yaml";
 import { isProjectId, PROJECT_ID_EXPECTED } from "../identifiers.ts";
 import { canonicalReservation, EDITIONS, type Edition } from "../pricebook.ts";
 import { type BillingProjectKind, OUTSIDE, UNASSIGNED } from "../types.ts";
+import type { LabelIndexBuilder } from "./labels.ts";
 import { DOMAIN, isWithinDomain, type PrincipalIndexBuilder } from "./principals.ts";
 import { type Fields, pattern, type YamlReader } from "./yaml-reader.ts";
 
@@ -15,6 +16,8 @@ export interface Department {
   readonly projects: readonly string[];
   /** As written: emails, patterns, principal:// subjects. */
   readonly principals: readonly string[];
+  /** Job labels `key:value` whose jobs this department consumed, whoever ran them. */
+  readonly labels: readonly string[];
 }
 
 /** A project any department may use: the owner pays, the consumer is charged back. */
@@ -106,11 +109,12 @@ export function readDepartments(
   raw: unknown,
   projects: ProjectClaims,
   principals: PrincipalIndexBuilder,
+  labels: LabelIndexBuilder,
 ): Department[] {
   const ids = new Set<string>();
   return r.nonEmptyList(raw, "departments", "department").map((node, i) => {
     const field = `departments[${i}]`;
-    const entry = r.map(node, field, ["id", "name", "projects", "principals"], ["id"]);
+    const entry = r.map(node, field, ["id", "name", "projects", "principals", "labels"], ["id"]);
     const idNode = entry.get("id");
     const id = r.scalar(idNode, `${field}.id`, ID);
     if (RESERVED_IDS.includes(id)) r.fail(idNode, `${field}.id`, `"${id}" is reserved; choose another id`);
@@ -123,6 +127,7 @@ export function readDepartments(
         .list(entry.get("projects"), `${field}.projects`)
         .map((p, j) => projects.claim(p, `${field}.projects[${j}]`, { department: id, kind: "department" })),
       principals: principals.readDepartment(entry.get("principals"), `${field}.principals`, id),
+      labels: labels.readDepartment(entry.get("labels"), `${field}.labels`, id),
     };
   });
 }
