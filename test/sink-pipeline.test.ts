@@ -298,6 +298,21 @@ function fixtureEntries(): Entry[] {
     log.protoPayload.metadata.jobChange.job.jobConfig.labels = labels;
     texts.push(JSON.stringify(log));
   });
+  // Views (issue 11, Beyond): a view's project is a data project, in v2 and v1.
+  const viewed = structuredClone(base);
+  viewed.insertId = "viewed-v2";
+  viewed.protoPayload.metadata.jobChange.job.jobName = "projects/acme-fin-bi/jobs/viewed_v2";
+  viewed.protoPayload.metadata.jobChange.job.jobStats.queryStats.referencedViews = [
+    "projects/acme-mkt-bi/datasets/shared/tables/campaign_revenue_v",
+  ];
+  texts.push(JSON.stringify(viewed));
+  const viewedV1 = JSON.parse(read("entries/v1-jobcompleted.google-cloudevents.json"));
+  viewedV1.insertId = "viewed-v1";
+  viewedV1.protoPayload.serviceData.jobCompletedEvent.job.jobName.jobId = "viewed_v1";
+  viewedV1.protoPayload.serviceData.jobCompletedEvent.job.jobStatistics.referencedViews = [
+    { projectId: "acme-fin-lake", datasetId: "shared", tableId: "ledger_v" },
+  ];
+  texts.push(JSON.stringify(viewedV1));
   const v1 = JSON.parse(read("entries/v1-jobcompleted.google-cloudevents.json"));
   v1.insertId = "labelled-v1";
   v1.protoPayload.authenticationInfo.principalEmail = "robot@acme-etl.iam.gserviceaccount.com";
@@ -365,6 +380,10 @@ describe("the sink pipeline on the real captures and Google's own accounts", () 
       "finance",
     ]);
     expect(consumerOf("acme-etl:US.bqjob_r3ac45813612fa2d6")).toBe("marketing");
+    // a view's project is a data project
+    const dataOf = (id: string) => expected.find((row) => String(row.job_id).includes(id))?.data_projects;
+    expect(dataOf("viewed_v2")).toEqual(["acme-mkt-bi", "px-data"]);
+    expect(dataOf("viewed_v1")).toEqual(["acme-fin-lake", "bigquery-samples"]);
     expect(new Set(expected.map((row) => row.audit_format))).toEqual(new Set(["v1", "v2"]));
     expect([...new Set(expected.map((row) => row.principal_kind))]).toEqual(
       expect.arrayContaining(["google_agent", "service_account", "external", "partner"]),

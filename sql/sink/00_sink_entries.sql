@@ -183,6 +183,10 @@ v2_jobs AS (
       SELECT DISTINCT REGEXP_REPLACE(referenced, r'[$@].*$', '')
       FROM UNNEST(JSON_VALUE_ARRAY(job, '$.jobStats.queryStats.referencedTables')) AS referenced
     ) AS referenced_tables,
+    ARRAY(
+      SELECT DISTINCT REGEXP_REPLACE(referenced, r'[$@].*$', '')
+      FROM UNNEST(JSON_VALUE_ARRAY(job, '$.jobStats.queryStats.referencedViews')) AS referenced
+    ) AS referenced_views,
     IF(
       REGEXP_CONTAINS(COALESCE(JSON_VALUE(job, '$.jobStats.parentJobName'), ''), r'^projects/[^/]+/jobs/[^/]+$'),
       CONCAT(
@@ -253,6 +257,11 @@ v1_jobs AS (
       FROM UNNEST(job.jobStatistics.referencedTables) AS t
       WHERE COALESCE(t.projectId, '') != '' AND COALESCE(t.datasetId, '') != '' AND COALESCE(t.tableId, '') != ''
     ) AS referenced_tables,
+    ARRAY(
+      SELECT DISTINCT REGEXP_REPLACE(CONCAT('projects/', t.projectId, '/datasets/', t.datasetId, '/tables/', t.tableId), r'[$@].*$', '')
+      FROM UNNEST(job.jobStatistics.referencedViews) AS t
+      WHERE COALESCE(t.projectId, '') != '' AND COALESCE(t.datasetId, '') != '' AND COALESCE(t.tableId, '') != ''
+    ) AS referenced_views,
     CAST(NULL AS STRING) AS parent_job_id,
     job.jobStatistics.endTime AS end_time,
     -- the typed record's labels (a map, exported as repeated key/value) as the same JSON object
@@ -357,7 +366,7 @@ SELECT
   entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
   slot_ms, reservation, reservation_usage, cache_hit, dry_run, error_code, error_message, model_type,
-  referenced_tables, parent_job_id, end_time, labels_json,
+  referenced_tables, parent_job_id, end_time, labels_json, referenced_views,
   CAST(NULL AS STRING) AS data_project, CAST(NULL AS STRING) AS read_reason,
   CAST(NULL AS STRING) AS reader_billing_project, CAST(NULL AS STRING) AS reader_job_id,
   CAST(NULL AS STRING) AS reason, CAST(NULL AS STRING) AS detail, CAST(NULL AS STRING) AS raw
@@ -367,7 +376,7 @@ SELECT
   entry_kind, log_name, insert_id, log_time, receive_time, audit_format, billing_project, job_name,
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
   slot_ms, reservation, reservation_usage, cache_hit, dry_run, error_code, error_message, model_type,
-  referenced_tables, parent_job_id, end_time, labels_json,
+  referenced_tables, parent_job_id, end_time, labels_json, referenced_views,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM v1_jobs
 WHERE done AND NOT job_missing AND NOT name_missing AND end_time IS NOT NULL
@@ -375,7 +384,7 @@ UNION ALL
 SELECT
   'table_read', log_name, insert_id, log_time, receive_time, 'v2', NULL, NULL,
   NULL, principal, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   data_project,
   COALESCE(JSON_VALUE(metadata, '$.tableDataRead.reason'), ''),
   reader_project,
@@ -387,7 +396,7 @@ UNION ALL
 SELECT
   'rejected', log_name, insert_id, log_time, receive_time, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL,
   reason, detail, raw
 FROM rejected

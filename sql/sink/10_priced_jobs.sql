@@ -20,7 +20,8 @@ jobs AS (
   WHERE TRUE
   QUALIFY ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY audit_format DESC, log_time, insert_id) = 1
 ),
--- The data owners: the departments of the referenced tables' projects, "outside" for others.
+-- The data owners: the departments of the referenced tables' and views' projects (a view's
+-- data is its project's), "outside" for others.
 data_owners AS (
   SELECT
     job_id,
@@ -28,7 +29,7 @@ data_owners AS (
     ARRAY_AGG(DISTINCT COALESCE(p.department, 'outside') ORDER BY COALESCE(p.department, 'outside')) AS data_owner_departments
   FROM (
     SELECT job_id, REGEXP_EXTRACT(referenced, r'^projects/([^/]+)/') AS data_project
-    FROM jobs, UNNEST(referenced_tables) AS referenced
+    FROM jobs, UNNEST(ARRAY_CONCAT(referenced_tables, referenced_views)) AS referenced
   )
   LEFT JOIN projects AS p ON p.project = data_project
   WHERE data_project IS NOT NULL

@@ -19,6 +19,7 @@ import type {
   TableStorage,
   UnpricedReason,
 } from "./types.ts";
+import { ViewReads, viewReadsOf } from "./view-reads.ts";
 
 export interface TrendRow {
   day: string;
@@ -70,6 +71,8 @@ export interface JobSummary extends Omit<TopJob, "findings"> {
   /** The job's label of the registry's label_keys, and what it decided (attribute.ts). */
   label?: string;
   labelUse?: LabelUse;
+  /** For a job that referenced views: each view's project and the other projects whose tables it read. */
+  viewReads?: { viewProject: string; dataProjects: string[] }[];
 }
 
 export function summarizeJob(cost: JobCost): JobSummary {
@@ -96,6 +99,7 @@ export function summarizeJob(cost: JobCost): JobSummary {
     ...(cost.attribution.label
       ? { label: cost.attribution.label.label, labelUse: cost.attribution.label.use }
       : {}),
+    ...(cost.job.referencedViews.length > 0 ? { viewReads: viewReadsOf(cost.job) } : {}),
   };
 }
 
@@ -131,6 +135,8 @@ export class ChargebackAggregator {
   private readonly unpriced = new Map<UnpricedReason, number>();
   /** Jobs and cost the registry's job labels explain. */
   readonly labels = new LabelCoverage();
+  /** Data read through another project's view. */
+  readonly viewReads = new ViewReads();
   /** Smallest and largest usage day seen, for reports run without --from/--to. */
   firstDay: string | undefined;
   lastDay: string | undefined;
@@ -166,6 +172,7 @@ export class ChargebackAggregator {
     });
     if (cost > 0n) this.offerTopJob(job);
     this.labels.add(job);
+    this.viewReads.add(job);
     if (this.firstDay === undefined || job.usageDate < this.firstDay) this.firstDay = job.usageDate;
     if (this.lastDay === undefined || job.usageDate > this.lastDay) this.lastDay = job.usageDate;
   }
@@ -194,6 +201,7 @@ export class ChargebackAggregator {
       slotMs: _slotMs,
       label: _label,
       labelUse: _labelUse,
+      viewReads: _viewReads,
       ...top
     } = job;
     this.insertTopJob({ ...top, findings: findings.map((finding) => finding.kind) });
@@ -221,6 +229,7 @@ export class ChargebackAggregator {
     for (const [reason, count] of other.unpriced)
       this.unpriced.set(reason, (this.unpriced.get(reason) ?? 0) + count);
     this.labels.merge(other.labels);
+    this.viewReads.merge(other.viewReads);
     for (const [key, cell] of other.matrix) {
       const mine = this.matrix.get(key);
       if (mine) {

@@ -278,8 +278,9 @@ export function attribute(job: JobEvent, registry: Registry): Attribution {
           : "consumer";
   const consumer =
     use === "consumer" ? { ...principal, department: labelled?.department as string } : principal;
+  // A view's data is its project's (whoever owns the tables behind it): its owner chose to share it.
   const projects = new Set<string>();
-  for (const table of job.referencedTables) {
+  for (const table of [...job.referencedTables, ...job.referencedViews]) {
     const project = projectOfTable(table);
     if (project !== "") projects.add(project);
   }

@@ -253,6 +253,14 @@ function uniquePush(list: string[], value: string): void {
   if (!list.includes(value)) list.push(value);
 }
 
+/** v2 `referencedTables` / `referencedViews`: `projects/P/datasets/D/tables/T` strings. */
+function tableNames(refs: unknown): string[] {
+  const names: string[] = [];
+  if (Array.isArray(refs))
+    for (const ref of refs) if (typeof ref === "string") uniquePush(names, cleanTable(ref));
+  return names;
+}
+
 /**
  * An email has at most 254 characters, a federated principal:// subject a few hundred; a longer
  * one is not a principal, and attribution's per-domain lookups would grow with its length.
@@ -422,10 +430,8 @@ function parseV2(
     };
     const status = obj(job.jobStatus);
     const errorResult = obj(status?.errorResult);
-    const referencedTables: string[] = [];
-    const refs = queryStats.referencedTables;
-    if (Array.isArray(refs))
-      for (const ref of refs) if (typeof ref === "string") uniquePush(referencedTables, cleanTable(ref));
+    const referencedTables = tableNames(queryStats.referencedTables);
+    const referencedViews = tableNames(queryStats.referencedViews);
     const parentMatch = JOB_NAME.exec(str(stats.parentJobName));
     const { principal, delegation } = principalOf(payload);
     const result: JobEvent = {
@@ -458,6 +464,7 @@ function parseV2(
       cacheHit: queryStats.cacheHit === true,
       dryRun: false,
       referencedTables,
+      referencedViews,
       createTime: timestamp(stats.createTime, `${base}.jobStats.createTime`, false, notAfterMs)?.text,
       startTime: timestamp(stats.startTime, `${base}.jobStats.startTime`, false, notAfterMs)?.text,
       endTime: end.text,
@@ -558,6 +565,17 @@ function modelTypeOf(statementType: string, query: unknown, truncated: boolean):
   return types.size === 1 ? ([...types][0] as string) : "";
 }
 
+/** v1 `referencedTables` / `referencedViews`: `{projectId, datasetId, tableId}` records. */
+function tableRefs(refs: unknown): string[] {
+  const names: string[] = [];
+  if (Array.isArray(refs))
+    for (const ref of refs) {
+      const table = tableRef(ref);
+      if (table) uniquePush(names, table);
+    }
+  return names;
+}
+
 /** Statements whose results the query cache may serve ("" when the entry does not say). */
 const CACHEABLE_STATEMENTS = new Set(["SELECT", ""]);
 
@@ -618,14 +636,8 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
   let jobType = "";
   for (const key of Object.keys(V1_JOB_TYPES))
     if (config[key] !== undefined) jobType = V1_JOB_TYPES[key] as string;
-  const referencedTables: string[] = [];
-  const refs = stats.referencedTables;
-  if (Array.isArray(refs)) {
-    for (const ref of refs) {
-      const table = tableRef(ref);
-      if (table) uniquePush(referencedTables, table);
-    }
-  }
+  const referencedTables = tableRefs(stats.referencedTables);
+  const referencedViews = tableRefs(stats.referencedViews);
   const error = obj(status?.error);
   const { principal, delegation } = principalOf(payload);
   const result: JobEvent = {
@@ -660,6 +672,7 @@ function parseV1(payload: Json, serviceData: Json, source: SourceRef, notAfterMs
       !(error && (error.code !== undefined || error.message !== undefined)),
     dryRun: config.dryRun === true,
     referencedTables,
+    referencedViews,
     createTime: timestamp(stats.createTime, `${base}.jobStatistics.createTime`, false, notAfterMs)?.text,
     startTime: timestamp(stats.startTime, `${base}.jobStatistics.startTime`, false, notAfterMs)?.text,
     endTime: end.text,

@@ -33,15 +33,17 @@ import { projectDepartment, type Registry } from "./registry.ts";
 import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./rows.ts";
 import { TimeRange } from "./time-range.ts";
 import { TopFindings } from "./top-findings.ts";
-import type {
-  Finding,
-  JobCost,
-  JobEvent,
-  PeriodGranularity,
-  RejectedEntry,
-  SourceRef,
-  TableStorage,
+import {
+  type Finding,
+  type JobCost,
+  type JobEvent,
+  OUTSIDE,
+  type PeriodGranularity,
+  type RejectedEntry,
+  type SourceRef,
+  type TableStorage,
 } from "./types.ts";
+import type { ViewReadRow } from "./view-reads.ts";
 
 export interface PipelineOptions {
   registry: Registry;
@@ -215,6 +217,8 @@ export interface ChargebackReport {
   freeTier?: FreeTierReport;
   /** How much of the bill job labels explain, when the registry names label_keys. */
   labelCoverage?: LabelCoverageReport;
+  /** Data read through another project's view (view project, data project, jobs, cost), when any. */
+  viewReads?: ViewReadRow[];
 }
 
 export function registryView(registry: Registry): RegistryView {
@@ -458,6 +462,9 @@ export class ChargebackPipeline {
             deduct,
           );
     const findings = this.jobFindings.with(this.reads.findings());
+    const viewReads = this.aggregator.viewReads.rows(
+      (project) => this.registry.projectIndex.get(project)?.department ?? OUTSIDE,
+    );
     return {
       origin: "log_entries",
       from,
@@ -482,6 +489,7 @@ export class ChargebackPipeline {
         unpricedStorageByLocation: this.unpricedStorage(snapshot, from, to),
       },
       freeTier,
+      ...(viewReads.length > 0 ? { viewReads } : {}),
       ...(this.registry.labelKeys.length > 0
         ? { labelCoverage: this.aggregator.labels.report(this.registry.labelKeys) }
         : {}),

@@ -69,6 +69,11 @@ export interface JobEvent {
   error?: { code: number; message: string };
   /** Referenced tables as `projects/P/datasets/D/tables/T`, in entry order, without duplicates. */
   referencedTables: string[];
+  /**
+   * Referenced views (logical views) as `projects/P/datasets/D/tables/V`, in entry order, without
+   * duplicates. The tables read through them are in referencedTables as well.
+   */
+  referencedViews: string[];
   /** For children of scripts: the parent's `P:LOCATION.JOB` id (location taken from the child). */
   parentJobId?: string;
   createTime?: string;
@@ -154,7 +159,7 @@ export interface Attribution {
   principalKind: PrincipalKind;
   /** For partner principals: the partner id. */
   partner?: string;
-  /** Projects of the referenced tables, sorted, unique. */
+  /** Projects of the referenced tables and views, sorted, unique. */
   dataProjects: string[];
   /** Departments of those projects (registry ids, or "outside" for projects not in the registry), sorted, unique. */
   dataOwnerDepartments: string[];

@@ -121,6 +121,7 @@ const v1Job: ColumnType = {
             },
           },
           { name: "referencedTables", type: { array: tableRef } },
+          { name: "referencedViews", type: { array: tableRef } },
         ],
       },
     },

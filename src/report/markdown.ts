@@ -7,6 +7,7 @@ import { freeTierParagraphs } from "./free-tier-section.ts";
 import { invoiceSection } from "./invoice-section.ts";
 import { labelCoverageSection } from "./label-section.ts";
 import { type Summary, unpricedStorageText } from "./summary.ts";
+import { viewReadSection } from "./view-section.ts";
 
 const MAX_FINDINGS = 25;
 
@@ -108,6 +109,12 @@ export function renderMarkdown(report: ChargebackReport, summary: Summary, extra
     out.push(section.intro);
     out.push(table(section.header, section.rows));
     if (section.unknownRows.length > 0) out.push(table(section.unknownHeader, section.unknownRows));
+  }
+  if (summary.views_across_projects) {
+    const section = viewReadSection(summary.views_across_projects);
+    out.push("## Data read through another project's view");
+    out.push(section.intro);
+    out.push(table(section.header, section.rows));
   }
   if (summary.free_tier) {
     const section = freeTierParagraphs(summary.free_tier);

@@ -4,6 +4,7 @@ import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
 import { type FreeTierSummary, freeTierLine, freeTierSummary } from "./free-tier-section.ts";
 import { type LabelCoverageSummary, labelCoverageLine, labelCoverageSummary } from "./label-section.ts";
+import { type ViewReadSummary, viewReadSummary } from "./view-section.ts";
 
 export interface RunInfo {
   inputs: string[];
@@ -55,6 +56,8 @@ export interface Summary {
   iam?: import("./iam-section.ts").IamSummary;
   /** How much of the bill job labels explain, when the registry names label_keys. */
   label_coverage?: LabelCoverageSummary;
+  /** Projects whose data was read through another project's view, when any. */
+  views_across_projects?: ViewReadSummary[];
 }
 
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -124,6 +127,7 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
     },
     damaged_inputs: run.damaged ?? [],
     ...(report.labelCoverage ? { label_coverage: labelCoverageSummary(report.labelCoverage) } : {}),
+    ...(report.viewReads ? { views_across_projects: viewReadSummary(report.viewReads) } : {}),
   };
 }
 

@@ -36,6 +36,7 @@ export function jobEvent(overrides: Partial<JobEvent> = {}): JobEvent {
     cacheHit: false,
     dryRun: false,
     referencedTables: [],
+    referencedViews: [],
     endTime: "2026-10-15T12:00:00Z",
     endTimeMs: Date.parse(overrides.endTime ?? "2026-10-15T12:00:00Z"),
     labels: {},

@@ -55,6 +55,7 @@ function v1JobRecord(job: Json): Record<string, SqlValue> {
         slotMs: int(usage.slotMs),
       })),
       referencedTables: stats.referencedTables ?? [],
+      referencedViews: stats.referencedViews ?? [],
     },
   };
 }
