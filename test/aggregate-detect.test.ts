@@ -179,6 +179,7 @@ const view: RegistryView = {
   projectDepartment: (p) => (p.startsWith("acme-") ? "finance" : "unassigned"),
   principalKind: (p) =>
     p.endsWith("@partner-x.example") ? "partner" : p.endsWith("@acme.example") ? "registered" : "external",
+  principalDepartment: (p) => (p.endsWith("@acme.example") ? "finance" : "external"),
   isPartnerBillingProject: (p) => p === "px-analytics",
 };
 
@@ -271,6 +272,7 @@ function read(overrides: Partial<TableReadEvent>): TableReadEvent {
     timestamp: "2026-10-15T12:00:00Z",
     timestampMs: Date.parse("2026-10-15T12:00:00Z"),
     entryKey: "log#1",
+    scannedBytes: 0n,
     source: { file: "t", line: 1 },
     ...overrides,
   };

@@ -19,6 +19,7 @@ export interface RegistryView {
   projectKind(project: string): BillingProjectKind;
   projectDepartment(project: string): string;
   principalKind(principal: string): PrincipalKind;
+  principalDepartment(principal: string): string;
   isPartnerBillingProject(project: string): boolean;
 }
 
@@ -177,6 +178,8 @@ export function unexpectedReadFinding(
  */
 export class UnexpectedReadDetector {
   private readonly byKey = new Map<string, Finding>();
+  /** Entries whose cost is counted (Storage Read API reads). */
+  private readonly costedEntries = new Set<string>();
   private readonly view: RegistryView;
 
   constructor(view: RegistryView) {
@@ -190,15 +193,23 @@ export class UnexpectedReadDetector {
     return finding !== undefined;
   }
 
-  /** Takes a read's finding (judged elsewhere, e.g. in a worker thread). */
-  merge(finding: Finding): void {
+  /**
+   * Takes a read's finding (judged elsewhere, e.g. in a worker thread). A read session's findings
+   * add up the bytes of its entries: `entryKey` (the LogEntry's) counts a repeated entry once.
+   */
+  merge(finding: Finding, entryKey?: string): void {
+    if (entryKey !== undefined && finding.cost > 0n) {
+      if (this.costedEntries.has(entryKey)) return;
+      this.costedEntries.add(entryKey);
+    }
     // A redacted job has no id: reads by one principal at one instant are one job (several tables).
-    const key = finding.jobId || `${finding.principal}|${finding.time}`;
+    const key = `${finding.kind}|${finding.jobId || `${finding.principal}|${finding.time}`}`;
     const existing = this.byKey.get(key);
     if (!existing) {
       this.byKey.set(key, { ...finding, dataProjects: [...finding.dataProjects] });
       return;
     }
+    existing.cost += finding.cost;
     for (const project of finding.dataProjects) {
       if (!existing.dataProjects.includes(project)) {
         existing.dataProjects = [...existing.dataProjects, project].sort();

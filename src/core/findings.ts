@@ -19,6 +19,8 @@ export const FINDING_KINDS = {
   unexpected_billing_project: { freeRide: false, alerts: true, section: "unexpected" },
   /** A job ran in a project the registry does not list. */
   unregistered_project: { freeRide: false, alerts: true, section: "unexpected" },
+  /** A Storage Read API session billed to our project read data for an outsider or another department. */
+  storage_read_free_ride: { freeRide: true, alerts: true, section: "free_rides" },
   /** A Google-managed account of a project number the registry does not list ran a job: register it. */
   unregistered_project_number: { freeRide: false, alerts: false, section: "unexpected" },
 } as const satisfies Record<string, KindRule>;

@@ -45,6 +45,8 @@ export function notAfterFor(nowMs: number): number {
 }
 const JOB_NAME = /^projects\/([^/]+)\/jobs\/([^/]+)$/;
 const TABLE_NAME = /^projects\/([^/]+)\/datasets\/([^/]+)\/tables\/([^/]+)$/;
+/** A read session, or one of its streams: `projects/P/locations/L/sessions/S[/streams/X]`. */
+const READ_SESSION = /^(projects\/([^/]+)\/locations\/([^/]+)\/sessions\/[^/]+)(?:\/streams\/[^/]+)?$/;
 
 type Json = Record<string, unknown>;
 
@@ -518,8 +520,18 @@ function parseTableRead(
     timestamp: time.text,
     timestampMs: time.ms,
     entryKey: `${str(log.logName)}#${str(log.insertId)}`,
+    scannedBytes: int64(read.scannedBytes, "protoPayload.metadata.tableDataRead.scannedBytes"),
     source,
   };
+  // The Storage Read API: the session (CREATE_READ_SESSION) or the stream read (READ_ROWS) names
+  // the project that created the session, which is billed for the bytes read.
+  const session = READ_SESSION.exec(str(read.sessionName) || str(read.readStream));
+  if (session)
+    result.readSession = {
+      name: session[1] as string,
+      project: session[2] as string,
+      location: session[3] as string,
+    };
   if (reader) {
     result.readerBillingProject = reader[1];
     result.readerJobId = `${reader[1]}:${reader[2]}`;

@@ -31,6 +31,7 @@ import { DayClock, periodEnd, periodOf, periodStart } from "./period.ts";
 import { priceJob, priceStorageMonth } from "./pricebook.ts";
 import { projectDepartment, type Registry } from "./registry.ts";
 import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./rows.ts";
+import { storageReadFinding } from "./storage-read.ts";
 import { TimeRange } from "./time-range.ts";
 import { TopFindings } from "./top-findings.ts";
 import {
@@ -99,7 +100,7 @@ export function entryContext(
 export type Verdict =
   | { kind: "job"; job: JobSummary }
   /** A tableDataRead: its billing day, and its finding when the read was billed where nobody expected. */
-  | { kind: "table_read"; usageDate: string; finding: Finding | undefined }
+  | { kind: "table_read"; usageDate: string; finding: Finding | undefined; entryKey: string }
   | { kind: "ignored"; reason: string }
   | { kind: "rejected"; entry: RejectedEntry };
 
@@ -227,6 +228,7 @@ export function registryView(registry: Registry): RegistryView {
     projectKind: (project) => projectDepartment(registry, project).kind,
     projectDepartment: (project) => projectDepartment(registry, project).department,
     principalKind: (principal) => classifyPrincipal(principal, registry).kind,
+    principalDepartment: (principal) => classifyPrincipal(principal, registry).department,
     isPartnerBillingProject: (project) => partnerProjects.has(project),
   };
 }
@@ -282,7 +284,10 @@ function assess(text: string, source: SourceRef, context: EntryContext, entry: u
       return {
         kind: "table_read",
         usageDate,
-        finding: unexpectedReadFinding(parsed, context.view, usageDate),
+        finding:
+          storageReadFinding(parsed, context.view, usageDate) ??
+          unexpectedReadFinding(parsed, context.view, usageDate),
+        entryKey: parsed.entryKey,
       };
     }
     case "ignored":
@@ -348,7 +353,7 @@ export class ChargebackPipeline {
       case "table_read":
         this.counters.tableReads++;
         if (!this.inRange(verdict.usageDate)) return { kind: "outside_period" };
-        if (verdict.finding) this.reads.merge(verdict.finding);
+        if (verdict.finding) this.reads.merge(verdict.finding, verdict.entryKey);
         return { kind: "table_read" };
       case "job":
         return this.acceptJob(verdict.job, line);

@@ -105,6 +105,13 @@ export interface TableReadEvent {
   readerBillingProject?: string;
   /** The reading job as `P:JOB` (no location in this entry); undefined when redacted. */
   readerJobId?: string;
+  /**
+   * A Storage Read API read (reasons CREATE_READ_SESSION, READ_ROWS): the read session
+   * `projects/P/locations/L/sessions/S`, from sessionName or the readStream it streams.
+   */
+  readSession?: { name: string; project: string; location: string };
+  /** READ_ROWS: logical bytes scanned, which the Storage Read API bills per TiB; 0 otherwise. */
+  scannedBytes: bigint;
   principal: string;
   timestamp: string;
   timestampMs: number;
