@@ -10,7 +10,11 @@ const REPORTS = new URL("../sql/reports/", import.meta.url);
 
 describe("finding kinds", () => {
   it("says which kinds are free rides and which alert as they happen", () => {
-    expect(FREE_RIDE_KINDS).toEqual(["external_free_ride", "cross_department_free_ride"]);
+    expect(FREE_RIDE_KINDS).toEqual([
+      "external_free_ride",
+      "cross_department_free_ride",
+      "storage_read_free_ride",
+    ]);
     expect(ALERTING_KINDS).toEqual([
       "external_free_ride",
       "unexpected_billing_project",

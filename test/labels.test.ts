@@ -6,8 +6,7 @@
 // `jobConfiguration.labels` (google/cloud/bigquery/logging/v1/audit_data.proto, JobConfiguration
 // `map<string, string> labels = 3`). Proto3 JSON writes a map as an object of strings.
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { attribute } from "../src/core/attribute.ts";
@@ -16,7 +15,7 @@ import { parseEntry } from "../src/core/parse.ts";
 import { costJob, entryContext } from "../src/core/pipeline.ts";
 import { parseRegistry } from "../src/core/registry.ts";
 import type { JobEvent } from "../src/core/types.ts";
-import { cli, table } from "./support/cli.ts";
+import { reportOn, table } from "./support/cli.ts";
 import { configError } from "./support/config-error.ts";
 
 const fixture = (path: string) =>
@@ -211,7 +210,6 @@ describe("a job label decides the consumer (who benefits), never the payer", () 
 
 describe("label coverage in the report", () => {
   it("says which share of jobs and compute carry the keys, which a label attributed, and the values to register", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bqcb-labels-"));
     // each job bills 512 GiB (the fixture's totalBilledBytes) at the same price: equal costs
     const entries = [
       v2Entry("airflow@acme-etl.iam.gserviceaccount.com", "acme-etl", { team: "growth" }, "j1"),
@@ -219,18 +217,8 @@ describe("label coverage in the report", () => {
       v2Entry("pat@partner-x.example", "acme-fin-bi", { team: "ledger" }, "j3"),
       v2Entry("carol@acme.example", "acme-fin-bi", { env: "prod" }, "j4"),
     ];
-    await writeFile(join(dir, "logs.ndjson"), `${entries.map((e) => JSON.stringify(e)).join("\n")}\n`);
-    await writeFile(join(dir, "registry.yaml"), REGISTRY);
-    const out = join(dir, "out");
-    const result = await cli([
-      "report",
-      "--logs",
-      join(dir, "logs.ndjson"),
-      "--registry",
-      join(dir, "registry.yaml"),
-      "--out",
-      out,
-    ]);
+    const result = await reportOn(entries, REGISTRY);
+    const out = result.out;
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(

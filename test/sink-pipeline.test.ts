@@ -25,6 +25,7 @@ import type { Finding, JobCost, RejectedEntry } from "../src/core/types.ts";
 import { readSql } from "../src/io/sql-files.ts";
 import { PIPELINE_TABLES, SinkPipeline } from "./support/sink-pipeline.ts";
 import { SINK_TABLE, sinkRow } from "./support/sink-rows.ts";
+import { storageEntry } from "./support/storage-read-entries.ts";
 import { type SqlValue, ZetaSql } from "./support/zetasql.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -69,7 +70,7 @@ function typescriptSide(registry: Registry, entries: Entry[]) {
     pipeline.accept(assessed);
     if (assessed.kind === "rejected") rejected.push(assessed.entry);
     if (assessed.kind === "table_read" && assessed.finding) {
-      reads.merge(assessed.finding);
+      reads.merge(assessed.finding, assessed.entryKey);
       const key = readKey(assessed.finding);
       if (!readDays.has(key)) readDays.set(key, assessed.usageDate);
     }
@@ -330,6 +331,40 @@ function fixtureEntries(): Entry[] {
       texts.push(JSON.stringify(log));
     }
   });
+  // The Storage Read API (issue 11, Beyond): an outsider's session billed to finance (its creation,
+  // two ReadRows and one redelivered), a marketing user's, one in a region without a price, and
+  // marketing's own session.
+  const outsider = { principal: "pat@partner-x.example", sessionProject: "acme-fin-bi" };
+  for (const entry of [
+    storageEntry({ ...outsider, reason: "CREATE_READ_SESSION", insertId: "sr-create" }),
+    storageEntry({ ...outsider, insertId: "sr-rows-1", scannedBytes: 3n * 2n ** 39n }),
+    storageEntry({
+      ...outsider,
+      insertId: "sr-rows-2",
+      scannedBytes: 2n ** 40n / 3n,
+      timestamp: "2026-10-14T17:03:00Z",
+    }),
+    storageEntry({
+      ...outsider,
+      insertId: "sr-rows-2",
+      scannedBytes: 2n ** 40n / 3n,
+      timestamp: "2026-10-14T17:03:00Z",
+    }),
+    storageEntry({
+      principal: "joe@mkt.acme.example",
+      sessionProject: "acme-fin-bi",
+      insertId: "sr-mkt",
+      session: "S2",
+    }),
+    storageEntry({ ...outsider, insertId: "sr-asia", location: "asia-northeast1", session: "S3" }),
+    storageEntry({
+      principal: "joe@mkt.acme.example",
+      sessionProject: "acme-mkt-bi",
+      insertId: "sr-own",
+      session: "S4",
+    }),
+  ])
+    texts.push(JSON.stringify(entry));
   return texts.map((text, i) => ({ entry: JSON.parse(text), line: i + 1, text }));
 }
 
@@ -398,6 +433,12 @@ describe("the sink pipeline on the real captures and Google's own accounts", () 
       "marketing should run its jobs",
     );
     expect(expected.some((row) => row.kind === "unregistered_project_number")).toBe(true);
+    const storageReads = expected.filter((row) => row.kind === "storage_read_free_ride");
+    expect(storageReads.map((row) => [row.severity, row.cost_usd])).toEqual([
+      ["high", "0.000000000"],
+      ["high", "2.016666667"],
+      ["medium", "2.200000000"],
+    ]);
     expect(sql).toEqual(expected);
   });
 });

@@ -14,51 +14,11 @@ import { parseEntry } from "../src/core/parse.ts";
 import { assessEntry, ChargebackPipeline, entryContext } from "../src/core/pipeline.ts";
 import { parseRegistry } from "../src/core/registry.ts";
 import { storageReadCost } from "../src/core/storage-read.ts";
+import { storageEntry } from "./support/storage-read-entries.ts";
 
 const read = (path: string) => readFileSync(new URL(`fixtures/${path}`, import.meta.url), "utf8");
 const registry = parseRegistry(read("functions/registry.yaml"), "registry.yaml");
 const TIB = 2n ** 40n;
-
-function storageEntry(options: {
-  principal: string;
-  sessionProject: string;
-  reason?: "READ_ROWS" | "CREATE_READ_SESSION";
-  scannedBytes?: bigint;
-  insertId?: string;
-  location?: string;
-}) {
-  const log = JSON.parse(read("entries/v2-tableDataRead-list.datahub.json"));
-  const table = "projects/acme-fin-lake/datasets/ledger/tables/entries";
-  log.logName = "projects/acme-fin-lake/logs/cloudaudit.googleapis.com%2Fdata_access";
-  log.insertId = options.insertId ?? "sr-1";
-  log.timestamp = "2026-10-14T17:02:20.091854Z";
-  log.resource.labels = { project_id: "acme-fin-lake", dataset_id: "ledger" };
-  const payload = log.protoPayload;
-  payload.authenticationInfo.principalEmail = options.principal;
-  payload.resourceName = table;
-  payload.authorizationInfo[0].resource = table;
-  const session = `projects/${options.sessionProject}/locations/${options.location ?? "us"}/sessions/CAISDHRhYmxlX3JlYWQ`;
-  if ((options.reason ?? "READ_ROWS") === "READ_ROWS") {
-    payload.methodName = "google.cloud.bigquery.storage.v1.BigQueryRead.ReadRows";
-    payload.metadata.tableDataRead = {
-      reason: "READ_ROWS",
-      fields: ["entry_id", "amount"],
-      readStream: `${session}/streams/GgJpYxoCaWQ`,
-      offset: "0",
-      rowCount: "120000",
-      serializedResponseBytes: "9437184",
-      scannedBytes: String(options.scannedBytes ?? 2n * TIB),
-    };
-  } else {
-    payload.methodName = "google.cloud.bigquery.storage.v1.BigQueryRead.CreateReadSession";
-    payload.metadata.tableDataRead = {
-      reason: "CREATE_READ_SESSION",
-      fields: ["entry_id"],
-      sessionName: session,
-    };
-  }
-  return log;
-}
 
 const context = entryContext(registry, { timeZone: "America/Los_Angeles" });
 const assess = (entry: unknown) => assessEntry(JSON.stringify(entry), { file: "t", line: 1 }, context);
@@ -84,9 +44,9 @@ describe("Storage Read API reads", () => {
   });
 
   it("are priced at 1.10 USD per TiB scanned in the US and EU multi-regions, and not elsewhere", () => {
-    expect(storageReadCost(2n * TIB, "US")).toBe(2_200_000_000n);
-    expect(storageReadCost(TIB / 3n, "eu")).toBe(366_666_667n);
-    expect(storageReadCost(TIB, "asia-northeast1")).toBeUndefined();
+    expect(storageReadCost(2n * TIB, "US", "2026-10-14")).toBe(2_200_000_000n);
+    expect(storageReadCost(TIB / 3n, "eu", "2026-10-14")).toBe(366_666_667n);
+    expect(storageReadCost(TIB, "asia-northeast1", "2026-10-14")).toBeUndefined();
   });
 
   it("an outsider's read session billed to our project is a free ride with the grant to remove", () => {
@@ -150,7 +110,7 @@ describe("Storage Read API reads", () => {
     );
     expect(assessed.kind === "table_read" && assessed.finding?.cost).toBe(0n);
     expect(assessed.kind === "table_read" && assessed.finding?.remediation).toContain(
-      "its bytes are not priced: no Storage Read API price for asia-northeast1",
+      "its bytes are not priced: no Storage Read API price for asia-northeast1 on 2026-10-14",
     );
   });
 });

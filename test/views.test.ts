@@ -9,8 +9,7 @@
 // in referencedTables too (DataHub's BigQuery lineage from audit logs relies on it:
 // datahub-project/datahub pull requests #7408 and #8046).
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { attribute } from "../src/core/attribute.ts";
@@ -18,10 +17,9 @@ import { parseEntry } from "../src/core/parse.ts";
 import { parseRegistry } from "../src/core/registry.ts";
 import type { JobEvent } from "../src/core/types.ts";
 import { viewReadsOf } from "../src/core/view-reads.ts";
-import { cli } from "./support/cli.ts";
+import { reportOn } from "./support/cli.ts";
 
 const read = (path: string) => readFileSync(new URL(`fixtures/${path}`, import.meta.url), "utf8");
-const REGISTRY_PATH = new URL("fixtures/functions/registry.yaml", import.meta.url).pathname;
 const registry = parseRegistry(read("functions/registry.yaml"), "registry.yaml");
 
 const VIEW = "projects/acme-mkt-bi/datasets/shared/tables/campaign_revenue_v";
@@ -77,7 +75,6 @@ describe("referenced views", () => {
   });
 
   it("the report says whose data was read through whose view, with jobs and cost", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bqcb-views-"));
     const entries = [
       v2Entry("j1"),
       v2Entry("j2"),
@@ -85,17 +82,8 @@ describe("referenced views", () => {
       v2Entry("j3", [VIEW], ["projects/acme-mkt-bi/datasets/shared/tables/campaigns"]),
       v2Entry("j4", [], [BEHIND]),
     ];
-    await writeFile(join(dir, "logs.ndjson"), `${entries.map((e) => JSON.stringify(e)).join("\n")}\n`);
-    const out = join(dir, "out");
-    const result = await cli([
-      "report",
-      "--logs",
-      join(dir, "logs.ndjson"),
-      "--registry",
-      REGISTRY_PATH,
-      "--out",
-      out,
-    ]);
+    const result = await reportOn(entries, read("functions/registry.yaml"));
+    const out = result.out;
     expect(result.stderr).toBe("");
     const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
     // each job bills 512 GiB at 6.25 USD/TiB

@@ -310,7 +310,13 @@ reads AS (
     *,
     REGEXP_CONTAINS(COALESCE(payload.resourceName, ''), r'^projects/[^/]+/datasets/[^/]+/tables/[^/]+$') AS is_table,
     REGEXP_EXTRACT(COALESCE(JSON_VALUE(metadata, '$.tableDataRead.jobName'), ''), r'^projects/([^/]+)/jobs/[^/]+$') AS reader_project,
-    REGEXP_EXTRACT(COALESCE(JSON_VALUE(metadata, '$.tableDataRead.jobName'), ''), r'^projects/[^/]+/jobs/([^/]+)$') AS reader_job
+    REGEXP_EXTRACT(COALESCE(JSON_VALUE(metadata, '$.tableDataRead.jobName'), ''), r'^projects/[^/]+/jobs/([^/]+)$') AS reader_job,
+    -- the Storage Read API session (parse.ts READ_SESSION): sessionName, or the readStream's session
+    REGEXP_EXTRACT(
+      COALESCE(NULLIF(JSON_VALUE(metadata, '$.tableDataRead.sessionName'), ''), JSON_VALUE(metadata, '$.tableDataRead.readStream'), ''),
+      r'^(projects/[^/]+/locations/[^/]+/sessions/[^/]+)(?:/streams/[^/]+)?$'
+    ) AS read_session,
+    COALESCE(SAFE_CAST(TRIM(JSON_QUERY(metadata, '$.tableDataRead.scannedBytes'), '"') AS INT64), 0) AS scanned_bytes
   FROM v2_events
   WHERE event IS NULL AND JSON_QUERY(metadata, '$.tableDataRead') IS NOT NULL
 ),
@@ -369,7 +375,8 @@ SELECT
   referenced_tables, parent_job_id, end_time, labels_json, referenced_views,
   CAST(NULL AS STRING) AS data_project, CAST(NULL AS STRING) AS read_reason,
   CAST(NULL AS STRING) AS reader_billing_project, CAST(NULL AS STRING) AS reader_job_id,
-  CAST(NULL AS STRING) AS reason, CAST(NULL AS STRING) AS detail, CAST(NULL AS STRING) AS raw
+  CAST(NULL AS STRING) AS reason, CAST(NULL AS STRING) AS detail, CAST(NULL AS STRING) AS raw,
+  CAST(NULL AS STRING) AS read_session, CAST(NULL AS INT64) AS scanned_bytes
 FROM v2_jobs
 UNION ALL
 SELECT
@@ -377,26 +384,29 @@ SELECT
   location, principal, job_type, statement_type, billed_bytes, billed_bytes_present, processed_bytes,
   slot_ms, reservation, reservation_usage, cache_hit, dry_run, error_code, error_message, model_type,
   referenced_tables, parent_job_id, end_time, labels_json, referenced_views,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL
 FROM v1_jobs
 WHERE done AND NOT job_missing AND NOT name_missing AND end_time IS NOT NULL
 UNION ALL
 SELECT
   'table_read', log_name, insert_id, log_time, receive_time, 'v2', NULL, NULL,
   NULL, principal, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   data_project,
   COALESCE(JSON_VALUE(metadata, '$.tableDataRead.reason'), ''),
   reader_project,
   IF(reader_project IS NULL, NULL, CONCAT(reader_project, ':', reader_job)),
-  NULL, NULL, NULL
+  NULL, NULL, NULL,
+  read_session, scanned_bytes
 FROM table_reads
 WHERE data_project IS NOT NULL
 UNION ALL
 SELECT
   'rejected', log_name, insert_id, log_time, receive_time, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL,
-  reason, detail, raw
+  reason, detail, raw,
+  NULL, NULL
 FROM rejected

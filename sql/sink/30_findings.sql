@@ -10,6 +10,18 @@ USING (
     FROM registry_projects AS p
     JOIN current_registry USING (registry_version)
   ),
+  -- detect.ts iamMember: each principal of the window's jobs and reads as an IAM member
+  members AS (
+    SELECT
+      principal,
+      CASE
+        WHEN principal = '' THEN '(redacted principal)'
+        WHEN STRPOS(principal, '://') > 0 OR REGEXP_CONTAINS(principal, r'^(user|serviceAccount|group|domain):') THEN principal
+        WHEN ENDS_WITH(principal, '.gserviceaccount.com') THEN CONCAT('serviceAccount:', principal)
+        ELSE CONCAT('user:', principal)
+      END AS member
+    FROM (SELECT DISTINCT principal FROM sink_entries WHERE principal IS NOT NULL)
+  ),
   partner_projects AS (
     SELECT DISTINCT p.value AS project
     FROM registry_partners AS p
@@ -52,29 +64,14 @@ USING (
       END AS remediation,
       end_time AS finding_time,
       usage_date
-    FROM (
-      SELECT
-        *,
-        -- detect.ts iamMember
-        CASE
-          WHEN principal = '' THEN '(redacted principal)'
-          WHEN STRPOS(principal, '://') > 0 OR REGEXP_CONTAINS(principal, r'^(user|serviceAccount|group|domain):') THEN principal
-          WHEN ENDS_WITH(principal, '.gserviceaccount.com') THEN CONCAT('serviceAccount:', principal)
-          ELSE CONCAT('user:', principal)
-        END AS member
-      FROM priced_jobs
-    ),
+    FROM priced_jobs
+    JOIN members USING (principal),
     UNNEST(findings) AS kind
   ),
   read_entries AS (
     SELECT
       r.*,
-      CASE
-        WHEN r.principal = '' THEN '(redacted principal)'
-        WHEN STRPOS(r.principal, '://') > 0 OR REGEXP_CONTAINS(r.principal, r'^(user|serviceAccount|group|domain):') THEN r.principal
-        WHEN ENDS_WITH(r.principal, '.gserviceaccount.com') THEN CONCAT('serviceAccount:', r.principal)
-        ELSE CONCAT('user:', r.principal)
-      END AS member,
+      m.member,
       c.kind AS principal_kind,
       reader.project IS NOT NULL OR partner.project IS NOT NULL AS reader_expected
     FROM sink_entries AS r
@@ -82,6 +79,7 @@ USING (
     LEFT JOIN projects AS reader ON reader.project = r.reader_billing_project
     LEFT JOIN partner_projects AS partner ON partner.project = r.reader_billing_project
     LEFT JOIN principal_classes AS c ON c.principal = r.principal
+    JOIN members AS m ON m.principal = r.principal
     WHERE r.entry_kind = 'table_read' AND r.read_reason = 'JOB'
   ),
   read_findings_all AS (
@@ -130,10 +128,96 @@ USING (
       GROUP BY read_key
     )
   ),
+  -- storage-read.ts storageReadFinding: a Storage Read API session billed to a department's project
+  -- by an outsider (high) or by another department's principal (medium); its entries' bytes priced
+  -- each (price_book streaming_read_per_tib of the session's location on the read's day) and summed.
+  storage_read_entries AS (
+    SELECT
+      r.*,
+      payer.department AS payer_department,
+      c.kind AS principal_kind,
+      c.department AS principal_department,
+      REGEXP_EXTRACT(r.read_session, r'^projects/([^/]+)/') AS session_project,
+      REGEXP_EXTRACT(r.read_session, r'^projects/[^/]+/locations/([^/]+)/') AS session_location,
+      DATE(r.log_time, (SELECT time_zone FROM current_registry)) AS read_day,
+      m.member
+    FROM sink_entries AS r
+    JOIN projects AS payer ON payer.project = REGEXP_EXTRACT(r.read_session, r'^projects/([^/]+)/') AND payer.kind = 'department'
+    LEFT JOIN principal_classes AS c ON c.principal = r.principal
+    JOIN members AS m ON m.principal = r.principal
+    WHERE r.entry_kind = 'table_read' AND r.read_session IS NOT NULL
+  ),
+  storage_read_priced AS (
+    SELECT
+      e.*,
+      IF(e.principal_kind IN ('external', 'partner'), 'high', 'medium') AS severity,
+      IF(e.principal_kind IN ('external', 'partner'), 'a principal outside the organisation', CONCAT('a principal of ', e.principal_department)) AS who,
+      (
+        SELECT ARRAY_AGG(b.nanos ORDER BY b.from_date DESC LIMIT 1)[OFFSET(0)]
+        FROM price_book AS b
+        JOIN current_registry USING (registry_version)
+        WHERE b.item = 'streaming_read_per_tib'
+          AND b.location = REGEXP_REPLACE(LOWER(e.session_location), r'^region-', '')
+          AND b.from_date <= e.read_day
+      ) AS nanos_per_tib
+    FROM storage_read_entries AS e
+    WHERE e.principal_kind IN ('external', 'partner')
+      OR (e.principal_kind IN ('registered', 'service_account') AND e.principal_department != e.payer_department)
+  ),
+  storage_read_findings AS (
+    SELECT
+      'storage_read_free_ride' AS kind,
+      first.severity,
+      read_session AS job_id,
+      first.session_project AS billing_project,
+      first.principal,
+      data_projects,
+      CAST(cost_nanos AS NUMERIC) / 1000000000 AS cost_usd,
+      first.remediation,
+      first.log_time AS finding_time,
+      first.read_day AS usage_date
+    FROM (
+      SELECT
+        read_session,
+        ARRAY_AGG(
+          STRUCT(
+            severity,
+            session_project,
+            principal,
+            log_time,
+            read_day,
+            CONCAT(
+              who, ' read ', data_project, ' through a Storage Read API session billed to ', session_project,
+              ' (department ', payer_department, ')',
+              IF(nanos_per_tib IS NULL, CONCAT(' (its bytes are not priced: no Storage Read API price for ', session_location, ' on ', CAST(read_day AS STRING), ')'), ''),
+              ': remove roles/bigquery.readSessionUser (bigquery.readsessions.create) for ', member, ' on project ', session_project,
+              ', and let them create read sessions in their own project'
+            ) AS remediation
+          )
+          ORDER BY log_time, insert_id LIMIT 1
+        )[OFFSET(0)] AS first,
+        ARRAY_AGG(DISTINCT data_project ORDER BY data_project) AS data_projects
+      FROM storage_read_priced
+      GROUP BY read_session
+    )
+    JOIN (
+      -- each entry once (logName, insertId), its cost rounded half-up to the nano-dollar
+      SELECT read_session, SUM(nanos) AS cost_nanos
+      FROM (
+        SELECT DISTINCT
+          read_session, log_name, insert_id,
+          COALESCE(CAST(ROUND(CAST(scanned_bytes AS BIGNUMERIC) * nanos_per_tib / 1099511627776) AS INT64), 0) AS nanos
+        FROM storage_read_priced
+      )
+      GROUP BY read_session
+    ) USING (read_session)
+  ),
   wanted AS (
     SELECT * FROM job_findings
     UNION ALL
     SELECT * FROM read_findings
+    UNION ALL
+    SELECT * FROM storage_read_findings
   ),
   old AS (
     SELECT * EXCEPT (ingested_at)
@@ -145,10 +229,12 @@ USING (
       w.* REPLACE (
         -- a job's reads cut by the window's edge: keep the projects seen by earlier runs
         IF(
-          w.kind = 'unexpected_billing_project' AND o.kind IS NOT NULL,
+          w.kind IN ('unexpected_billing_project', 'storage_read_free_ride') AND o.kind IS NOT NULL,
           ARRAY(SELECT DISTINCT p FROM UNNEST(ARRAY_CONCAT(w.data_projects, o.data_projects)) AS p ORDER BY p),
           w.data_projects
-        ) AS data_projects
+        ) AS data_projects,
+        -- a session's reads cut by the window's edge: a window sees a part of them, never more
+        IF(w.kind = 'storage_read_free_ride' AND o.kind IS NOT NULL, GREATEST(w.cost_usd, o.cost_usd), w.cost_usd) AS cost_usd
       ),
       o AS old_row
     FROM wanted AS w
@@ -164,7 +250,7 @@ USING (
   -- findings of this run's jobs that their new pricing or attribution no longer gives
   SELECT o.*, 'delete' AS merge_action, @run_time AS ingested_at
   FROM old AS o
-  WHERE o.kind != 'unexpected_billing_project'
+  WHERE o.kind NOT IN ('unexpected_billing_project', 'storage_read_free_ride')
     AND o.job_id IN (SELECT job_id FROM priced_jobs)
     AND NOT EXISTS (SELECT 1 FROM job_findings AS j WHERE j.kind = o.kind AND j.job_id = o.job_id)
 ) AS s

@@ -15,12 +15,15 @@ export const FINDING_KINDS = {
   external_free_ride: { freeRide: true, alerts: true, section: "free_rides" },
   /** A department's principal ran a job in another department's project. */
   cross_department_free_ride: { freeRide: true, alerts: false, section: "free_rides" },
+  /**
+   * A Storage Read API session billed to our project read data for an outsider or another
+   * department. Not alerted: the ingest function judges each of a session's many ReadRows entries.
+   */
+  storage_read_free_ride: { freeRide: true, alerts: false, section: "free_rides" },
   /** Our data read by a job billed to a project nobody expected (or a redacted one: outside). */
   unexpected_billing_project: { freeRide: false, alerts: true, section: "unexpected" },
   /** A job ran in a project the registry does not list. */
   unregistered_project: { freeRide: false, alerts: true, section: "unexpected" },
-  /** A Storage Read API session billed to our project read data for an outsider or another department. */
-  storage_read_free_ride: { freeRide: true, alerts: true, section: "free_rides" },
   /** A Google-managed account of a project number the registry does not list ran a job: register it. */
   unregistered_project_number: { freeRide: false, alerts: false, section: "unexpected" },
 } as const satisfies Record<string, KindRule>;

@@ -10,6 +10,7 @@ import type {
   StoragePrice,
 } from "./pricebook.ts";
 import type { Registry } from "./registry.ts";
+import { STORAGE_READ_PRICES } from "./storage-read.ts";
 
 export type TableRow = Record<string, string | number | bigint | boolean | null | string[]>;
 
@@ -41,6 +42,7 @@ export interface RegistryVersion {
 /** Price-book items: one row per figure, so a series is (item, location) as in pricebook.ts. */
 export const PRICE_ITEMS = {
   onDemand: "on_demand_per_tib",
+  storageRead: "streaming_read_per_tib",
   edition: (edition: string) => `${edition}_per_slot_hour`,
   /** BigQuery ML model creation, per model type: `model_creation_LINEAR_REG_per_tib`. */
   modelCreation: (modelType: string) => `model_creation_${modelType}_per_tib`,
@@ -60,9 +62,16 @@ function priceRow(
   return { item, location: entry.location, from_date: entry.from, nanos, source: entry.source };
 }
 
-/** The price book as rows of price_book, without the version column. */
+/** The price book as rows of price_book, without the version column; with the Storage Read API's prices. */
 export function priceBookRows(book: PriceBook): TableRow[] {
   return [
+    ...STORAGE_READ_PRICES.map((p) => ({
+      item: PRICE_ITEMS.storageRead,
+      location: p.location,
+      from_date: p.from,
+      nanos: p.nanosPerTib,
+      source: p.source,
+    })),
     ...book.onDemand.map((p) => priceRow(PRICE_ITEMS.onDemand, p, p.usdPerTib)),
     ...book.editions.map((p) => priceRow(PRICE_ITEMS.edition(p.edition), p, p.usdPerSlotHour)),
     ...book.modelCreation.map((p) => priceRow(PRICE_ITEMS.modelCreation(p.modelType), p, p.usdPerTib)),

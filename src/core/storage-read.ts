@@ -13,22 +13,45 @@ import type { Finding, Severity, TableReadEvent } from "./types.ts";
 
 /**
  * USD per TiB read, in nano-dollars, by multi-region: "Streaming reads ... Starting at $1.10 per
- * TiB read" (https://cloud.google.com/bigquery, pricing table, mirror 2026-08-22); the US and EU
- * multi-regions are the "starting at" price, other regions differ and are not priced here. The
- * first 300 TB a month per billing account are free (release note 2021-10-04,
- * https://cloud.google.com/bigquery/docs/release-notes): not deducted, as the on-demand free tier is not.
+ * TiB read" (https://cloud.google.com/bigquery, pricing table, mirror 2026-08-22), in force since
+ * the Storage Read API moved to regional SKUs for bytes scanned (release note 2021-10-04,
+ * https://cloud.google.com/bigquery/docs/release-notes). The US and EU multi-regions are the
+ * "starting at" price; other regions differ and are not priced here. The first 300 TB a month per
+ * billing account are free: not deducted, as the on-demand free tier is not. The sink pipeline
+ * reads the same figures from price_book (registry-tables.ts).
  */
-export const STORAGE_READ_NANOS_PER_TIB: Readonly<Record<string, Nanos>> = {
-  us: 1_100_000_000n,
-  eu: 1_100_000_000n,
-};
+export const STORAGE_READ_PRICES: readonly {
+  location: string;
+  from: string;
+  nanosPerTib: Nanos;
+  source: string;
+}[] = [
+  {
+    location: "us",
+    from: "2021-10-04",
+    nanosPerTib: 1_100_000_000n,
+    source: "https://cloud.google.com/bigquery/pricing#data_extraction_pricing",
+  },
+  {
+    location: "eu",
+    from: "2021-10-04",
+    nanosPerTib: 1_100_000_000n,
+    source: "https://cloud.google.com/bigquery/pricing#data_extraction_pricing",
+  },
+];
 
 const TIB = 2n ** 40n;
 
-/** The cost of bytes read in a location, rounded half-up to the nano-dollar; undefined where no price is known. */
-export function storageReadCost(scannedBytes: bigint, location: string): Nanos | undefined {
-  const price = STORAGE_READ_NANOS_PER_TIB[location.toLowerCase().replace(/^region-/, "")];
-  return price === undefined ? undefined : (scannedBytes * price * 2n + TIB) / (2n * TIB);
+/**
+ * The cost of bytes read in a location on a billing day, rounded half-up to the nano-dollar;
+ * undefined where no price is known.
+ */
+export function storageReadCost(scannedBytes: bigint, location: string, day: string): Nanos | undefined {
+  const where = location.toLowerCase().replace(/^region-/, "");
+  const price = STORAGE_READ_PRICES.filter((p) => p.location === where && p.from <= day).sort((a, b) =>
+    a.from < b.from ? 1 : -1,
+  )[0];
+  return price === undefined ? undefined : (scannedBytes * price.nanosPerTib * 2n + TIB) / (2n * TIB);
 }
 
 /**
@@ -57,10 +80,10 @@ export function storageReadFinding(
     severity = "medium";
     who = `a principal of ${department}`;
   }
-  const cost = storageReadCost(read.scannedBytes, session.location);
+  const cost = storageReadCost(read.scannedBytes, session.location, usageDate);
   const priced =
     cost === undefined
-      ? ` (its bytes are not priced: no Storage Read API price for ${session.location})`
+      ? ` (its bytes are not priced: no Storage Read API price for ${session.location} on ${usageDate})`
       : "";
   return {
     kind: "storage_read_free_ride",

@@ -1,6 +1,7 @@
 // Runs the bq-chargeback command as a user would (a child process), and reads its CSV output.
 import { execFile } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseCsv } from "../../src/io/csv.ts";
@@ -33,3 +34,13 @@ export async function table(dir: string, name: string): Promise<Record<string, s
 
 /** A CSV USD amount (6 decimals) in micro-dollars. */
 export const micros = (usd: string) => BigInt(usd.replace(".", ""));
+
+/** `report` over log entries (one NDJSON file) and a registry text, in a fresh folder; `out` holds the reports. */
+export async function reportOn(entries: unknown[], registry: string) {
+  const dir = await mkdtemp(join(tmpdir(), "bqcb-report-"));
+  await writeFile(join(dir, "logs.ndjson"), `${entries.map((entry) => JSON.stringify(entry)).join("\n")}\n`);
+  await writeFile(join(dir, "registry.yaml"), registry);
+  const out = join(dir, "out");
+  const args = ["report", "--logs", join(dir, "logs.ndjson"), "--registry", join(dir, "registry.yaml")];
+  return { ...(await cli([...args, "--out", out])), out };
+}
