@@ -235,6 +235,9 @@ describe("label coverage in the report", () => {
     });
     const markdown = await readFile(join(out, "report.md"), "utf8");
     expect(markdown).toContain("## Job labels");
+    const html = await readFile(join(out, "report.html"), "utf8");
+    expect(html).toContain('<section id="labels"><h2>Job labels</h2>');
+    expect(html).toContain("<td>team:unheard-of</td>");
     expect(markdown).toContain("| team:unheard-of | 1 | 3.125000 |");
     // the labelled job of the shared account is marketing's in the matrix; the etl project's owner pays
     const matrix = await table(out, "chargeback_matrix.csv");

@@ -99,6 +99,8 @@ describe("referenced views", () => {
     ]);
     const markdown = await readFile(join(out, "report.md"), "utf8");
     expect(markdown).toContain("## Data read through another project's view");
+    const html = await readFile(join(out, "report.html"), "utf8");
+    expect(html).toContain(`<section id="views"><h2>Data read through another project's view</h2>`);
     expect(markdown).toContain("| acme-mkt-bi | marketing | acme-fin-lake | finance | 2 | 6.250000 |");
   }, 60_000);
 });

@@ -11,7 +11,9 @@ import { PALETTE, renderSvg } from "./charts.ts";
 import { escapeHtml } from "./escape-html.ts";
 import { freeTierParagraphs, freeTierSummary } from "./free-tier-section.ts";
 import { invoiceSection } from "./invoice-section.ts";
+import { labelCoverageSection, labelCoverageSummary } from "./label-section.ts";
 import { inputStatus, unpricedStorageText } from "./summary.ts";
+import { viewReadSection, viewReadSummary } from "./view-section.ts";
 
 const MAX_FINDINGS = PAGE_FINDINGS;
 
@@ -30,6 +32,29 @@ function table(
   return `<table${className ? ` class="${className}"` : ""}><caption>${escapeHtml(caption)}</caption><thead><tr>${header.map((h, i) => cell(h, i, "th")).join("")}</tr></thead><tbody>${rows
     .map((row) => `<tr>${row.map((c, i) => cell(c, i, "td")).join("")}</tr>`)
     .join("")}</tbody></table>`;
+}
+
+/** The job-label coverage and the data read through another project's view, when there are any. */
+function labelAndViewSections(report: ChargebackReport): string {
+  let html = "";
+  if (report.labelCoverage) {
+    const section = labelCoverageSection(labelCoverageSummary(report.labelCoverage));
+    html += `<section id="labels"><h2>Job labels</h2>
+<p>${escapeHtml(section.intro)}</p>
+${table("Jobs and compute the labels explain", section.header, section.rows, [1, 2, 3, 4])}
+${section.unknownRows.length > 0 ? table("Label values no department lists", section.unknownHeader, section.unknownRows, [1, 2]) : ""}
+</section>
+`;
+  }
+  if (report.viewReads) {
+    const section = viewReadSection(viewReadSummary(report.viewReads));
+    html += `<section id="views"><h2>Data read through another project's view</h2>
+<p>${escapeHtml(section.intro)}</p>
+${table("View project and the projects whose data its jobs read", section.header, section.rows, [4, 5])}
+</section>
+`;
+  }
+  return html;
 }
 
 function figure(id: string, label: string, svg: string): string {
@@ -337,7 +362,7 @@ ${table(
   [2, 3],
 )}
 </section>
-${
+${labelAndViewSections(report)}${
   report.freeTier
     ? (
         () => {
