@@ -15,6 +15,7 @@ import { parseEntry } from "../src/core/parse.ts";
 import { costJob, entryContext } from "../src/core/pipeline.ts";
 import { parseRegistry } from "../src/core/registry.ts";
 import type { JobEvent } from "../src/core/types.ts";
+import { sinkRowEntry } from "../src/io/sink-rows.ts";
 import { reportOn, table } from "./support/cli.ts";
 import { configError } from "./support/config-error.ts";
 
@@ -125,6 +126,21 @@ describe("a job label decides the consumer (who benefits), never the payer", () 
     v1.protoPayload.serviceData.jobCompletedEvent.job.jobConfiguration.labels = { "cost-center": "cc-200" };
     const parsed = parseEntry(v1, JSON.stringify(v1), { file: "v1", line: 1 });
     expect(parsed.kind === "job" && parsed.labels).toEqual({ "cost-center": "cc-200" });
+  });
+
+  it("reads a sink table's v1 row, whose labels map is exported as repeated key/value", () => {
+    // the real v1 capture as `bq extract` writes its sink row (test/fixtures/sink/bq-extract.ndjson)
+    const line = readFileSync(new URL("fixtures/sink/bq-extract.ndjson", import.meta.url), "utf8").split(
+      "\n",
+    )[1] as string;
+    const row = JSON.parse(line);
+    row.protopayload_auditlog.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.labels = [
+      { key: "team", value: "growth" },
+      { key: "env", value: "prod" },
+    ];
+    const entry = sinkRowEntry(JSON.stringify(row));
+    const parsed = parseEntry(entry, line, { file: "bq-extract.ndjson", line: 2 });
+    expect(parsed.kind === "job" && parsed.labels).toEqual({ team: "growth", env: "prod" });
   });
 
   it("a shared service account's job labelled team:growth is marketing's, paid by the billing project", () => {
