@@ -115,6 +115,11 @@ metric="bq_chargeback_findings"
 bigquery_sink="bq-chargeback-bigquery"
 transfer_name="bq-chargeback sink pipeline"
 sink_every="6 hours"
+# Its alerts: the Data Transfer Service publishes each finished run to this topic, and this
+# function (raiseSinkAlerts) writes the alert lines of the findings the run wrote.
+sink_runs_topic="bq-chargeback-sink-runs"
+sink_alerts_fn="bq-chargeback-sink-alerts"
+sink_accounts=(bq-chargeback-pipeline bq-chargeback-sink-alerts bq-chargeback-trigger bq-chargeback-build bq-chargeback-report bq-chargeback-scheduler)
 findings_policy_file="$here/alert-policy.json"
 dead_letter_policy_file="$here/dead-letter-alert-policy.json"
 # One identity per job, each with only its own grants (deploy/iam.md).
@@ -266,3 +271,122 @@ project_grants=(
   "roles/artifactregistry.writer bq-chargeback-build"
   "roles/storage.objectAdmin bq-chargeback-build"
 )
+
+# The scheduled query of the sink mode, looked up by its display name: "NAME<TAB>TOPIC" (its
+# resource name and its notification topic), nothing when there is none.
+transfer_config() {
+  look_up bq ls --transfer_config --transfer_location="$location" --project_id="$project" --format=prettyjson |
+    "$node22" -e '
+      let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
+        const found = (JSON.parse(text || "[]") ?? []).find((c) => c.displayName === process.argv[1]);
+        if (found) console.log([found.name, found.notificationPubsubTopic ?? ""].join("\t"));
+      });' "$transfer_name"
+}
+
+# stage_functions: builds the functions' JavaScript once into $stage (removed on exit) and sets
+# what every function is deployed with: common_env, source_hash, build_account.
+stage_functions() {
+  stage="$(mktemp -d)"
+  trap 'rm -rf "$stage"' EXIT
+  "$here/stage-source.sh" "$stage" "$registry" >/dev/null
+  local registry_env="registry.yaml"
+  [[ "$registry" == gs://* ]] && registry_env="$registry"
+  common_env="GOOGLE_CLOUD_PROJECT=$project,BQ_CHARGEBACK_DATASET=$dataset,BQ_CHARGEBACK_REGISTRY=$registry_env"
+  source_hash="$(cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)"
+  build_account="projects/$project/serviceAccounts/$(account_email bq-chargeback-build)"
+}
+
+# deploy_function NAME ARGS...: deploys unless the function already runs this source with these
+# settings (a label holds their hash), so a second run does not roll out a new revision.
+deploy_function() {
+  local name="$1" hash
+  shift
+  hash="$(printf '%s\n' "$source_hash" "$@" | sha256sum | cut -c1-40)"
+  if [ "$(look_up gcloud functions describe "$name" --gen2 --region="$region" --project="$project" \
+    --format='value(labels.deploy_hash)' || true)" = "$hash" ]; then
+    echo "= up to date: $name"
+    return 0
+  fi
+  run gcloud functions deploy "$name" --gen2 --runtime=nodejs22 --region="$region" --project="$project" \
+    --source="$stage" --build-service-account="$build_account" "$@" --update-labels="deploy_hash=$hash"
+}
+
+# The monthly report, the same in both modes (it reads job_costs and findings, which either mode
+# writes): its grants, its function, its Cloud Scheduler job.
+grant_report_access() {
+  local report_sa registered
+  report_sa="serviceAccount:$(account_email bq-chargeback-report)"
+  # it writes its tables: this dataset only
+  grant roles/bigquery.dataEditor "$report_sa" dataset "$project:$dataset"
+  # it reads INFORMATION_SCHEMA.TABLE_STORAGE of each registered project: those projects only
+  for registered in $(registry_projects); do
+    grant roles/bigquery.metadataViewer "$report_sa" project "$registered"
+  done
+  [ -z "$registry_bucket" ] || grant roles/storage.objectViewer "$report_sa" bucket "$registry_bucket"
+  # objectUser: writing report-FROM-TO.html again for a re-run period replaces it (needs delete)
+  [ -z "$report_bucket" ] || grant roles/storage.objectUser "$report_sa" bucket "$report_bucket_name"
+}
+
+create_report_bucket() {
+  [ -n "$report_bucket" ] || return 0
+  step "Report bucket $report_bucket_name (report.html of each period)"
+  if missing gcloud storage buckets describe "$report_bucket_name" --project="$project"; then
+    run gcloud storage buckets create "$report_bucket_name" --project="$project" --location="$region" \
+      --uniform-bucket-level-access
+  fi
+}
+
+deploy_report_function() {
+  local env="$common_env,BQ_CHARGEBACK_LOCATION=$location,BQ_CHARGEBACK_STORAGE_LOCATIONS=$storage_locations"
+  [ -z "$report_bucket" ] || env="$env,BQ_CHARGEBACK_REPORT_BUCKET=$report_bucket"
+  deploy_function "$report_fn" --entry-point=buildChargebackReport --trigger-http --no-allow-unauthenticated \
+    --service-account="$(account_email bq-chargeback-report)" --set-env-vars="$env" --memory=1Gi --timeout=1800s
+}
+
+schedule_monthly_report() {
+  local scheduler_sa url job_state
+  scheduler_sa="$(account_email bq-chargeback-scheduler)"
+  url="$(look_up gcloud functions describe "$report_fn" --gen2 --region="$region" --project="$project" --format='value(serviceConfig.uri)' || true)"
+  url="${url:-https://REPORT_FUNCTION_URL}"
+  # the scheduler may invoke the report function, nothing else
+  grant roles/run.invoker "serviceAccount:$scheduler_sa" service "$report_fn"
+  # Scheduler's default attempt deadline is 180 s; the report may run up to the function's 1800 s.
+  # A retry is safe: each run replaces its period's rows.
+  local schedule_settings=(--attempt-deadline=1800s --max-retry-attempts=2 --min-backoff=600s)
+  job_state="$(look_up gcloud scheduler jobs describe "$scheduler_job" --location="$region" --project="$project" --format='value(attemptDeadline,retryConfig.retryCount)' || true)"
+  if [ -z "$job_state" ]; then
+    run gcloud scheduler jobs create http "$scheduler_job" --location="$region" --project="$project" \
+      --schedule="$schedule" --time-zone="America/Los_Angeles" --uri="$url" --http-method=POST \
+      --headers=Content-Type=application/json --message-body='{}' "${schedule_settings[@]}" \
+      --oidc-service-account-email="$scheduler_sa" --oidc-token-audience="$url"
+  elif [ "$job_state" != "$(printf '1800s\t2')" ]; then
+    run gcloud scheduler jobs update http "$scheduler_job" --location="$region" --project="$project" \
+      "${schedule_settings[@]}"
+  else
+    echo "= exists: scheduler job $scheduler_job (deadline 1800s, 2 retries)"
+  fi
+}
+
+# create_policy FILE [ATTEMPTS]: by display name, once. Alert policies are only in gcloud alpha
+# (and beta); a policy on a log-based metric created moments ago is refused (NOT_FOUND) until
+# the metric reaches Cloud Monitoring, which takes minutes: retried.
+create_policy() {
+  local file="$1" attempts="${2:-1}" name
+  name="$("$node22" -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).displayName' "$file")"
+  if [ -n "$(look_up gcloud alpha monitoring policies list --project="$project" --filter="displayName=\"$name\"" --format='value(name)' || true)" ]; then
+    echo "= exists: alert policy '$name'"
+    return 0
+  fi
+  local command=(gcloud alpha monitoring policies create --project="$project" --policy-from-file="$file")
+  [ -z "$channel" ] || command+=(--notification-channels="$channel")
+  run_retried "$attempts" "${command[@]}"
+}
+
+# The log-based metric over the alert lines (deploy/metric.yaml) and the policy on it: both modes
+# write the same lines (src/cloud/alerts.ts).
+alert_on_findings() {
+  if missing gcloud logging metrics describe "$metric" --project="$project"; then
+    run gcloud logging metrics create "$metric" --project="$project" --config-from-file="$here/metric.yaml"
+  fi
+  create_policy "$findings_policy_file" 30
+}

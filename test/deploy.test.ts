@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { parseEntry } from "../src/core/parse.ts";
 import { sinkScript, sinkSteps } from "../src/deploy/sink-script.ts";
 import { generateEntries } from "../src/sample/generate.ts";
+import { FakeBigQuery } from "./support/fake-bigquery.ts";
 import { type FakeCloud, startFakeCloud } from "./support/fake-gcloud.ts";
 import { matches, parseFilter } from "./support/logging-filter.ts";
 
@@ -68,13 +69,19 @@ describe("the Log Router sink filter and the parser agree", () => {
 
 // deploy.sh and teardown.sh run against a recorded Google Cloud (test/support/fake-gcloud.ts):
 // look-ups are answered from what earlier runs created, so a second run must change nothing.
-async function cloudRun(script: "deploy" | "teardown", args: string[], cloud: FakeCloud) {
+async function cloudRun(
+  script: "deploy" | "teardown",
+  args: string[],
+  cloud: FakeCloud,
+  env: Record<string, string> = {},
+) {
   const before = cloud.state.calls.length;
   const { stdout } = await run("bash", [`${ROOT}deploy/${script}.sh`, ...args], {
     env: {
       ...process.env,
       PATH: `${cloud.bin}:${process.env.PATH}`,
       BQ_CHARGEBACK_DEPLOY_RETRY_SECONDS: "0",
+      ...env,
     },
   });
   return {
@@ -105,6 +112,22 @@ function expectTornDown(state: FakeCloud["state"]) {
     list.map((b) => `${resource}: ${b.role} ${b.member}`),
   );
   expect(bindings).toEqual([]);
+}
+
+/**
+ * Sink mode's `registry push` writes through the BigQuery client: to a local endpoint, which
+ * answers its look-up of the version from the rows it holds.
+ */
+async function registryEndpoint() {
+  const bigquery = new FakeBigQuery();
+  bigquery.queryHandler = async (request) => {
+    const [version] = (request.queryParameters as { parameterValue: { value: string } }[]).map(
+      (p) => p.parameterValue.value,
+    );
+    const pushed = bigquery.rows("registry_versions").filter((row) => row.registry_version === version);
+    return { fields: [{ name: "pushed", type: "INTEGER" }], rows: [{ f: [{ v: String(pushed.length) }] }] };
+  };
+  return { bigquery, endpoint: { BIGQUERY_API_ENDPOINT: await bigquery.start() } };
 }
 
 const SA = (name: string) => `serviceAccount:bq-chargeback-${name}@acme-chargeback.iam.gserviceaccount.com`;
@@ -200,10 +223,26 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
       /bq add-iam-policy-binding --member=serviceAccount:WRITER_IDENTITY_OF_THE_SINK --role=roles\/bigquery.dataEditor acme-chargeback:bq_chargeback/,
       /env GOOGLE_CLOUD_PROJECT=acme-chargeback BQ_CHARGEBACK_DATASET=bq_chargeback .*registry push --registry .*registry.yaml$/,
       /gcloud iam service-accounts create bq-chargeback-pipeline /,
+      /gcloud iam service-accounts create bq-chargeback-sink-alerts /,
       /bq add-iam-policy-binding --member=serviceAccount:bq-chargeback-pipeline@acme-chargeback.iam.gserviceaccount.com --role=roles\/bigquery.dataEditor acme-chargeback:bq_chargeback/,
       /gcloud projects add-iam-policy-binding acme-chargeback .*bq-chargeback-pipeline@.*--role=roles\/bigquery.jobUser/,
       /gcloud iam service-accounts add-iam-policy-binding bq-chargeback-pipeline@.*gcp-sa-bigquerydatatransfer.*--role=roles\/iam.serviceAccountTokenCreator/,
-      /bq mk --transfer_config --project_id=acme-chargeback --location=US --data_source=scheduled_query .*--schedule=every\\ 6\\ hours --service_account_name=bq-chargeback-pipeline@acme-chargeback.iam.gserviceaccount.com --params=/,
+      /bq add-iam-policy-binding --member=serviceAccount:bq-chargeback-sink-alerts@acme-chargeback.iam.gserviceaccount.com --role=roles\/bigquery.dataEditor acme-chargeback:bq_chargeback/,
+      /gcloud projects add-iam-policy-binding acme-chargeback .*bq-chargeback-sink-alerts@.*--role=roles\/bigquery.jobUser/,
+      // the monthly report: function mode's grants
+      /gcloud projects add-iam-policy-binding acme-chargeback .*bq-chargeback-report@.*--role=roles\/bigquery.jobUser/,
+      /gcloud storage buckets add-iam-policy-binding gs:\/\/acme-chargeback-reports .*bq-chargeback-report@.*--role=roles\/storage.objectUser/,
+      // the run notifications: a topic only the Data Transfer Service's agent publishes to
+      /gcloud pubsub topics create bq-chargeback-sink-runs /,
+      /gcloud pubsub topics add-iam-policy-binding bq-chargeback-sink-runs .*--member=serviceAccount:service-123456789012@gcp-sa-bigquerydatatransfer.iam.gserviceaccount.com --role=roles\/pubsub.publisher/,
+      /bq mk --transfer_config --project_id=acme-chargeback --location=US --data_source=scheduled_query .*--schedule=every\\ 6\\ hours --service_account_name=bq-chargeback-pipeline@acme-chargeback.iam.gserviceaccount.com --notification_pubsub_topic=projects\/acme-chargeback\/topics\/bq-chargeback-sink-runs --params=/,
+      /gcloud functions deploy bq-chargeback-sink-alerts --gen2 --runtime=nodejs22 .*--entry-point=raiseSinkAlerts --trigger-topic=bq-chargeback-sink-runs --retry --trigger-service-account=bq-chargeback-trigger@acme-chargeback.iam.gserviceaccount.com --service-account=bq-chargeback-sink-alerts@.*BQ_CHARGEBACK_LOCATION=US/,
+      /gcloud functions deploy bq-chargeback-report --gen2 .*--entry-point=buildChargebackReport --trigger-http --no-allow-unauthenticated --service-account=bq-chargeback-report@/,
+      /gcloud run services add-iam-policy-binding bq-chargeback-sink-alerts .*--member=serviceAccount:bq-chargeback-trigger@.*--role=roles\/run.invoker/,
+      /gcloud run services add-iam-policy-binding bq-chargeback-report .*bq-chargeback-scheduler@.*--role=roles\/run.invoker/,
+      /gcloud scheduler jobs create http bq-chargeback-monthly .*--attempt-deadline=1800s .*--oidc-service-account-email=bq-chargeback-scheduler@/,
+      /gcloud logging metrics create bq_chargeback_findings/,
+      /gcloud alpha monitoring policies create .*--policy-from-file=.*deploy\/alert-policy.json/,
     ];
     let from = 0;
     for (const step of steps) {
@@ -221,9 +260,45 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
     ])
       expect(transfer).toContain(statement.replaceAll(" ", "\\ "));
     expect(transfer).toContain("@@dataset_id\\ =\\ \\'bq_chargeback\\'");
-    // nothing of the function mode: no topic, no function, no Pub/Sub grant
-    expect(changes.join("\n")).not.toMatch(/pubsub|functions deploy|scheduler jobs/);
+    // nothing of the function mode's ingest: no audit-log topic, no ingest function, no dead letters
+    expect(changes.join("\n")).not.toMatch(/bq-chargeback-audit-logs|bq-chargeback-ingest|dead-letter/);
     expect(changes.join("\n")).not.toMatch(/roles\/(owner|editor|[a-z]+\.admin)\b/);
+    // the alerts function's account: what test/sink-alerts.test.ts runs it with, and nothing more
+    const alertsGrants = changes.filter((line) => line.includes(SA("sink-alerts")) && /--role=/.test(line));
+    expect(alertsGrants.map((line) => /--role=(\S+)/.exec(line)?.[1]).sort()).toEqual([
+      "roles/bigquery.dataEditor",
+      "roles/bigquery.jobUser",
+    ]);
+  });
+
+  it("--mode sink deploys once, adds the notification to a scheduled query that lacks it, and tears down to the data", async () => {
+    const args = [...DEPLOY_ARGS, "--mode", "sink"];
+    const { bigquery, endpoint } = await registryEndpoint();
+    const first = await cloudRun("deploy", args, cloud, endpoint);
+    expect(first.mutatingCalls.length).toBeGreaterThan(30);
+    expect(bigquery.rows("registry_versions")).toHaveLength(1);
+    const again = await cloudRun("deploy", args, cloud, endpoint);
+    await bigquery.stop();
+    // the push is run again and writes nothing: its version is there
+    expect(again.changes, again.stdout).toEqual([expect.stringMatching(/ registry push --registry /)]);
+    expect(again.stdout).toMatch(
+      /registry version \S+ is already in acme-chargeback.bq_chargeback: nothing written/,
+    );
+    expect(again.mutatingCalls).toEqual([]);
+    expect(again.stdout).toMatch(
+      /= exists: scheduled query 'bq-chargeback sink pipeline', notifying bq-chargeback-sink-runs/,
+    );
+    // a scheduled query of an earlier deployment, without the notification, is given it
+    const [configKey] = Object.keys(cloud.state.resources).filter((k) => k.startsWith("bq transfer_config "));
+    (cloud.state.resources[configKey as string] as Record<string, string>).notificationPubsubTopic = "";
+    const update = await cloudRun("deploy", [...args, "--dry-run"], cloud);
+    expect(update.changes.filter((line) => !line.includes("registry push"))).toEqual([
+      expect.stringMatching(
+        /^\+ bq update --transfer_config --notification_pubsub_topic=projects\/acme-chargeback\/topics\/bq-chargeback-sink-runs projects\/123456789012\/locations\/us\/transferConfigs\//,
+      ),
+    ]);
+    const { state } = await cloudRun("teardown", args, cloud);
+    expectTornDown(state);
   });
 
   it("the sink mode's scheduled query is sql/sink in order, on a checked dataset", () => {
@@ -329,6 +404,11 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
       cloud.state.resources["gcloud scheduler jobs bq-chargeback-monthly project=acme-chargeback"] = {};
       await cloudRun("deploy", DEPLOY_ARGS, cloud); // a job with the old deadline is updated
       await cloudRun("teardown", [...DEPLOY_ARGS, "--delete-data"], cloud);
+      // the sink mode's commands too
+      const { bigquery, endpoint } = await registryEndpoint();
+      await cloudRun("deploy", [...DEPLOY_ARGS, "--mode", "sink"], cloud, endpoint);
+      await cloudRun("teardown", [...DEPLOY_ARGS, "--mode", "sink"], cloud);
+      await bigquery.stop();
       // one call of each shape: the command, then the names of its flags
       const shapes = new Map<string, string[]>();
       for (const { argv } of cloud.state.calls) {

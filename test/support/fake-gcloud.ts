@@ -35,8 +35,9 @@ const VERBS = new Set([
   "query",
   "rm",
   "cp",
+  "ls",
 ]);
-const LOOK_UPS = new Set(["describe", "get-iam-policy", "list", "show", "cp"]);
+const LOOK_UPS = new Set(["describe", "get-iam-policy", "list", "show", "cp", "ls"]);
 const PROJECT_NUMBER = "123456789012";
 
 export interface FakeCloud {
@@ -87,7 +88,12 @@ exec 3<>/dev/tcp/127.0.0.1/${port}
   printf '%s' ${tool}
   printf '\\0%s' "$@"
   printf '\\0\\0'
-  if [ ${tool} = bq ] && [[ " $* " == *" query "* ]]; then cat; fi
+  # bq query reads its statement from standard input: the first word that is not a flag
+  if [ ${tool} = bq ]; then
+    for word in "$@"; do
+      case "$word" in -*) ;; query) cat; break ;; *) break ;; esac
+    done
+  fi
   printf '\\0\\0\\0'
 } >&3
 read -r code <&3
@@ -213,6 +219,57 @@ function handle(
     stdout += text.endsWith("\n") ? text : `${text}\n`;
   };
 
+  // The Data Transfer Service's configs (bq mk/ls/update/rm --transfer_config), kept by resource
+  // name; bq ls lists a project's configs in one location as JSON, as --format=prettyjson does.
+  const transferConfigs = (verb: string, name: string, flags: Record<string, string>) => {
+    const prefix = "bq transfer_config ";
+    const configs = Object.entries(state.resources).filter(([k]) => k.startsWith(prefix));
+    if (verb === "ls") {
+      if (!flags.transfer_location) fail("Need to specify transfer_location for list transfer configs.");
+      const location = flags.transfer_location.toLowerCase();
+      out(
+        JSON.stringify(
+          configs
+            .map(([, config]) => config)
+            .filter((config) => config.name?.includes(`/locations/${location}/`))
+            .map(({ name: configName, displayName, notificationPubsubTopic, schedule }) => ({
+              name: configName,
+              displayName,
+              dataSourceId: "scheduled_query",
+              schedule,
+              ...(notificationPubsubTopic ? { notificationPubsubTopic } : {}),
+            })),
+          null,
+          2,
+        ),
+      );
+      return;
+    }
+    if (verb === "mk") {
+      const id = `6f${String(configs.length + 1).padStart(6, "0")}-0000-2d4e-9f8a-089e08e4d7a1`;
+      const configName = `projects/${PROJECT_NUMBER}/locations/${(flags.location ?? "US").toLowerCase()}/transferConfigs/${id}`;
+      state.resources[`${prefix}${configName}`] = {
+        name: configName,
+        displayName: flags.display_name ?? "",
+        schedule: flags.schedule ?? "",
+        notificationPubsubTopic: flags.notification_pubsub_topic ?? "",
+      };
+      return;
+    }
+    const config = state.resources[`${prefix}${name}`];
+    if (!config) fail(`Not found: ${name}`);
+    if (verb === "update") {
+      if (flags.notification_pubsub_topic !== undefined)
+        config.notificationPubsubTopic = flags.notification_pubsub_topic;
+      return;
+    }
+    if (verb === "rm") {
+      delete state.resources[`${prefix}${name}`];
+      return;
+    }
+    fail(`fake bq: not modelled: ${verb} --transfer_config`, 2);
+  };
+
   const act = (): void => {
     const g = group.join(" ");
     if (g === "gcloud services" && verb === "list") {
@@ -289,6 +346,10 @@ function handle(
         return;
       }
       out(JSON.stringify({ bindings: [...byRole].map(([role, members]) => ({ role, members })) }));
+      return;
+    }
+    if (tool === "bq" && flags.transfer_config) {
+      transferConfigs(verb, rest.at(-1) ?? "", flags);
       return;
     }
     if (tool === "bq") {
