@@ -283,6 +283,16 @@ transfer_config() {
       });' "$transfer_name"
 }
 
+# create_accounts NAME...: the service accounts not yet there.
+create_accounts() {
+  local account
+  for account in "$@"; do
+    if missing gcloud iam service-accounts describe "$(account_email "$account")" --project="$project"; then
+      run gcloud iam service-accounts create "$account" --display-name="$account" --project="$project"
+    fi
+  done
+}
+
 # stage_functions: builds the functions' JavaScript once into $stage (removed on exit) and sets
 # what every function is deployed with: common_env, source_hash, build_account.
 stage_functions() {

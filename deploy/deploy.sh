@@ -68,11 +68,7 @@ done
 create_report_bucket
 
 step "Service accounts: one per job (ingest, report, trigger, scheduler, build)"
-for account in "${accounts[@]}"; do
-  if missing gcloud iam service-accounts describe "$(account_email "$account")" --project="$project"; then
-    run gcloud iam service-accounts create "$account" --display-name="$account" --project="$project"
-  fi
-done
+create_accounts "${accounts[@]}"
 
 step "Least-privilege grants (deploy/iam.md)"
 # the ingest function writes its tables: this dataset only

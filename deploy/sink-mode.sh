@@ -62,11 +62,7 @@ run "${push_env[@]}" "${cli[@]}"
 create_report_bucket
 
 step "Service accounts: one per job (scheduled query, alerts, trigger, build, report, scheduler)"
-for account in "${sink_accounts[@]}"; do
-  if missing gcloud iam service-accounts describe "$(account_email "$account")" --project="$project"; then
-    run gcloud iam service-accounts create "$account" --display-name="$account" --project="$project"
-  fi
-done
+create_accounts "${sink_accounts[@]}"
 
 step "Least-privilege grants (deploy/iam.md)"
 # it reads the sink's tables and the registry and writes the outputs: this dataset only; it runs
