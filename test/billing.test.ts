@@ -308,6 +308,26 @@ describe("a reservation's cost, idle slots included, shared by slot-ms that day"
   });
 });
 
+describe("a job split across reservations by an older entry's reservationUsage", () => {
+  it("weighs neither as on-demand use of its billing project nor in a reservation (as sql/invoice)", () => {
+    // priced `reservation` with no single reservation named (src/core/pricebook.ts reservationSplitCost)
+    const usage = new BillingJobUsage();
+    usage.add({
+      jobId: "proj-a-bi:US.split",
+      billingProject: "proj-a-bi",
+      usageDate: "2026-10-05",
+      consumerDepartment: "a",
+      pricingModel: "reservation",
+      reservation: "",
+      slotMs: 48_211n,
+      billedBytes: 549_755_813_888n,
+      computeCost: 683_000n,
+    });
+    expect(usage.all()).toEqual([]);
+    expect(usage.loggedJobs.get("proj-a-bi:split")).toBe(549_755_813_888n);
+  });
+});
+
 describe("the sample month reconciled with its invoice", () => {
   let usd: { dir: string; result: ReportResult };
   let jpy: { dir: string; result: ReportResult };

@@ -50,6 +50,10 @@ export class BillingJobUsage {
     this.loggedJobs.set(`${project}:${name}`, job.billedBytes);
     const reserved = job.pricingModel === "reservation";
     if (job.pricingModel !== "on_demand" && !reserved) return;
+    // A job split across reservations by an older entry's reservationUsage names none: its
+    // slots are no one reservation's and its bytes were not billed on demand (sql/invoice
+    // leaves it out the same way).
+    if (reserved && job.reservation === "") return;
     const reservation = reserved ? canonicalReservation(job.reservation) : "";
     const key = [job.usageDate, job.billingProject, reservation, job.consumerDepartment].join(SEP);
     let cell = this.cells.get(key);
