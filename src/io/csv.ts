@@ -17,13 +17,18 @@ const PLAIN_DECIMAL = /^-\d+(?:\.\d+)?$/;
 
 function cell(value: CsvValue): string {
   if (value === null || value === undefined) return "";
-  let text = String(value);
-  if (typeof value === "string" && FORMULA_START.test(text) && !PLAIN_DECIMAL.test(text)) text = `'${text}`;
+  // A number, bigint or boolean is never quoted nor guarded: only texts are tested.
+  if (typeof value !== "string") return String(value);
+  let text = value;
+  if (FORMULA_START.test(text) && !PLAIN_DECIMAL.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 export function csvLine(values: readonly CsvValue[]): string {
-  return `${values.map(cell).join(",")}\n`;
+  // Appended in one pass (no array of cells to join): a line is written for every job.
+  let line = values.length > 0 ? cell(values[0]) : "";
+  for (let i = 1; i < values.length; i++) line += `,${cell(values[i])}`;
+  return `${line}\n`;
 }
 
 /** Parses CSV text into rows of cells; quoted cells may hold commas, quotes and newlines. Returns each row's 1-based start line. */
