@@ -2,7 +2,7 @@
 -- cloudaudit_googleapis_com_data_access (partitioned by `timestamp`) in this run's window, read
 -- as src/core/parse.ts reads a LogEntry: one row per completed job event (v2 jobChange or
 -- jobInsertion DONE from the JSON text in protopayload_auditlog.metadataJson, v1 jobcompleted
--- from the typed record protopayload_auditlog.servicedata_v1_bigquery), per v2 tableDataRead,
+-- from protopayload_auditlog.servicedata_v1_bigquery, read as JSON), per v2 tableDataRead,
 -- and per entry the parser rejects, with the parser's reason and message. Facts only: no
 -- registry, no prices. Other entries (jobs not done, other methods) are skipped, as the parser
 -- ignores them.
@@ -41,7 +41,7 @@ formats AS (
         OR JSON_QUERY(metadata, '$.jobInsertion') IS NOT NULL
         OR JSON_QUERY(metadata, '$.tableDataRead') IS NOT NULL
         THEN 'v2'
-      WHEN payload.servicedata_v1_bigquery IS NOT NULL THEN 'v1'
+      WHEN JSON_QUERY(raw, '$.protopayload_auditlog.servicedata_v1_bigquery') IS NOT NULL THEN 'v1'
       WHEN COALESCE(payload.serviceName, '') != 'bigquery.googleapis.com' THEN 'not_bigquery'
     END AS audit_format
   FROM entries
@@ -212,6 +212,10 @@ v2_jobs AS (
     WHERE done AND rejection IS NULL
   )
 ),
+-- v1 is read through JSON, never by column: a sink table has the columns of the entries it has
+-- received, so one that only ever got v2 entries has no servicedata_v1_bigquery at all, and one
+-- whose v1 entries never carried a field (an extract job's configuration, dryRun, a reservation,
+-- labels, referencedViews) has no column for it. Either way the script must still run.
 v1_jobs AS (
   SELECT
     'job' AS entry_kind,
@@ -221,88 +225,95 @@ v1_jobs AS (
     receive_time,
     raw,
     'v1' AS audit_format,
-    job.jobName.projectId AS billing_project,
-    job.jobName.jobId AS job_name,
-    COALESCE(job.jobName.location, '') AS location,
+    JSON_VALUE(job, '$.jobName.projectId') AS billing_project,
+    JSON_VALUE(job, '$.jobName.jobId') AS job_name,
+    COALESCE(JSON_VALUE(job, '$.jobName.location'), '') AS location,
     principal,
     job_type,
-    COALESCE(job.jobConfiguration.query.statementType, '') AS statement_type,
-    COALESCE(job.jobStatistics.totalBilledBytes, 0) AS billed_bytes,
-    job.jobStatistics.totalBilledBytes IS NOT NULL AS billed_bytes_present,
-    COALESCE(job.jobStatistics.totalProcessedBytes, 0) AS processed_bytes,
-    COALESCE(job.jobStatistics.totalSlotMs, 0) AS slot_ms,
+    COALESCE(JSON_VALUE(job, '$.jobConfiguration.query.statementType'), '') AS statement_type,
+    COALESCE(CAST(JSON_VALUE(job, '$.jobStatistics.totalBilledBytes') AS INT64), 0) AS billed_bytes,
+    JSON_VALUE(job, '$.jobStatistics.totalBilledBytes') IS NOT NULL AS billed_bytes_present,
+    COALESCE(CAST(JSON_VALUE(job, '$.jobStatistics.totalProcessedBytes') AS INT64), 0) AS processed_bytes,
+    COALESCE(CAST(JSON_VALUE(job, '$.jobStatistics.totalSlotMs') AS INT64), 0) AS slot_ms,
     COALESCE(
-      NULLIF(job.jobStatistics.reservation, ''),
+      NULLIF(JSON_VALUE(job, '$.jobStatistics.reservation'), ''),
       (SELECT IF(COUNT(DISTINCT u.name) = 1, MAX(u.name), NULL) FROM UNNEST(reservation_usage) AS u WHERE u.name != ''),
       ''
     ) AS reservation,
     reservation_usage,
     -- v1 has no cacheHit: Google's own v1 view calls a query without bytes, slot-ms or error cached.
     -- only a SELECT's results come from the cache (parse.ts CACHEABLE_STATEMENTS)
-    job_type = 'QUERY' AND COALESCE(job.jobConfiguration.query.statementType, '') IN ('SELECT', '')
-    AND job.jobStatistics.totalProcessedBytes IS NULL AND job.jobStatistics.totalSlotMs IS NULL AND NOT failed AS cache_hit,
-    COALESCE(job.jobConfiguration.dryRun, FALSE) AS dry_run,
-    IF(failed, COALESCE(job.jobStatus.error.code, 0), NULL) AS error_code,
-    IF(failed, COALESCE(job.jobStatus.error.message, ''), NULL) AS error_message,
+    job_type = 'QUERY' AND COALESCE(JSON_VALUE(job, '$.jobConfiguration.query.statementType'), '') IN ('SELECT', '')
+    AND JSON_VALUE(job, '$.jobStatistics.totalProcessedBytes') IS NULL AND JSON_VALUE(job, '$.jobStatistics.totalSlotMs') IS NULL AND NOT failed AS cache_hit,
+    COALESCE(JSON_VALUE(job, '$.jobConfiguration.dryRun') = 'true', FALSE) AS dry_run,
+    IF(failed, COALESCE(CAST(JSON_VALUE(job, '$.jobStatus.error.code') AS INT64), 0), NULL) AS error_code,
+    IF(failed, COALESCE(JSON_VALUE(job, '$.jobStatus.error.message'), ''), NULL) AS error_message,
     IF(
-      COALESCE(job.jobConfiguration.query.statementType, '') = 'CREATE_MODEL',
+      COALESCE(JSON_VALUE(job, '$.jobConfiguration.query.statementType'), '') = 'CREATE_MODEL',
       (
         SELECT IF(COUNT(DISTINCT UPPER(t)) = 1, MAX(UPPER(t)), '')
-        FROM UNNEST(REGEXP_EXTRACT_ALL(COALESCE(job.jobConfiguration.query.query, ''), r"""(?i)\bmodel_type\s*=\s*['"]([A-Za-z_]+)['"]""")) AS t
+        FROM UNNEST(REGEXP_EXTRACT_ALL(COALESCE(JSON_VALUE(job, '$.jobConfiguration.query.query'), ''), r"""(?i)\bmodel_type\s*=\s*['"]([A-Za-z_]+)['"]""")) AS t
       ),
       ''
     ) AS model_type,
     ARRAY(
-      SELECT DISTINCT REGEXP_REPLACE(CONCAT('projects/', t.projectId, '/datasets/', t.datasetId, '/tables/', t.tableId), r'[$@].*$', '')
-      FROM UNNEST(job.jobStatistics.referencedTables) AS t
-      WHERE COALESCE(t.projectId, '') != '' AND COALESCE(t.datasetId, '') != '' AND COALESCE(t.tableId, '') != ''
+      SELECT DISTINCT REGEXP_REPLACE(CONCAT('projects/', t.project_id, '/datasets/', t.dataset_id, '/tables/', t.table_id), r'[$@].*$', '')
+      FROM (
+        SELECT JSON_VALUE(t, '$.projectId') AS project_id, JSON_VALUE(t, '$.datasetId') AS dataset_id, JSON_VALUE(t, '$.tableId') AS table_id
+        FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobStatistics.referencedTables')) AS t
+      ) AS t
+      WHERE COALESCE(t.project_id, '') != '' AND COALESCE(t.dataset_id, '') != '' AND COALESCE(t.table_id, '') != ''
     ) AS referenced_tables,
     ARRAY(
-      SELECT DISTINCT REGEXP_REPLACE(CONCAT('projects/', t.projectId, '/datasets/', t.datasetId, '/tables/', t.tableId), r'[$@].*$', '')
-      FROM UNNEST(job.jobStatistics.referencedViews) AS t
-      WHERE COALESCE(t.projectId, '') != '' AND COALESCE(t.datasetId, '') != '' AND COALESCE(t.tableId, '') != ''
+      SELECT DISTINCT REGEXP_REPLACE(CONCAT('projects/', t.project_id, '/datasets/', t.dataset_id, '/tables/', t.table_id), r'[$@].*$', '')
+      FROM (
+        SELECT JSON_VALUE(t, '$.projectId') AS project_id, JSON_VALUE(t, '$.datasetId') AS dataset_id, JSON_VALUE(t, '$.tableId') AS table_id
+        FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobStatistics.referencedViews')) AS t
+      ) AS t
+      WHERE COALESCE(t.project_id, '') != '' AND COALESCE(t.dataset_id, '') != '' AND COALESCE(t.table_id, '') != ''
     ) AS referenced_views,
     CAST(NULL AS STRING) AS parent_job_id,
-    job.jobStatistics.endTime AS end_time,
-    -- the typed record's labels (a map, exported as repeated key/value) as the same JSON object
+    CAST(JSON_VALUE(job, '$.jobStatistics.endTime') AS TIMESTAMP) AS end_time,
+    -- the labels (a map, exported as repeated key/value, read here as JSON) as the same JSON object
     IF(
-      ARRAY_LENGTH(job.jobConfiguration.labels) > 0,
+      ARRAY_LENGTH(JSON_QUERY_ARRAY(job, '$.jobConfiguration.labels')) > 0,
       CONCAT('{', ARRAY_TO_STRING(ARRAY(
-        SELECT CONCAT(TO_JSON_STRING(l.key), ':', TO_JSON_STRING(COALESCE(l.value, '')))
-        FROM UNNEST(job.jobConfiguration.labels) AS l WITH OFFSET AS position
-        WHERE l.key IS NOT NULL
+        SELECT CONCAT(TO_JSON_STRING(JSON_VALUE(l, '$.key')), ':', TO_JSON_STRING(COALESCE(JSON_VALUE(l, '$.value'), '')))
+        FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobConfiguration.labels')) AS l WITH OFFSET AS position
+        WHERE JSON_VALUE(l, '$.key') IS NOT NULL
         ORDER BY position
       ), ','), '}'),
       NULL
     ) AS labels_json,
     job IS NULL AS job_missing,
-    COALESCE(job.jobName.projectId, '') = '' OR COALESCE(job.jobName.jobId, '') = '' AS name_missing,
-    TO_JSON_STRING(job.jobName) AS name_raw,
-    COALESCE(job.jobStatus.state, '') IN ('', 'DONE') AS done
+    COALESCE(JSON_VALUE(job, '$.jobName.projectId'), '') = '' OR COALESCE(JSON_VALUE(job, '$.jobName.jobId'), '') = '' AS name_missing,
+    JSON_QUERY(job, '$.jobName') AS name_raw,
+    COALESCE(JSON_VALUE(job, '$.jobStatus.state'), '') IN ('', 'DONE') AS done
   FROM (
     SELECT
       *,
-      payload.servicedata_v1_bigquery.jobCompletedEvent.job AS job,
       -- reservationUsage[] read through JSON: Google no longer fills it, so a sink table created
       -- since has no column for it (the Log Router adds a column when an entry first carries one)
       ARRAY(
         SELECT AS STRUCT COALESCE(JSON_VALUE(u, '$.name'), '') AS name, COALESCE(SAFE_CAST(JSON_VALUE(u, '$.slotMs') AS INT64), 0) AS slot_ms
-        FROM UNNEST(JSON_QUERY_ARRAY(TO_JSON_STRING(payload.servicedata_v1_bigquery.jobCompletedEvent.job), '$.jobStatistics.reservationUsage')) AS u WITH OFFSET AS i
+        FROM UNNEST(JSON_QUERY_ARRAY(job, '$.jobStatistics.reservationUsage')) AS u WITH OFFSET AS i
         ORDER BY i
       ) AS reservation_usage,
       -- A succeeded v1 job carries `"error": {}`.
-      (payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobStatus.error.code IS NOT NULL
-        OR payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobStatus.error.message IS NOT NULL) AS failed,
+      (JSON_VALUE(job, '$.jobStatus.error.code') IS NOT NULL OR JSON_VALUE(job, '$.jobStatus.error.message') IS NOT NULL) AS failed,
       -- The job's kind from which configuration it carries (the last present wins, as in the parser).
       CASE
-        WHEN payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.tableCopy IS NOT NULL THEN 'COPY'
-        WHEN payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.extract IS NOT NULL THEN 'EXPORT'
-        WHEN payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.load IS NOT NULL THEN 'IMPORT'
-        WHEN payload.servicedata_v1_bigquery.jobCompletedEvent.job.jobConfiguration.query IS NOT NULL THEN 'QUERY'
+        WHEN JSON_QUERY(job, '$.jobConfiguration.tableCopy') IS NOT NULL THEN 'COPY'
+        WHEN JSON_QUERY(job, '$.jobConfiguration.extract') IS NOT NULL THEN 'EXPORT'
+        WHEN JSON_QUERY(job, '$.jobConfiguration.load') IS NOT NULL THEN 'IMPORT'
+        WHEN JSON_QUERY(job, '$.jobConfiguration.query') IS NOT NULL THEN 'QUERY'
         ELSE ''
       END AS job_type
-    FROM formats
-    WHERE audit_format = 'v1' AND payload.servicedata_v1_bigquery.jobCompletedEvent IS NOT NULL
+    FROM (
+      SELECT *, JSON_QUERY(raw, '$.protopayload_auditlog.servicedata_v1_bigquery.jobCompletedEvent.job') AS job
+      FROM formats
+      WHERE audit_format = 'v1' AND JSON_QUERY(raw, '$.protopayload_auditlog.servicedata_v1_bigquery.jobCompletedEvent') IS NOT NULL
+    )
   )
 ),
 reads AS (
