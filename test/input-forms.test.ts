@@ -7,11 +7,13 @@
 // (One JSON array, as `gcloud logging read --format=json` writes, and a UTF-8 BOM were read already:
 // log-files.test.ts.)
 import { readFileSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runReport } from "../src/cli/report-command.ts";
+import { FORMS_READ } from "../src/io/log-files.ts";
+import { cli } from "./support/cli.ts";
 
 const REGISTRY = new URL("./fixtures/functions/registry.yaml", import.meta.url).pathname;
 const text = (path: string) => readFileSync(new URL(`./fixtures/${path}`, import.meta.url), "utf8");
@@ -66,5 +68,84 @@ describe("forms of the same entries", () => {
   it("NDJSON stays NDJSON: a bad line is one rejected entry, the next line is read", async () => {
     const summary = await read(`${compact(v2Pretty)}\n{"insertId": "cut\n${compact(v1Pretty)}\n`);
     expect(summary).toMatchObject({ entries_read: 3, jobs: 2, rejected: { total: 1 } });
+  });
+});
+
+// A file in none of those forms (issue 11 A.2) is refused whole, in one line naming the file, what
+// it looks like and the forms read; the run goes on with the other files, says so first and exits
+// 5 (reports written, input not read). An NDJSON file with bad lines is still read line by line.
+describe("a file in none of the forms read", () => {
+  const good = `${compact(v1Pretty)}\n${compact(v2Pretty)}\n`;
+  const others: [string, string | Buffer, string][] = [
+    [
+      "jobs.csv",
+      "job_id,creation_time,total_bytes_billed\nacme-fin-bi:US.bquxjob_1,2026-10-01 07:00:00 UTC,10485760\n",
+      'CSV (bq query --format=csv, bq extract), starting "job_id,creation_time,total_bytes_billed"',
+    ],
+    [
+      "registry.yaml",
+      "departments:\n  - id: finance\n    projects: [acme-fin-bi]\n",
+      'YAML, starting "departments:"',
+    ],
+    [
+      "listing.txt",
+      "gs://acme-audit/cloudaudit.googleapis.com/data_access/2026/10/01/00:00:00_00:59:59_S0.json\n",
+      'a Cloud Storage object listing (gcloud storage ls), starting "gs://acme-audit/cloudaudit.googleapis.com/data_access/202..."',
+    ],
+    ["notes.txt", "\nBigQuery audit logs, October\n", 'plain text, starting "BigQuery audit logs, October"'],
+    [
+      "export.avro",
+      Buffer.concat([Buffer.from("Obj\u0001", "latin1"), Buffer.from([4, 0x14, 0x61, 0x76, 0x72, 0x6f])]),
+      "an Avro file (bq extract --destination_format=AVRO)",
+    ],
+  ];
+
+  it("is refused in one line naming it, its form and the forms read; the other files are read", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bqcb-refused-"));
+    const logs = join(dir, "good.ndjson");
+    await writeFile(logs, good);
+    const files: string[] = [];
+    for (const [name, content] of others) {
+      files.push(join(dir, name));
+      await writeFile(join(dir, name), content);
+    }
+    const out = join(dir, "out");
+    const run = await cli(["report", "--logs", logs, ...files, "--registry", REGISTRY, "--out", out]);
+    expect(run.code).toBe(5);
+    const refusals = run.stderr.split("\n").filter((line) => line.includes(": refused: "));
+    expect(refusals).toEqual(
+      others.map(
+        ([name, , form]) =>
+          `bq-chargeback: ${join(dir, name)}: refused: it is ${form}; expected ${FORMS_READ}`,
+      ),
+    );
+    const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({
+      input_status: "inputs_refused",
+      entries_read: 2,
+      jobs: 2,
+      rejected: { total: 0 },
+      refused_inputs: others.map(([name, , form]) => ({ file: join(dir, name), form })),
+    });
+    expect(summary.warning).toMatch(/^5 of 6 inputs were refused, in none of the forms read/);
+    expect(run.stdout.split("\n")[0]).toBe(`WARNING       ${summary.warning}`);
+  });
+
+  it("an NDJSON file whose first line is damaged is read line by line, nothing lost", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "bqcb-refused-"));
+    const logs = join(dir, "logs.ndjson");
+    await writeFile(logs, `oops, not an entry\n${good}`);
+    const out = join(dir, "out");
+    const run = await cli(["report", "--logs", logs, "--registry", REGISTRY, "--out", out]);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({
+      input_status: "ok",
+      jobs: 2,
+      rejected: { total: 1 },
+      refused_inputs: [],
+    });
+    const rejected = JSON.parse((await readFile(join(out, "rejected.ndjson"), "utf8")).trim());
+    expect(rejected).toMatchObject({ source: `${logs}:1`, reason: "invalid_json" });
   });
 });

@@ -16,7 +16,7 @@ import type { PeriodGranularity } from "../core/types.ts";
 import { BillingExportError } from "../io/billing-export.ts";
 import { parseIamInput } from "../io/iam-exports.ts";
 import { JobsExportError } from "../io/jobs-export.ts";
-import { InputError } from "../io/log-files.ts";
+import { InputError, refusalLine } from "../io/log-files.ts";
 import { OutputError } from "../io/report-files.ts";
 import { SnapshotError } from "../io/storage-snapshot.ts";
 import { iamSummaryText } from "../report/iam-section.ts";
@@ -96,8 +96,9 @@ Options:
 
 Exit status: 0 done; 2 bad usage, registry, snapshot or path; 3 reports written, but an input
 broke off (a truncated .gz): they hold only what was read before it; 4 IAM findings at or above
---fail-on; 5 reports written, but most entries were rejected or no BigQuery job was read (the
-summary says so first); 1 anything else.`,
+--fail-on; 5 reports written, but an input was refused (in none of the forms read: one line per
+file says which form it is and which are read), most entries were rejected or no BigQuery job was
+read (the summary says so first); 1 anything else.`,
   demo: `Usage: bq-chargeback demo [--out DIR] [report options]
 
 Runs 'report' on the bundled sample organisation in sample/acme (registry, logs in both audit
@@ -194,6 +195,8 @@ async function reportCommand(args: string[]): Promise<number> {
   const damage = damageLines(result.summary);
   for (const line of damage) console.error(`bq-chargeback: ${line}`);
   if (damage.length > 0) return EXIT_DAMAGED_INPUT;
+  for (const refused of result.summary.refused_inputs)
+    console.error(`bq-chargeback: ${refusalLine(refused)}`);
   if (result.summary.warning) {
     console.error(`bq-chargeback: ${result.summary.warning}`);
     return EXIT_INPUT_NOT_READ;
@@ -201,7 +204,7 @@ async function reportCommand(args: string[]): Promise<number> {
   return result.iam && failsOn(result.iam, failOn) ? FINDINGS_EXIT_CODE : 0;
 }
 
-/** Reports were written, but most of the input was rejected or no job was in it: not a success. */
+/** Reports were written, but an input was refused, most of the input was rejected or no job was in it: not a success. */
 const EXIT_INPUT_NOT_READ = 5;
 
 /** Reports were written, but an input broke off: the user decides whether incomplete figures will do. */

@@ -18,6 +18,7 @@ import {
   expandInputs,
   type InputChunk,
   type InputDamage,
+  type RefusedInput,
   readInputChunks,
   readTextFile,
   totalInputBytes,
@@ -139,6 +140,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     const startedAt = performance.now();
     let bytesRead = 0;
     const damages: InputDamage[] = [];
+    const refused: RefusedInput[] = [];
     const chunks =
       options.source ??
       readInputChunks(inputs, {
@@ -148,6 +150,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
           progress.addBytes(count);
         },
         onDamage: (damage) => damages.push(damage),
+        onRefused: (input) => refused.push(input),
       });
     // Worker threads cost ~0.3 s to start: below a few tens of MB one thread finishes first.
     const notAfterMs = notAfterFor(Date.now());
@@ -249,6 +252,7 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       bytesRead,
       elapsedMs: performance.now() - startedAt,
       damaged,
+      refused,
     });
     if (!options.policies)
       return { summary, files: await files.finish(report, summary), invoice: report.invoice };

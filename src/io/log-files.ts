@@ -21,6 +21,23 @@ export interface RecordBatch {
 
 export class InputError extends Error {}
 
+/** The forms --logs reads, named in the line that refuses a file in none of them. */
+export const FORMS_READ =
+  "Cloud Logging entries as JSON: NDJSON (one LogEntry a line), a JSON array (gcloud logging read --format=json), pretty-printed entries or entries.list responses, or rows of a Log Router sink's BigQuery table (bq query --format=json, bq extract --destination_format=NEWLINE_DELIMITED_JSON)";
+
+/** A file in none of the forms read: refused whole rather than rejected line by line. */
+export interface RefusedInput {
+  file: string;
+  /** What the file looks like, in words ("CSV (...), starting ..."). */
+  form: string;
+}
+
+export function refusalLine(refused: RefusedInput): string {
+  return `${refused.file}: refused: it is ${refused.form}; expected ${FORMS_READ}`;
+}
+
+class RefusedForm extends Error {}
+
 /**
  * A file's text. Node names the path in ENOENT but not in EISDIR (`read` of a directory): the
  * path is added, so the one-line error says which file.
@@ -232,6 +249,8 @@ export interface ReadOptions {
    * Without it, the error is thrown.
    */
   onDamage?: (damage: InputDamage) => void;
+  /** Told of an input in none of the forms read; reading goes on with the next one. Without it, an InputError is thrown. */
+  onRefused?: (refused: RefusedInput) => void;
 }
 
 /** Reads each input as InputChunks of about `chunkBytes` (64 KiB); the main thread only cuts at newlines. */
@@ -260,6 +279,12 @@ export async function* readInputChunks(
     try {
       yield* fileChunks(text, name, options.batchSize ?? 2000);
     } catch (error) {
+      if (error instanceof RefusedForm) {
+        const refused = { file: name, form: error.message };
+        if (!options.onRefused) throw new InputError(refusalLine(refused));
+        options.onRefused(refused);
+        continue;
+      }
       if (!options.onDamage) throw error;
       options.onDamage({
         file: name,
@@ -271,6 +296,62 @@ export async function* readInputChunks(
   }
 }
 
+/** How much of a file's start tells its form: its first lines, within the first 64 KiB. */
+const SNIFF_BYTES = 64 * 1024;
+const SNIFF_LINES = 16;
+
+/** Reads more of the input into `head` until it holds `lines` line ends or `bytes` bytes, or the input ends. */
+async function readHead(head: Buffer[], iterator: AsyncIterator<Buffer>, bytes: number, lines = SNIFF_LINES) {
+  const count = (predicate: (chunk: Buffer) => number) => head.reduce((n, chunk) => n + predicate(chunk), 0);
+  while (
+    count((chunk) => chunk.filter((byte) => byte === NEWLINE).length) < lines &&
+    count((chunk) => chunk.length) < bytes
+  ) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head.push(next.value);
+  }
+}
+
+/** Whether one of the first lines starts (after blanks) with `{` or `[`, as JSON entries do. */
+function startsAnyLine(start: Buffer, lines: number): boolean {
+  return start
+    .toString("utf8")
+    .split("\n", lines)
+    .some((line) => /^[\s\uFEFF]*[[{]/.test(line));
+}
+
+/** Lines of as many cells as the first (two or more), or a lone header of bare names. */
+function isCsv(lines: string[]): boolean {
+  const first = lines[0] ?? "";
+  if (lines.length === 1) return /^[\w"]+([,\t][\w"]+)+$/.test(first);
+  return [",", "\t"].some((separator) => {
+    const cells = (line: string) => line.split(separator).length;
+    return cells(first) > 1 && lines.slice(1, 5).every((line) => cells(line) === cells(first));
+  });
+}
+
+/** What a file that is not JSON looks like, for the line that refuses it. */
+export function formOf(start: Buffer): string {
+  const magic = start.subarray(0, 4).toString("latin1");
+  if (magic === "Obj\x01") return "an Avro file (bq extract --destination_format=AVRO)";
+  if (magic === "PAR1") return "a Parquet file (bq extract --destination_format=PARQUET)";
+  if (magic.startsWith("PK\x03\x04")) return "a ZIP archive";
+  if (start.includes(0)) return "binary data";
+  const lines = start
+    .toString("utf8")
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+  const first = lines[0] ?? "";
+  const starting = `starting ${JSON.stringify(first.length > 60 ? `${first.slice(0, 57)}...` : first)}`;
+  if (lines.some((line) => line.includes("gs://")))
+    return `a Cloud Storage object listing (gcloud storage ls), ${starting}`;
+  if (first === "---" || /^[\w"'.-]+:(\s|$)/.test(first)) return `YAML, ${starting}`;
+  if (isCsv(lines)) return `CSV (bq query --format=csv, bq extract), ${starting}`;
+  return `plain text, ${starting}`;
+}
 async function* fileChunks(
   text: AsyncIterable<Buffer>,
   name: string,
@@ -295,6 +376,14 @@ async function* fileChunks(
     if (head.length > 0) yield { kind: "ndjson", file: name, data: new Uint8Array(Buffer.concat(head)) };
     throw error;
   }
+  if (first !== undefined && first !== OPEN_BRACKET && first !== OPEN_BRACE) {
+    // Not JSON from its first character. Refused when none of its first lines is JSON either (CSV,
+    // YAML, a listing): every line would be rejected. An NDJSON file whose first line is damaged
+    // is read line by line, its bad lines rejected, nothing lost.
+    await readHead(head, iterator, SNIFF_BYTES);
+    const start = Buffer.concat(head);
+    if (!startsAnyLine(start, SNIFF_LINES)) throw new RefusedForm(formOf(start));
+  }
   // A byte-order mark opens the file, not its first entry. Dropped here, once: the workers decode
   // each chunk keeping a BOM (else one at a chunk's start would vanish, depending on chunk sizes).
   const opening = head[0];
@@ -306,14 +395,7 @@ async function* fileChunks(
   }
   if (first === OPEN_BRACE) {
     // The first line tells NDJSON from pretty-printed entries or an entries.list response.
-    while (
-      !head.some((chunk) => chunk.includes(NEWLINE)) &&
-      head.reduce((n, c) => n + c.length, 0) < 1 << 20
-    ) {
-      const next = await iterator.next();
-      if (next.done) break;
-      head.push(next.value);
-    }
+    await readHead(head, iterator, 1 << 20, 1);
     const joined = Buffer.concat(head);
     const newline = joined.indexOf(NEWLINE);
     if (!isNdjsonLine(joined.subarray(0, newline < 0 ? joined.length : newline).toString("utf8"))) {

@@ -2,6 +2,7 @@
 // what was rejected and why, and the totals. Pure.
 import { formatUsd } from "../core/money.ts";
 import type { ChargebackReport } from "../core/pipeline.ts";
+import type { RefusedInput } from "../io/log-files.ts";
 import { type FreeTierSummary, freeTierLine, freeTierSummary } from "./free-tier-section.ts";
 import { type LabelCoverageSummary, labelCoverageLine, labelCoverageSummary } from "./label-section.ts";
 import { type ViewReadSummary, viewReadSummary } from "./view-section.ts";
@@ -12,6 +13,8 @@ export interface RunInfo {
   elapsedMs: number;
   /** Inputs that broke off: the report holds only what was read of them before. */
   damaged?: DamagedInput[];
+  /** Inputs in none of the forms read: nothing of them is in the report. */
+  refused?: RefusedInput[];
 }
 
 export interface DamagedInput {
@@ -25,7 +28,7 @@ export interface DamagedInput {
 }
 
 /** Whether the input was read as BigQuery audit entries at all: anything but "ok" is not a success. */
-export type InputStatus = "ok" | "mostly_rejected" | "no_jobs";
+export type InputStatus = "ok" | "inputs_refused" | "mostly_rejected" | "no_jobs";
 
 export interface Summary {
   /** First, because a report over an input that was mostly not read must not look like success. */
@@ -52,6 +55,8 @@ export interface Summary {
   run: { elapsed_ms: number; bytes_read: number; entries_per_second: number; mb_per_second: number };
   /** Inputs that broke off (a truncated .gz): the figures above are incomplete when this is not empty. */
   damaged_inputs: DamagedInput[];
+  /** Inputs refused whole, in none of the forms read (refusalLine says which and what is expected). */
+  refused_inputs: RefusedInput[];
   /** The IAM audit's counts, when policies were given. */
   iam?: import("./iam-section.ts").IamSummary;
   /** How much of the bill job labels explain, when the registry names label_keys. */
@@ -91,7 +96,14 @@ export function inputStatus(report: ChargebackReport): { status: InputStatus; wa
 export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
   const { counters } = report;
   const seconds = Math.max(run.elapsedMs, 1) / 1000;
-  const input = inputStatus(report);
+  const refused = run.refused ?? [];
+  const input: { status: InputStatus; warning: string | null } =
+    refused.length > 0
+      ? {
+          status: "inputs_refused",
+          warning: `${refused.length} of ${run.inputs.length} inputs were refused, in none of the forms read (${refused.map((input) => input.file).join(", ")}): the reports cover only the rest`,
+        }
+      : inputStatus(report);
   return {
     input_status: input.status,
     warning: input.warning,
@@ -126,6 +138,7 @@ export function buildSummary(report: ChargebackReport, run: RunInfo): Summary {
       mb_per_second: Math.round((run.bytesRead / 1e6 / seconds) * 10) / 10,
     },
     damaged_inputs: run.damaged ?? [],
+    refused_inputs: refused,
     ...(report.labelCoverage ? { label_coverage: labelCoverageSummary(report.labelCoverage) } : {}),
     ...(report.viewReads ? { views_across_projects: viewReadSummary(report.viewReads) } : {}),
   };
