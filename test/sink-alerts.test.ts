@@ -223,6 +223,34 @@ describe("raiseSinkAlerts on the functions-framework server", { timeout: 60_000 
     expect(tables.rows.sink_runs?.every((r) => r.alerts_claim === null)).toBe(true);
   });
 
+  it("raises with the next run what a run that failed after its findings step had stamped", async () => {
+    const failed = findingsBefore("2026-10-24").filter((f) => ALERTING_KINDS.includes(f.kind));
+    const next = findingsBefore("2026-10-25").filter(
+      (f) => ALERTING_KINDS.includes(f.kind) && !failed.includes(f),
+    );
+    pipelineRan("2026-10-24T00:00:00Z", []); // an earlier run, alerted before
+    tables.rows.sink_runs?.forEach((r) => {
+      r.alerts_claim = "earlier";
+    });
+    // the 06:00 run stamped its findings, then failed before recording itself
+    tables.rows.findings?.push(
+      ...failed.map(
+        (finding) =>
+          ({ ...bigQueryJson(findingRow(finding), FINDINGS), ingested_at: "2026-10-24T06:00:00Z" }) as Record<
+            string,
+            SqlValue
+          >,
+      ),
+    );
+    pipelineRan("2026-10-24T12:00:00Z", next);
+    const before = alertLines().length;
+    expect((await pushMessage(transferRun("2026-10-24T06:00:00Z", "FAILED"))).status).toBeLessThan(300);
+    expect(alertLines().length).toBe(before);
+    expect((await pushMessage(transferRun("2026-10-24T12:00:00Z"))).status).toBeLessThan(300);
+    expect(alertLines().length - before).toBe(failed.length + next.length);
+    expect(failed.length).toBeGreaterThan(0);
+  });
+
   it("fails, so Pub/Sub redelivers, where BigQuery refuses, and raises the alerts on the redelivery once it can", async () => {
     const findings = findingsBefore("2026-10-23").filter((f) => ALERTING_KINDS.includes(f.kind));
     pipelineRan("2026-10-23T06:00:00Z", findings);

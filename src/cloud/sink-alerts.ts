@@ -83,7 +83,8 @@ export async function raiseRunAlerts(
   run: TransferRun,
   deps: { query: RunQuery; alerts: AlertSink; timestamp: (text: string) => unknown },
 ): Promise<SinkAlertResult> {
-  // A failed run wrote nothing (the script is one job: its MERGEs commit with it or not at all).
+  // A failed run is not recorded in sink_runs (its last step); whatever findings it stamped
+  // before failing are raised with the next run that succeeds (run_findings.sql).
   if (run.state !== "SUCCEEDED") return { kind: "run_not_succeeded", state: run.state };
   const runTime = deps.timestamp(run.runTime);
   const rows = await deps.query(
