@@ -176,6 +176,20 @@ describe("reservationUsage in the core", () => {
   });
 });
 
+describe("reservationUsage names", () => {
+  it("a name that is not Unicode text (an unpaired surrogate) rejects the entry: it would reach pricing_basis", () => {
+    const entry = v2("surrogate", [
+      { name: PROD, slotMs: "30000" },
+      { name: "projects/acme-platform/locations/US/reservations/\ud800", slotMs: "18211" },
+    ]);
+    const parsed = parseEntry(entry, JSON.stringify(entry), { file: "t", line: 1 });
+    expect(parsed).toMatchObject({ kind: "rejected", reason: "invalid_field" });
+    expect(parsed.kind === "rejected" && parsed.detail).toMatch(
+      /^protoPayload\.metadata\.jobChange\.job\.jobStats\.reservationUsage\[1\]\.name: expected Unicode text/,
+    );
+  });
+});
+
 describe("reservationUsage in the sink pipeline (sql/sink)", () => {
   const bad = v2("bad", [{ name: PROD, slotMs: "48k" }]);
   const tables = sinkTablesForSuite(registry, TIME_ZONE, [

@@ -603,14 +603,16 @@ const CACHEABLE_STATEMENTS = new Set(["SELECT", ""]);
  * misleading information and will no longer be populated" (bigquery_audit_metadata.proto
  * JobStats.reservation_usage, "attributed from each tier of a reservation hierarchy";
  * audit_data.proto JobStatistics.reservation_usage), so only older entries carry it, and
- * pricing trusts it only where it cannot double count (pricebook.ts reservationSplit).
+ * pricing trusts it only where it cannot double count (pricebook.ts reservationSplitCost).
  */
 function reservationUsageOf(value: unknown, path: string): ReservationUsage[] {
   if (!Array.isArray(value)) return [];
-  return value.map((item, i) => ({
-    name: str(obj(item)?.name),
-    slotMs: int64(obj(item)?.slotMs, `${path}.reservationUsage[${i}].slotMs`),
-  }));
+  return value.map((item, i) => {
+    const name = str(obj(item)?.name);
+    // a name reaches pricing_basis (a split's parts), which a UTF-8 column must be able to store
+    if (!name.isWellFormed()) unpairedSurrogate(`${path}.reservationUsage[${i}].name`, name);
+    return { name, slotMs: int64(obj(item)?.slotMs, `${path}.reservationUsage[${i}].slotMs`) };
+  });
 }
 
 /**
