@@ -129,6 +129,9 @@ describe("a file in none of the forms read", () => {
     });
     expect(summary.warning).toMatch(/^5 of 6 inputs were refused, in none of the forms read/);
     expect(run.stdout.split("\n")[0]).toBe(`WARNING       ${summary.warning}`);
+    // report.md and report.html open with it too
+    expect(await readFile(join(out, "report.md"), "utf8")).toContain(summary.warning);
+    expect(await readFile(join(out, "report.html"), "utf8")).toContain("5 of 6 inputs were refused");
   });
 
   it("an NDJSON file whose first line is damaged is read line by line, nothing lost", async () => {

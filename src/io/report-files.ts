@@ -245,7 +245,7 @@ export class ReportFiles {
         "report.md",
         renderMarkdown(report, summary, iam ? `## Who can bill which project\n\n${iamMarkdown(iam)}` : ""),
       ],
-      ["report.html", renderHtml(report, iam ? iamHtmlSection(iam) : "")],
+      ["report.html", renderHtml(report, iam ? iamHtmlSection(iam) : "", summary.warning)],
     ];
     if (report.invoice) files.push(...invoiceFiles(report.invoice));
     for (const [name, text] of files) await writeFile(join(this.staging, name), text);

@@ -100,11 +100,19 @@ const DETAILS = {
   },
 } as const;
 
-/** `extra`: further sections (the IAM audit), placed before the footer. */
-export function renderHtml(report: ChargebackReport, extra = ""): string {
+/**
+ * `extra`: further sections (the IAM audit), placed before the footer. `inputWarning`: the run's
+ * own word on its input when it knows more than the report (files refused: summary.ts).
+ */
+export function renderHtml(report: ChargebackReport, extra = "", inputWarning?: string | null): string {
   const details = DETAILS[report.origin];
   // what a run over log entries says of its input (the report tables were checked when written)
-  const warning = report.origin === "log_entries" ? inputStatus(report).warning : null;
+  const warning =
+    inputWarning !== undefined
+      ? inputWarning
+      : report.origin === "log_entries"
+        ? inputStatus(report).warning
+        : null;
   const rejectedTotal = Object.values(report.counters.rejected).reduce((a, b) => a + b, 0);
   const departments = [...new Set(report.departmentCosts.map((row) => row.department))].sort();
   const paid = sumBy(
