@@ -15,7 +15,7 @@ import { execFile } from "node:child_process";
 import { createReadStream, existsSync } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
@@ -59,7 +59,8 @@ async function timed(
   const { stdout, stderr } = await run("/usr/bin/time", ["-f", "BENCH %e %M", command, ...args], {
     cwd: ROOT,
     maxBuffer: 1 << 28,
-    env: { ...process.env, FORCE_COLOR: "0" },
+    // The bin's `#!/usr/bin/env node` must find this Node, not another on PATH.
+    env: { ...process.env, PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ""}`, FORCE_COLOR: "0" },
   });
   const line = stderr.split("\n").find((l) => l.startsWith("BENCH "));
   if (!line) throw new Error(`no timing from ${command}: ${stderr}`);
@@ -169,8 +170,8 @@ async function main(): Promise<void> {
         go: async () => {
           const out = join(WORK, `out-${workers}`);
           await rm(out, { recursive: true, force: true });
-          const r = await timed(NODE, [
-            "bin/bq-chargeback.js",
+          // Run as users run it: the bin's own line starts Node with its flags.
+          const r = await timed("bin/bq-chargeback.js", [
             "report",
             "--logs",
             file,

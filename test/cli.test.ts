@@ -1,8 +1,10 @@
 // The command a new user runs, end to end, on the bundled sample organisation: expectations are
 // derived from what the generator says it generated, not copied from a previous run.
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { emptyStats, generateEntries } from "../src/sample/generate.ts";
@@ -324,5 +326,17 @@ describe("bad usage and configuration exit 2 with a message", () => {
     ]) {
       expect(reportHelp.stdout).toContain(flag);
     }
+  });
+});
+
+describe("the bin as its own program", () => {
+  it("runs from its #! line (as npm start and npx run it), Node's flags included", async () => {
+    // The #! line finds node on PATH: this Node first, as npm scripts put the project's Node.
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
+    const bin = join(ROOT, "bin/bq-chargeback.js");
+    const { stdout } = await promisify(execFile)(bin, ["--version"], { env });
+    const { version } = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
+    expect(stdout.trim()).toContain(version);
+    expect((await readFile(bin, "utf8")).split("\n")[0]).toMatch(/--max-semi-space-size=\d+/);
   });
 });
