@@ -5,29 +5,13 @@ import { execFile, execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BIN, cli, ROOT } from "./support/cli.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "bin/bq-chargeback.js");
 const REGISTRY = join(ROOT, "sample/acme/registry.yaml");
 const SAMPLE_NDJSON = join(ROOT, "sample/acme/logs/2026-10-v2-and-v1.ndjson");
 const SAMPLE_ARRAY = join(ROOT, "sample/acme/logs/2026-10-export.json");
-const run = promisify(execFile);
-
-async function cli(args: string[], input?: Buffer | string) {
-  const child = run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 1 << 26 });
-  if (input !== undefined) child.child.stdin?.end(input);
-  else child.child.stdin?.end();
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 const summaryOf = async (out: string) => JSON.parse(await readFile(join(out, "summary.json"), "utf8"));
 const rejectedOf = async (out: string) =>

@@ -1,15 +1,11 @@
 // A run over an input that was mostly not read does not look like success (issue 11 A.3): the
 // command exits 5 and the summary (stdout, summary.json, report.md) says so first.
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { cli, ROOT } from "./support/cli.ts";
 
-const run = promisify(execFile);
-const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "bin/bq-chargeback.js");
 const REGISTRY = join(ROOT, "test/fixtures/functions/registry.yaml");
 
 async function report(lines: string[]) {
@@ -17,22 +13,7 @@ async function report(lines: string[]) {
   const logs = join(dir, "logs.ndjson");
   await writeFile(logs, `${lines.join("\n")}\n`);
   const out = join(dir, "out");
-  try {
-    const { stdout, stderr } = await run(process.execPath, [
-      BIN,
-      "report",
-      "--logs",
-      logs,
-      "--registry",
-      REGISTRY,
-      "--out",
-      out,
-    ]);
-    return { code: 0, stdout, stderr, out };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr, out };
-  }
+  return { ...(await cli(["report", "--logs", logs, "--registry", REGISTRY, "--out", out])), out };
 }
 
 const fixture = async (path: string) => JSON.parse(await readFile(join(ROOT, "test/fixtures", path), "utf8"));

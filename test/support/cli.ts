@@ -8,14 +8,13 @@ import { parseCsv } from "../../src/io/csv.ts";
 
 const run = promisify(execFile);
 export const ROOT = new URL("../..", import.meta.url).pathname;
-const BIN = join(ROOT, "bin/bq-chargeback.js");
+export const BIN = join(ROOT, "bin/bq-chargeback.js");
 
-export async function cli(args: string[], input?: string) {
+/** Runs the command; its standard input is `input`, or closed (a `-` argument then reads nothing). */
+export async function cli(args: string[], input?: Buffer | string) {
   try {
     const child = run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 1 << 26 });
-    if (input !== undefined) {
-      child.child.stdin?.end(input);
-    }
+    child.child.stdin?.end(input);
     const { stdout, stderr } = await child;
     return { code: 0, stdout, stderr };
   } catch (error) {
