@@ -8,7 +8,8 @@
 // read any table they may see and bill it to us, as roles/bigquery.jobUser allows for queries.
 import type { RegistryView } from "./detect.ts";
 import { iamMember } from "./detect.ts";
-import type { Nanos } from "./money.ts";
+import { mulDivRound, type Nanos } from "./money.ts";
+import { BYTES_PER_TIB } from "./pricebook.ts";
 import type { Finding, Severity, TableReadEvent } from "./types.ts";
 
 /**
@@ -40,8 +41,6 @@ export const STORAGE_READ_PRICES: readonly {
   },
 ];
 
-const TIB = 2n ** 40n;
-
 /**
  * The cost of bytes read in a location on a billing day, rounded half-up to the nano-dollar;
  * undefined where no price is known.
@@ -51,7 +50,7 @@ export function storageReadCost(scannedBytes: bigint, location: string, day: str
   const price = STORAGE_READ_PRICES.filter((p) => p.location === where && p.from <= day).sort((a, b) =>
     a.from < b.from ? 1 : -1,
   )[0];
-  return price === undefined ? undefined : (scannedBytes * price.nanosPerTib * 2n + TIB) / (2n * TIB);
+  return price === undefined ? undefined : mulDivRound(scannedBytes, price.nanosPerTib, BYTES_PER_TIB);
 }
 
 /**
