@@ -2,6 +2,7 @@
 // writes cost and credits as FLOAT64 (as text, sometimes in E notation); they are read into
 // bigint "nano-units" (1e-9 of the currency, the scale of BigQuery's NUMERIC) and only the
 // allocation rounds, once, to the currency's minor unit (ISO 4217: cents, yen, fils).
+import { formatUsd, mulDivRound } from "../money.ts";
 
 /** An amount in 1e-9 of a currency unit. */
 export type NanoUnits = bigint;
@@ -66,24 +67,14 @@ export function parseDecimalNanos(text: string): NanoUnits | undefined {
   if (!Number.isSafeInteger(shift) || Math.abs(shift) > 400) return undefined;
   let magnitude = BigInt(digits || "0");
   if (shift >= 0) magnitude *= 10n ** BigInt(shift);
-  else {
-    const divisor = 10n ** BigInt(-shift);
-    magnitude = (magnitude * 2n + divisor) / (divisor * 2n);
-  }
+  else magnitude = mulDivRound(magnitude, 1n, 10n ** BigInt(-shift));
   return sign === "-" ? -magnitude : magnitude;
 }
 
-/** Nano-units as a plain decimal with `decimals` places (0..9), half away from zero. */
+/** Nano-units as a plain decimal with `decimals` places (0..9), half away from zero: money.ts's
+ * formatter, whose digits do not depend on the currency. */
 export function formatNanos(value: NanoUnits, decimals = NANO_SCALE): string {
-  const scale = 10n ** BigInt(NANO_SCALE - decimals);
-  const negative = value < 0n;
-  const magnitude = negative ? -value : value;
-  const rounded = (magnitude * 2n + scale) / (scale * 2n);
-  const text = rounded.toString().padStart(decimals + 1, "0");
-  const whole = text.slice(0, text.length - decimals);
-  const fraction = text.slice(text.length - decimals);
-  const sign = negative && rounded !== 0n ? "-" : "";
-  return `${sign}${whole}${decimals > 0 ? `.${fraction}` : ""}`;
+  return formatUsd(value, decimals);
 }
 
 /** Whole minor units as the currency writes them: 1234 JPY -> "1234", 1234 USD cents -> "12.34". */
@@ -99,11 +90,7 @@ export function floorDiv(a: bigint, b: bigint): bigint {
 
 /** Rounds nano-units to whole minor units, half away from zero. */
 export function toMinorUnits(value: NanoUnits, currency: string): bigint {
-  const unit = nanosPerMinorUnit(currency);
-  const negative = value < 0n;
-  const magnitude = negative ? -value : value;
-  const rounded = (magnitude * 2n + unit) / (unit * 2n);
-  return negative ? -rounded : rounded;
+  return mulDivRound(value, 1n, nanosPerMinorUnit(currency));
 }
 
 export const NANOS_PER_UNIT = NANO;

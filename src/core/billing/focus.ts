@@ -3,7 +3,8 @@
 // group and department, with the department and the allocation basis as x_ custom columns.
 // Column rules followed are those of specification/columns/*.md at v1.2; see test/focus.test.ts.
 import { tzOffset } from "@date-fns/tz";
-import { formatMinorUnits, formatNanos, type NanoUnits } from "./amount.ts";
+import { mulDivRound } from "../money.ts";
+import { formatMinorUnits, formatNanos, NANOS_PER_UNIT, type NanoUnits } from "./amount.ts";
 import type { AllocationLine } from "./reconcile.ts";
 
 /** FOCUS columns first (alphabetically), then the custom x_ columns. */
@@ -125,11 +126,9 @@ function plain(value: NanoUnits): string {
 /** amount / quantity per unit, 9 decimals; 0 when nothing was used (a price of nothing). */
 function unitPrice(amount: NanoUnits, quantity: NanoUnits): string {
   if (quantity === 0n) return "0";
-  const negative = amount < 0n !== quantity < 0n;
-  const a = amount < 0n ? -amount : amount;
-  const q = quantity < 0n ? -quantity : quantity;
-  const nanos = (a * 1_000_000_000n * 2n + q) / (q * 2n);
-  return plain(negative ? -nanos : nanos);
+  // the sign on the amount, so the divisor is positive: half away from zero either way
+  const [a, q] = quantity < 0n ? [-amount, -quantity] : [amount, quantity];
+  return plain(mulDivRound(a, NANOS_PER_UNIT, q));
 }
 
 function chargeCategory(costType: string): string {
