@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { promisify } from "node:util";
 import { beforeEach, describe, expect, it } from "vitest";
 import { parseEntry } from "../src/core/parse.ts";
@@ -16,6 +16,10 @@ import { matches, parseFilter } from "./support/logging-filter.ts";
 const run = promisify(execFile);
 const ROOT = new URL("..", import.meta.url).pathname;
 const FILTER = parseFilter(readFileSync(`${ROOT}deploy/sink-filter.txt`, "utf8"));
+
+/** Whether `command` is found where the tests run it from: on PATH, as execFile looks it up. */
+const onPath = (command: string) =>
+  (process.env.PATH ?? "").split(delimiter).some((dir) => dir !== "" && existsSync(join(dir, command)));
 
 describe("the logging query subset", () => {
   it("evaluates paths, quoted segments, =, !=, :, AND, OR, NOT and parentheses", () => {
@@ -392,7 +396,7 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
   // The installed Google Cloud CLI is the reference for command names and flags: without an
   // account it parses a command fully, then stops before any request ("no active account"); a
   // wrong flag or a command missing from the GA track stops it earlier with another message.
-  const gcloud = existsSync("/usr/bin/gcloud") || existsSync("/usr/lib/google-cloud-sdk/bin/gcloud");
+  const gcloud = onPath("gcloud");
   it.skipIf(!gcloud)(
     gcloud
       ? "runs only commands and flags the installed Google Cloud CLI accepts"
@@ -523,7 +527,7 @@ describe("deploy/deploy.sh", { timeout: 120_000 }, () => {
 
   // shellcheck ships on no npm package: `bash .ci/run` installs Debian's and this lint runs there;
   // on a machine without it the test is skipped under a name that says so.
-  const shellcheck = existsSync("/usr/bin/shellcheck");
+  const shellcheck = onPath("shellcheck");
   it.skipIf(!shellcheck)(
     shellcheck
       ? "passes shellcheck"
