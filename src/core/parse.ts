@@ -3,6 +3,7 @@
 // v1 AuditData in protoPayload.serviceData (jobCompletedEvent). Field paths follow Google's
 // reference (docs/audit-log-fields.md). Never throws: bad input becomes a RejectedEntry that
 // names the field and what was expected.
+import { rfc3339Ms } from "./rfc3339.ts";
 import type {
   JobEvent,
   JobState,
@@ -21,7 +22,6 @@ const INT64 = /^-?\d{1,19}$/;
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const INT32_MAX = 2 ** 31 - 1;
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|([+-])(\d{2}):(\d{2}))$/i;
 
 /**
  * The instants an entry may carry. BigQuery's audit logs begin after its 2011 launch; an entry
@@ -158,39 +158,6 @@ function timestamp(
     );
   }
   return { text: value as string, ms };
-}
-
-/**
- * Epoch milliseconds of an RFC 3339 timestamp, or NaN. Stricter than Date.parse, which takes
- * 2026-02-30 as March 2 and 24:00:00 as the next midnight: BigQuery refuses both.
- */
-function rfc3339Ms(text: string): number {
-  const match = RFC3339.exec(text);
-  if (!match) return Number.NaN;
-  // Field by field, not match.map(Number): this runs three times a job.
-  const year = Number(match[1]);
-  const month = Number(match[2]);
-  const day = Number(match[3]);
-  if (
-    year < 1 ||
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > daysInMonth(year, month) ||
-    Number(match[4]) > 23 ||
-    Number(match[5]) > 59 ||
-    Number(match[6]) > 59 ||
-    Number(match[8] ?? "00") > 23 ||
-    Number(match[9] ?? "00") > 59
-  )
-    return Number.NaN;
-  return Date.parse(text);
-}
-
-/** Days in a month of the proleptic Gregorian calendar, by arithmetic (no Date a timestamp). */
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 /** A google.rpc.Status code: an int32 (a JSON number, or a string as proto3 JSON allows); absent is 0. */
