@@ -32,6 +32,8 @@ export interface ChunkResult {
 
 // ignoreBOM keeps a U+FEFF at a chunk's start as text: the reader drops the file's own BOM.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /** `row`: the entry's number in its file when lines do not tell it (a one-line JSON array). */
 function processText(
@@ -39,7 +41,7 @@ function processText(
   file: string,
   line: number,
   context: EntryContext,
-  items: WorkerItem[],
+  take: (item: WorkerItem) => void,
   row?: number,
 ) {
   const sinkRow = sinkRowEntry(text);
@@ -48,8 +50,8 @@ function processText(
     assessed.entry = { ...assessed.entry, detail: sinkRowDetail(assessed.entry.detail, row) };
   if (assessed.kind === "job") {
     const { job, cost } = assessed;
-    items.push({ kind: "job", job, csv: csvLine(csvCells(jobCostRow(cost), JOB_COSTS)) });
-  } else items.push(assessed);
+    take({ kind: "job", job, csv: csvLine(csvCells(jobCostRow(cost), JOB_COSTS)) });
+  } else take(assessed);
 }
 
 /** An entry longer than any Cloud Logging writes: rejected with its start kept (log-files.ts). */
@@ -66,38 +68,55 @@ function tooLarge(file: string, line: number, size: string, start: string): Work
 }
 
 export function processChunk(chunk: InputChunk, context: EntryContext): ChunkResult {
-  if (chunk.kind === "oversize") {
-    const entry = tooLarge(chunk.file, 1, `${chunk.bytes} bytes`, decoder.decode(chunk.prefix));
-    return { items: [entry], lineCount: 1 };
-  }
   const items: WorkerItem[] = [];
+  const lineCount = assessChunk(chunk, context, (item) => items.push(item));
+  return { items, lineCount };
+}
+
+/**
+ * Stage one over a chunk, each verdict handed to `take` as it comes (in input order); returns the
+ * lines the chunk held. In one thread, stage two takes each at once, so nothing of an entry
+ * outlives it long enough to leave V8's nursery.
+ */
+export function assessChunk(
+  chunk: InputChunk,
+  context: EntryContext,
+  take: (item: WorkerItem) => void,
+): number {
+  if (chunk.kind === "oversize") {
+    take(tooLarge(chunk.file, 1, `${chunk.bytes} bytes`, decoder.decode(chunk.prefix)));
+    return 1;
+  }
   if (chunk.kind === "records") {
     const { batch } = chunk;
     for (let i = 0; i < batch.texts.length; i++) {
       const text = batch.texts[i] as string;
       const line = batch.lines[i] as number;
       const size = batch.tooLarge?.[i];
-      if (size !== undefined) items.push(tooLarge(batch.file, line, `${size} characters`, text));
-      else processText(text, batch.file, line, context, items, (batch.before ?? 0) + i + 1);
+      if (size !== undefined) take(tooLarge(batch.file, line, `${size} characters`, text));
+      else processText(text, batch.file, line, context, take, (batch.before ?? 0) + i + 1);
     }
-    return { items, lineCount: 0 };
+    return 0;
   }
-  const text = decoder.decode(chunk.data);
+  // Line by line from the bytes: a line's text then dies with its entry in V8's nursery, where the
+  // chunk's whole text, alive until its last entry, would be promoted. A newline byte is never
+  // inside a UTF-8 sequence, so the texts are those of the chunk decoded whole.
+  const data = chunk.data;
   let line = 0;
   let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf("\n", start);
-    if (end < 0) end = text.length;
+  while (start < data.length) {
+    let end = data.indexOf(NEWLINE, start);
+    if (end < 0) end = data.length;
     line++;
     let stop = end;
-    if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
+    if (stop > start && data[stop - 1] === CARRIAGE_RETURN) stop--;
     if (stop > start) {
-      const entry = text.slice(start, stop);
-      if (entry.trim().length > 0) processText(entry, chunk.file, line, context, items);
+      const entry = decoder.decode(data.subarray(start, stop));
+      if (entry.trim().length > 0) processText(entry, chunk.file, line, context, take);
     }
     start = end + 1;
   }
-  return { items, lineCount: line };
+  return line;
 }
 
 export function chunkContext(setup: WorkerSetup): EntryContext {

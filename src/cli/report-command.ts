@@ -26,7 +26,7 @@ import {
 import { ReportFiles } from "../io/report-files.ts";
 import { readStorageSnapshot } from "../io/storage-snapshot.ts";
 import { buildSummary, type DamagedInput, type Summary } from "../report/summary.ts";
-import { type ChunkResult, processChunk } from "./job-worker.ts";
+import { assessChunk, type WorkerItem } from "./job-worker.ts";
 import { Progress } from "./progress.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
@@ -166,51 +166,59 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
             notAfterMs,
           })
         : undefined;
-    // Stage one on the pool or inline, chunk results in input order either way.
-    const results: AsyncIterable<{ file: string; result: ChunkResult }> = pool
-      ? pool.map(chunks)
-      : (async function* () {
-          const context = entryContext(registry, { ...options, notAfterMs });
-          for await (const chunk of chunks) {
-            const file = chunkFile(chunk);
-            yield { file, result: processChunk(chunk, context) };
-          }
-        })();
     // NDJSON results carry chunk-relative line numbers: add the lines of the file's earlier chunks.
     let lineFile = "";
     let lineOffset = 0;
     const entriesOf = new Map<string, number>();
+    const startChunk = (file: string) => {
+      if (file !== lineFile) {
+        lineFile = file;
+        lineOffset = 0;
+      }
+    };
+    /** Stage two for one verdict of stage one, and the outcome routed to the streamed files. */
+    const take = (item: WorkerItem) => {
+      const file = lineFile;
+      entriesOf.set(file, (entriesOf.get(file) ?? 0) + 1);
+      if (item.kind === "rejected") {
+        const entry = { ...item.entry, source: { file, line: item.entry.source.line + lineOffset } };
+        pipeline.accept({ kind: "rejected", entry });
+        files.writeRejected(entry);
+        return;
+      }
+      if (item.kind === "job") {
+        const job = { ...item.job, source: { file, line: item.job.source.line + lineOffset } };
+        const outcome = pipeline.accept({ kind: "job", job }, item.csv);
+        if (outcome.kind === "job") {
+          files.writeJobLine(item.csv);
+          files.writeFindings(outcome.job.findings);
+          usage?.add(outcome.job.principal, outcome.job.billingProject, outcome.job.computeCost);
+          billingUsage?.add(outcome.job);
+        } else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
+        return;
+      }
+      pipeline.accept(item);
+    };
+    const endChunk = async (lineCount: number) => {
+      lineOffset += lineCount;
+      await files.drain();
+      progress.setEntries(pipeline.counters.entries);
+    };
     try {
-      for await (const { file, result } of results) {
-        if (file !== lineFile) {
-          lineFile = file;
-          lineOffset = 0;
+      if (pool) {
+        // Stage one on the pool, chunk results in input order.
+        for await (const { file, result } of pool.map(chunks)) {
+          startChunk(file);
+          for (const item of result.items) take(item);
+          await endChunk(result.lineCount);
         }
-        entriesOf.set(file, (entriesOf.get(file) ?? 0) + result.items.length);
-        for (const item of result.items) {
-          // Stage two, and the outcome routed to the streamed files.
-          if (item.kind === "rejected") {
-            const entry = { ...item.entry, source: { file, line: item.entry.source.line + lineOffset } };
-            pipeline.accept({ kind: "rejected", entry });
-            files.writeRejected(entry);
-            continue;
-          }
-          if (item.kind === "job") {
-            const job = { ...item.job, source: { file, line: item.job.source.line + lineOffset } };
-            const outcome = pipeline.accept({ kind: "job", job }, item.csv);
-            if (outcome.kind === "job") {
-              files.writeJobLine(item.csv);
-              files.writeFindings(outcome.job.findings);
-              usage?.add(outcome.job.principal, outcome.job.billingProject, outcome.job.computeCost);
-              billingUsage?.add(outcome.job);
-            } else if (outcome.kind === "duplicate") files.writeDuplicate(outcome.copy);
-            continue;
-          }
-          pipeline.accept(item);
+      } else {
+        // Inline: each verdict goes to stage two as it comes, the same order as from the pool.
+        const context = entryContext(registry, { ...options, notAfterMs });
+        for await (const chunk of chunks) {
+          startChunk(chunkFile(chunk));
+          await endChunk(assessChunk(chunk, context, take));
         }
-        lineOffset += result.lineCount;
-        await files.drain();
-        progress.setEntries(pipeline.counters.entries);
       }
     } finally {
       await pool?.close();

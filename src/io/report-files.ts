@@ -42,7 +42,8 @@ import type { Summary } from "../report/summary.ts";
 import { type CsvValue, csvLine } from "./csv.ts";
 import { type IamRun, writeIamFiles } from "./iam-files.ts";
 
-const FLUSH_AT = 1 << 20;
+/** Bytes a streamed file buffers before writing. */
+export const FLUSH_AT = 1 << 16;
 
 /** The output folder cannot be used: said in one line, like a usage error. */
 export class OutputError extends Error {}
@@ -83,11 +84,18 @@ async function checkReplaceable(dir: string): Promise<void> {
   }
 }
 
-/** An append-only text file with a write buffer and backpressure; a write error (disk full) is thrown, never left unhandled. */
-class BufferedFile {
+/**
+ * An append-only text file with a write buffer and backpressure; a write error (disk full) is
+ * thrown, never left unhandled. Text is encoded into the buffer as it is appended: a line kept as
+ * a string until the flush outlives V8's nursery and is promoted (with the pieces it was
+ * concatenated from), which cost a report more GC than any other step (docs/performance.md).
+ */
+export class BufferedFile {
   private readonly stream: WriteStream;
-  private parts: string[] = [];
-  private size = 0;
+  private buffer = Buffer.allocUnsafe(FLUSH_AT);
+  private used = 0;
+  /** Filled buffers waiting for the next flush. */
+  private full: Buffer[] = [];
   private failure: Error | undefined;
 
   constructor(path: string) {
@@ -98,21 +106,34 @@ class BufferedFile {
   }
 
   append(text: string): void {
-    this.parts.push(text);
-    this.size += text.length;
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    if (this.used + text.length * 3 > this.buffer.length) {
+      const bytes = Buffer.byteLength(text);
+      if (this.used + bytes > this.buffer.length) {
+        this.full.push(this.buffer.subarray(0, this.used));
+        this.buffer = Buffer.allocUnsafe(Math.max(FLUSH_AT, bytes));
+        this.used = 0;
+      }
+    }
+    this.used += this.buffer.write(text, this.used);
   }
 
   get needsFlush(): boolean {
-    return this.size >= FLUSH_AT;
+    return this.full.length > 0;
   }
 
   async flush(): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.parts.length === 0) return;
-    const text = this.parts.join("");
-    this.parts = [];
-    this.size = 0;
-    if (this.stream.write(text)) return;
+    const buffers = this.full;
+    this.full = [];
+    if (this.used > 0) {
+      buffers.push(this.buffer.subarray(0, this.used));
+      this.buffer = Buffer.allocUnsafe(FLUSH_AT);
+      this.used = 0;
+    }
+    let ready = true;
+    for (const buffer of buffers) ready = this.stream.write(buffer);
+    if (ready) return;
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => {
         this.stream.off("drain", done);
