@@ -32,8 +32,6 @@ export interface ChunkResult {
 
 // ignoreBOM keeps a U+FEFF at a chunk's start as text: the reader drops the file's own BOM.
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
 
 /** `row`: the entry's number in its file when lines do not tell it (a one-line JSON array). */
 function processText(
@@ -98,20 +96,17 @@ export function assessChunk(
     }
     return 0;
   }
-  // Line by line from the bytes: a line's text then dies with its entry in V8's nursery, where the
-  // chunk's whole text, alive until its last entry, would be promoted. A newline byte is never
-  // inside a UTF-8 sequence, so the texts are those of the chunk decoded whole.
-  const data = chunk.data;
+  const text = decoder.decode(chunk.data);
   let line = 0;
   let start = 0;
-  while (start < data.length) {
-    let end = data.indexOf(NEWLINE, start);
-    if (end < 0) end = data.length;
+  while (start < text.length) {
+    let end = text.indexOf("\n", start);
+    if (end < 0) end = text.length;
     line++;
     let stop = end;
-    if (stop > start && data[stop - 1] === CARRIAGE_RETURN) stop--;
+    if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
     if (stop > start) {
-      const entry = decoder.decode(data.subarray(start, stop));
+      const entry = text.slice(start, stop);
       if (entry.trim().length > 0) processText(entry, chunk.file, line, context, take);
     }
     start = end + 1;
