@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { AssetServiceClient } from "@google-cloud/asset";
 import type { BigQuery } from "@google-cloud/bigquery";
 import { addDays } from "date-fns/addDays";
-import { format } from "date-fns/format";
+import { lightFormat as format } from "date-fns/lightFormat";
 import { parseISO } from "date-fns/parseISO";
 import { SEVERITIES } from "../core/findings.ts";
 import type { IamFinding } from "../core/iam/audit.ts";

@@ -6,7 +6,7 @@ import { tzOffset } from "@date-fns/tz";
 import { addDays } from "date-fns/addDays";
 import { eachDayOfInterval } from "date-fns/eachDayOfInterval";
 import { eachMonthOfInterval } from "date-fns/eachMonthOfInterval";
-import { format } from "date-fns/format";
+import { lightFormat as format } from "date-fns/lightFormat";
 import { getDaysInMonth } from "date-fns/getDaysInMonth";
 import { isValid } from "date-fns/isValid";
 import { parseISO } from "date-fns/parseISO";

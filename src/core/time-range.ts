@@ -4,7 +4,7 @@
 // build one, the aggregation walks its periods.
 import { TZDate } from "@date-fns/tz";
 import { addDays } from "date-fns/addDays";
-import { format } from "date-fns/format";
+import { lightFormat as format } from "date-fns/lightFormat";
 import { parseISO } from "date-fns/parseISO";
 import { describe, EARLIEST_ENTRY_MS } from "./parse.ts";
 import {
