@@ -6,9 +6,9 @@ import { tzOffset } from "@date-fns/tz";
 import { addDays } from "date-fns/addDays";
 import { eachDayOfInterval } from "date-fns/eachDayOfInterval";
 import { eachMonthOfInterval } from "date-fns/eachMonthOfInterval";
-import { lightFormat as format } from "date-fns/lightFormat";
 import { getDaysInMonth } from "date-fns/getDaysInMonth";
 import { isValid } from "date-fns/isValid";
+import { lightFormat as format } from "date-fns/lightFormat";
 import { parseISO } from "date-fns/parseISO";
 import type { PeriodGranularity } from "./types.ts";
 

@@ -99,7 +99,8 @@ export class BufferedFile {
   private failure: Error | undefined;
 
   constructor(path: string) {
-    this.stream = createWriteStream(path);
+    // Room for several flushes: at the default 16 KB every flush would wait for the disk.
+    this.stream = createWriteStream(path, { highWaterMark: 16 * FLUSH_AT });
     this.stream.on("error", (error) => {
       this.failure ??= error;
     });
