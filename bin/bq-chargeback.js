@@ -2,8 +2,12 @@
 // --max-semi-space-size=2: V8's nursery otherwise grows to 16 MB a semi-space; a report's garbage
 // is short-lived per entry, so a 2 MB nursery keeps peak RSS ~30 MB lower and is no slower
 // (docs/performance.md). V8 takes it only at start, hence here and not in the code.
-// Entry point of the bq-chargeback command. The source is TypeScript run by Node's own type
-// stripping (Node 22.18 and later), so there is no build step between an edit and a run.
+// Entry point of the bq-chargeback command. It runs src/ compiled into dist/ by `npm run build`
+// (npm install and npm ci run it) while that build is newer than every source, else the
+// TypeScript sources themselves through Node's own type stripping (Node 22.18 and later): an
+// edit is run at once, never a stale build (entry-point.js).
+import { fileURLToPath, pathToFileURL } from "node:url";
+
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
   console.error(
@@ -21,7 +25,9 @@ const fail = (error) => {
 };
 process.on("uncaughtException", fail);
 process.on("unhandledRejection", fail);
-const { main } = await import("../src/cli/main.ts");
+const { entryPoint } = await import("./entry-point.js");
+const entry = entryPoint(fileURLToPath(new URL("..", import.meta.url)), "cli/main");
+const { main } = await import(pathToFileURL(entry).href);
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 }, fail);

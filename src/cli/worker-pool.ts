@@ -4,7 +4,11 @@ import { Worker } from "node:worker_threads";
 import { chunkFile, type InputChunk } from "../io/log-files.ts";
 import type { ChunkResult, WorkerSetup } from "./job-worker.ts";
 
-const WORKER_URL = new URL("./job-worker.ts", import.meta.url);
+// Beside this module: the compiled .js in dist/, the .ts in src/ (bin/entry-point.js).
+const WORKER_URL = new URL(
+  import.meta.url.endsWith(".js") ? "./job-worker.js" : "./job-worker.ts",
+  import.meta.url,
+);
 
 interface Pending {
   resolve: (result: ChunkResult) => void;
