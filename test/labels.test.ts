@@ -138,7 +138,7 @@ describe("a job label decides the consumer (who benefits), never the payer", () 
       { key: "team", value: "growth" },
       { key: "env", value: "prod" },
     ];
-    const entry = sinkRowEntry(JSON.stringify(row));
+    const entry = sinkRowEntry(row);
     const parsed = parseEntry(entry, line, { file: "bq-extract.ndjson", line: 2 });
     expect(parsed.kind === "job" && parsed.labels).toEqual({ team: "growth", env: "prod" });
   });

@@ -42,8 +42,16 @@ function processText(
   take: (item: WorkerItem) => void,
   row?: number,
 ) {
-  const sinkRow = sinkRowEntry(text);
-  const assessed = assessEntry(text, { file, line }, context, sinkRow);
+  // Parsed here once, whatever the entry's form; text that is not JSON is left to the parser to
+  // reject (JSON.parse never gives undefined).
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const sinkRow = sinkRowEntry(value);
+  const assessed = assessEntry(text, { file, line }, context, sinkRow ?? value);
   if (sinkRow && assessed.kind === "rejected")
     assessed.entry = { ...assessed.entry, detail: sinkRowDetail(assessed.entry.detail, row) };
   if (assessed.kind === "job") {

@@ -249,8 +249,8 @@ export function costJob(job: JobEvent, context: EntryContext): JobCost {
 
 /**
  * Stage one: parses one entry and, for a job or a read, attributes, prices and checks it.
- * `entry`, when given, is the text already read into a LogEntry by an adapter (a sink row
- * converted); the text is kept as the raw entry.
+ * `entry`, when given, is the text already parsed (JSON.parse), or read into a LogEntry by an
+ * adapter (a sink row converted); the text is kept as the raw entry.
  */
 export function assessEntry(
   text: string,

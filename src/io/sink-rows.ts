@@ -203,19 +203,12 @@ const isObject = (value: unknown): value is Json =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
- * The LogEntry of a text that is one sink row (it has the protopayload_auditlog record), else
- * undefined: the text is then an entry of another form, or not JSON, for the parser to judge.
+ * The LogEntry of an entry that is one sink row (an object with the protopayload_auditlog
+ * record), else undefined: the entry is then of another form, for the parser to judge. `value`
+ * is the entry's text already parsed (JSON.parse), so the text is parsed once whatever its form.
  */
-export function sinkRowEntry(text: string): Json | undefined {
-  // Most entries are not sink rows: a look for the column's name spares them a second parse.
-  if (!text.includes(`"${PAYLOAD}"`)) return undefined;
-  let row: unknown;
-  try {
-    row = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  return isObject(row) && isObject(row[PAYLOAD]) ? logEntryOfRow(row) : undefined;
+export function sinkRowEntry(value: unknown): Json | undefined {
+  return isObject(value) && isObject(value[PAYLOAD]) ? logEntryOfRow(value) : undefined;
 }
 
 function logEntryOfRow(row: Json): Json {
