@@ -8,6 +8,7 @@ import {
   previousMonth,
 } from "../src/core/period.ts";
 import { checkBounds, TimeRange, TimeRangeError } from "../src/core/time-range.ts";
+import { random } from "../src/sample/generate.ts";
 
 describe("exact money", () => {
   it("parses decimal text exactly", () => {
@@ -34,6 +35,36 @@ describe("exact money", () => {
     expect(formatUsd(499n)).toBe("0.000000");
     expect(formatUsd(-1_500_000_000n, 2)).toBe("-1.50");
     expect(formatUsd(12_345_678_901_234n, 9)).toBe("12345.678901234");
+  });
+
+  it("formats amounts under 2^53 nano-dollars (in doubles) exactly as bigint arithmetic does", () => {
+    // formatUsd before its double path (commit 7069a70): one half-up division in bigint
+    const reference = (nanos: bigint, decimals: number) => {
+      const scaled = mulDivRound(nanos, 1n, 10n ** BigInt(9 - decimals));
+      const negative = scaled < 0n;
+      const digits = (negative ? -scaled : scaled).toString().padStart(decimals + 1, "0");
+      const fraction = digits.slice(digits.length - decimals);
+      return `${negative ? "-" : ""}${digits.slice(0, digits.length - decimals)}${decimals > 0 ? `.${fraction}` : ""}`;
+    };
+    const next = random(2053);
+    const edge = 2n ** 53n;
+    const values = [0n, 1n, 4n, 5n, 499n, 500n, 999_999_999n, edge - 1n, edge, edge + 1n, -1n, -500n];
+    for (let i = 0; i < 20_000; i++) {
+      const digits = 1 + Math.floor(next() * 17);
+      const value = BigInt(Math.floor(next() * 10 ** digits));
+      // exact halves and their neighbours at every scale
+      const scale = 10n ** BigInt(Math.floor(next() * 10));
+      const half = (value / scale) * scale + scale / 2n;
+      values.push(value, half, half - 1n, edge - (value % 1_000_000n));
+    }
+    const differing: string[] = [];
+    for (const value of values)
+      for (let decimals = 0; decimals <= 9; decimals++)
+        if (formatUsd(value, decimals) !== reference(value, decimals))
+          differing.push(
+            `${value}/${decimals}: ${formatUsd(value, decimals)} vs ${reference(value, decimals)}`,
+          );
+    expect(differing.slice(0, 5)).toEqual([]);
   });
 });
 

@@ -28,6 +28,9 @@ export function mulDivRound(a: bigint, b: bigint, divisor: bigint): bigint {
 /** Formats nano-dollars as a decimal string with `decimals` places (default 6), rounded half-up. */
 export function formatUsd(nanos: Nanos, decimals = 6): string {
   if (decimals < 0 || decimals > 9) throw new RangeError("decimals must be 0..9");
+  // Most amounts are well under 2^53 nano-dollars (9 million USD): exact in a double, so formatted
+  // without bigint arithmetic. Each step below is exact on integers of that size.
+  if (nanos >= 0n && nanos <= MAX_EXACT) return formatSmall(Number(nanos), decimals);
   const scale = 10n ** BigInt(9 - decimals);
   const scaled = mulDivRound(nanos, 1n, scale);
   const negative = scaled < 0n;
@@ -35,6 +38,20 @@ export function formatUsd(nanos: Nanos, decimals = 6): string {
   const whole = digits.slice(0, digits.length - decimals);
   const fraction = digits.slice(digits.length - decimals);
   return `${negative ? "-" : ""}${whole}${decimals > 0 ? `.${fraction}` : ""}`;
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+const POWERS = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+
+/** formatUsd of 0 <= nanos <= 2^53 - 1, in doubles: half-up as mulDivRound does. */
+function formatSmall(nanos: number, decimals: number): string {
+  const scale = POWERS[9 - decimals] as number;
+  const remainder = nanos % scale;
+  const scaled = (nanos - remainder) / scale + (remainder * 2 >= scale ? 1 : 0);
+  if (decimals === 0) return String(scaled);
+  const unit = POWERS[decimals] as number;
+  const fraction = scaled % unit;
+  return `${(scaled - fraction) / unit}.${String(fraction).padStart(decimals, "0")}`;
 }
 
 /** Nano-dollars as a NUMERIC literal string with all 9 decimals (what BigQuery stores). */

@@ -311,8 +311,53 @@ function seriesOf(book: PriceBook): Map<string, Dated[]> {
   return series;
 }
 
+/**
+ * Answers of inForce per price book, by series, location as logged and day: every job asks, and
+ * a run has few locations and days. Bounded (cleared when full): the locations are the input's.
+ */
+const answers = new WeakMap<
+  PriceBook,
+  { size: number; bySeries: Map<string, Map<string, Map<string, unknown>>> }
+>();
+const ANSWERS_LIMIT = 100_000;
+
 /** The entry in force on `day` at `location`, else the US one (flagged as fallback, never silent). */
-function inForce<T extends Dated>(book: PriceBook, series: string, location: string, day: string) {
+function inForce<T extends Dated>(
+  book: PriceBook,
+  series: string,
+  location: string,
+  day: string,
+): PriceInForce<T> | undefined {
+  let memo = answers.get(book);
+  if (!memo) {
+    memo = { size: 0, bySeries: new Map() };
+    answers.set(book, memo);
+  }
+  let byLocation = memo.bySeries.get(series);
+  if (!byLocation) {
+    byLocation = new Map();
+    memo.bySeries.set(series, byLocation);
+  }
+  let byDay = byLocation.get(location);
+  if (!byDay) {
+    byDay = new Map();
+    byLocation.set(location, byDay);
+  }
+  let answer = byDay.get(day) as PriceInForce<T> | null | undefined;
+  if (answer === undefined) {
+    answer = lookUp<T>(book, series, location, day) ?? null;
+    if (answer) Object.freeze(answer);
+    if (memo.size >= ANSWERS_LIMIT) {
+      memo.size = 0;
+      memo.bySeries.clear();
+    }
+    memo.size++;
+    byDay.set(day, answer);
+  }
+  return answer ?? undefined;
+}
+
+function lookUp<T extends Dated>(book: PriceBook, series: string, location: string, day: string) {
   const all = seriesOf(book);
   const find = (where: string) =>
     all.get(`${series}|${where}`)?.find((entry) => entry.from <= day) as T | undefined;
@@ -357,10 +402,18 @@ export function storagePriceOn(
   return inForce<StoragePrice>(book, "storage", location, day);
 }
 
+/** Prices as plainUsd writes them: a job's pricing basis names its price, and prices are few. */
+const plainTexts = new Map<Nanos, string>();
+
 /** An exact USD amount without trailing zeros: 6.25, 0.06, 5. */
 export function plainUsd(nanos: Nanos): string {
-  const text = formatUsd(nanos, 9);
-  return text.replace(/\.?0+$/, "");
+  let text = plainTexts.get(nanos);
+  if (text === undefined) {
+    text = formatUsd(nanos, 9).replace(/\.?0+$/, "");
+    if (plainTexts.size >= 1000) plainTexts.clear();
+    plainTexts.set(nanos, text);
+  }
+  return text;
 }
 
 function where(found: PriceInForce<Dated>, jobLocation: string): string {

@@ -279,14 +279,30 @@ export function columnsOf<Row>(schema: Schema<Row>): (keyof Row & string)[] {
 
 export type Cell = string | bigint | boolean | null;
 
+/** A schema's columns and which hold money (NUMERIC), listed once per schema: a job_costs line is written a job. */
+const layouts = new WeakMap<object, { columns: string[]; money: boolean[] }>();
+
+function layoutOf(schema: object): { columns: string[]; money: boolean[] } {
+  let layout = layouts.get(schema);
+  if (!layout) {
+    const columns = Object.keys(schema);
+    const types = schema as Record<string, ColumnType>;
+    layout = { columns, money: columns.map((column) => types[column] === "NUMERIC") };
+    layouts.set(schema, layout);
+  }
+  return layout;
+}
+
 /** A record as CSV cells: money in USD with `decimals` (6 in the files), lists `;`-joined. */
 export function csvCells<Row>(row: Row, schema: Schema<Row>, decimals = 6): Cell[] {
-  const cells: Cell[] = [];
-  for (const column in schema) {
-    const value = row[column] as unknown;
-    if (schema[column] === "NUMERIC") cells.push(formatUsd(value as Nanos, decimals));
-    else if (Array.isArray(value)) cells.push(value.join(";"));
-    else cells.push(value as Cell);
+  const { columns, money } = layoutOf(schema);
+  const values = row as Record<string, unknown>;
+  const cells: Cell[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const value = values[columns[i] as string];
+    if (money[i]) cells[i] = formatUsd(value as Nanos, decimals);
+    else if (Array.isArray(value)) cells[i] = value.join(";");
+    else cells[i] = value as Cell;
   }
   return cells;
 }

@@ -3,8 +3,6 @@
 
 export type CsvValue = string | number | bigint | boolean | null | undefined;
 
-const NEEDS_QUOTES = /[",\r\n]/;
-
 /**
  * Guards against spreadsheet formula injection (OWASP "CSV Injection"): every text cell that
  * starts with one of these is prefixed with ', whatever follows (`-1+cmd|...` is a formula too).
@@ -12,15 +10,22 @@ const NEEDS_QUOTES = /[",\r\n]/;
  * whole decimal number and nothing else (a negative amount such as a credit, "-1.158583") is a
  * number to a spreadsheet too, and is left as it is.
  */
-const FORMULA_START = /^[=+\-@\t\r]/;
 const PLAIN_DECIMAL = /^-\d+(?:\.\d+)?$/;
+
+/** Whether a text starts as a formula: = + - @ tab or carriage return. */
+function formulaStart(text: string): boolean {
+  const first = text.charCodeAt(0);
+  return first === 61 || first === 43 || first === 45 || first === 64 || first === 9 || first === 13;
+}
+
+const NEEDS_QUOTES = /[",\r\n]/;
 
 function cell(value: CsvValue): string {
   if (value === null || value === undefined) return "";
   // A number, bigint or boolean is never quoted nor guarded: only texts are tested.
   if (typeof value !== "string") return String(value);
   let text = value;
-  if (FORMULA_START.test(text) && !PLAIN_DECIMAL.test(text)) text = `'${text}`;
+  if (formulaStart(text) && !PLAIN_DECIMAL.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
