@@ -69,6 +69,17 @@ describe("copies of one job in the pipeline", () => {
     });
   });
 
+  it("refuses a job once all entries are in: the set of keys seen is gone, so it would count again", () => {
+    const pipeline = new ChargebackPipeline({ registry });
+    const context = entryContext(registry);
+    pipeline.accept(assessEntry(copies.full, { file: "copies", line: 1 }, context));
+    pipeline.report();
+    expect(() => pipeline.accept(assessEntry(copies.full, { file: "copies", line: 2 }, context))).toThrow(
+      /after all entries were in/,
+    );
+    expect(pipeline.counters.jobs).toBe(1);
+  });
+
   it("does not let a later, less complete copy replace a complete one", () => {
     const { report, outcomes } = run([copies.full, copies.emptyAuthentication]);
     expect(report.topPrincipals.map((row) => row.principal)).toEqual(["pat@partner-x.example"]);

@@ -314,7 +314,8 @@ export class ChargebackPipeline {
     ignored: {},
     rejected: {},
   };
-  private readonly seenJobs = new JobIdSet();
+  /** Every job key seen; dropped once all entries are in (releaseHeld), the run's largest state. */
+  private seenJobs: JobIdSet | undefined = new JobIdSet();
   /** Incomplete copies, by job key, waiting for a more complete copy until the run ends. */
   private readonly held: HeldCopies;
   private readonly jobFindings = new TopFindings();
@@ -362,6 +363,7 @@ export class ChargebackPipeline {
 
   private acceptJob(job: JobSummary, line: string | undefined): Outcome {
     const key = jobKey(job.jobId);
+    if (!this.seenJobs) throw new Error("a job came after all entries were in (releaseHeld)");
     if (this.seenJobs.add(key)) {
       if (job.completeness >= COMPLETE_COPY) return this.record(job);
       this.held.hold(key, { job, line });
@@ -381,6 +383,8 @@ export class ChargebackPipeline {
    * (not as a list: they may be many): call once all entries are in, and go through them all.
    */
   *releaseHeld(): Generator<CountedJob> {
+    // At 10 GB of job-heavy logs the set is ~64 MB: freed before the report (and its page) is built.
+    this.seenJobs = undefined;
     for (const held of this.held.release()) if (this.record(held.job).kind === "job") yield held;
   }
 
