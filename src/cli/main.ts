@@ -74,9 +74,9 @@ Options:
   --period P         month (default) or day
   --timezone TZ      IANA time zone of billing days (default America/Los_Angeles, as Google bills)
   --out DIR          output folder (default out/report)
-  --workers N        worker threads that parse and price (default: one per core for inputs of
-                     64 MB or more, else 0: all in one thread; at most one per core). Results are
-                     the same for every N.
+  --workers N        worker threads that parse and price beside the main thread, which does too
+                     when they are busy (default: one per core but one for inputs of 64 MB or
+                     more, else 0: all in one thread). Results are the same for every N.
   --progress         always show progress; --no-progress never (default: on a terminal only)
   --billing FILE     the Cloud Billing export of the period (gcp_billing_export_v1_* or the
                      detailed _resource_ table; JSON or NDJSON from 'bq query --format=json' or

@@ -26,7 +26,7 @@ import {
 import { ReportFiles } from "../io/report-files.ts";
 import { readStorageSnapshot } from "../io/storage-snapshot.ts";
 import { buildSummary, type DamagedInput, type Summary } from "../report/summary.ts";
-import { assessChunk, type WorkerItem } from "./job-worker.ts";
+import { assessChunk, processChunk, type WorkerItem } from "./job-worker.ts";
 import { Progress } from "./progress.ts";
 import { WorkerPool } from "./worker-pool.ts";
 
@@ -44,7 +44,7 @@ export interface ReportOptions {
   outDir: string;
   /** Force progress on or off; by default shown only on a terminal. */
   progress?: boolean;
-  /** Worker threads that parse and price (0: all in this thread). Default: one per core when there are several. */
+  /** Worker threads that parse and price beside this one (0: all in this thread). Default: one per core but one. */
   workers?: number;
   /**
    * How the input is cut for stage one (default 64 KiB, 2000 entries of a JSON array): the results are
@@ -71,9 +71,14 @@ export interface ReportResult {
 
 const PARALLEL_FROM_BYTES = 64 * 1024 * 1024;
 
+/**
+ * One worker a core but one: the main thread reads, counts and writes, and parses and prices too
+ * whenever the workers are busy (WorkerPool.map), so every core works and none is shared by two
+ * threads (on 2 cores, 2 workers left the three threads waiting on each other: docs/performance.md).
+ */
 export function defaultWorkers(): number {
   const cores = availableParallelism();
-  return cores > 1 ? Math.min(cores, 8) : 0;
+  return cores > 1 ? Math.min(cores - 1, 7) : 0;
 }
 
 export async function loadRegistryFile(file: string): Promise<{ registry: Registry; text: string }> {
@@ -187,7 +192,10 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
         return;
       }
       if (item.kind === "job") {
-        const job = { ...item.job, source: { file, line: item.job.source.line + lineOffset } };
+        // The item is this loop's own (made for it, or cloned from a worker): placed where it is in
+        // its file without a copy of its ~20 fields.
+        const job = item.job;
+        job.source = { file, line: job.source.line + lineOffset };
         const outcome = pipeline.accept({ kind: "job", job }, item.csv);
         if (outcome.kind === "job") {
           files.writeJobLine(item.csv);
@@ -207,7 +215,9 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
     try {
       if (pool) {
         // Stage one on the pool, chunk results in input order.
-        for await (const { file, result } of pool.map(chunks)) {
+        const context = entryContext(registry, { ...options, notAfterMs });
+        const inline = (chunk: InputChunk) => processChunk(chunk, context);
+        for await (const { file, result } of pool.map(chunks, inline)) {
           startChunk(file);
           for (const item of result.items) take(item);
           await endChunk(result.lineCount);

@@ -10,6 +10,9 @@ const WORKER_URL = new URL(
   import.meta.url,
 );
 
+/** Chunks given to a worker before it finishes one: enough to keep it busy while its results travel. */
+const PER_WORKER = 2;
+
 interface Pending {
   resolve: (result: ChunkResult) => void;
   reject: (error: Error) => void;
@@ -66,17 +69,30 @@ export class WorkerPool {
     this.workers = Array.from({ length: size }, () => new ChunkWorker(setup));
   }
 
-  /** Each chunk's result, in the order the chunks came; the chunk's file is kept alongside. */
-  async *map(chunks: AsyncIterable<InputChunk>): AsyncGenerator<{ file: string; result: ChunkResult }> {
-    const maxInFlight = this.workers.length * 2;
+  /**
+   * Each chunk's result, in the order the chunks came; the chunk's file is kept alongside. When
+   * every worker already has PER_WORKER chunks waiting, `inline` does the chunk here instead: the
+   * main thread, which reads, de-duplicates and writes, would otherwise idle or, with a worker per
+   * core, fight the workers for a core (docs/performance.md).
+   */
+  async *map(
+    chunks: AsyncIterable<InputChunk>,
+    inline?: (chunk: InputChunk) => ChunkResult,
+  ): AsyncGenerator<{ file: string; result: ChunkResult }> {
+    const maxInFlight = this.workers.length * PER_WORKER + 1;
     const queue: { file: string; result: Promise<ChunkResult> }[] = [];
     let seq = 0;
     for await (const chunk of chunks) {
-      const worker = this.workers.reduce((least, candidate) =>
-        candidate.load < least.load ? candidate : least,
-      );
+      let worker = this.leastLoaded();
+      // Results arrive as message events, which a loop of resolved promises never lets in: one
+      // turn of the event loop before counting a worker as busy.
+      if (inline && worker.load >= PER_WORKER) {
+        await new Promise((resolve) => setImmediate(resolve));
+        worker = this.leastLoaded();
+      }
       const file = chunkFile(chunk);
-      const result = worker.run(seq++, chunk);
+      const result =
+        inline && worker.load >= PER_WORKER ? Promise.resolve(inline(chunk)) : worker.run(seq++, chunk);
       // Observe rejections now; they are rethrown when the chunk's turn comes.
       result.catch(() => undefined);
       queue.push({ file, result });
@@ -86,6 +102,10 @@ export class WorkerPool {
       }
     }
     for (const head of queue) yield { file: head.file, result: await head.result };
+  }
+
+  private leastLoaded(): ChunkWorker {
+    return this.workers.reduce((least, candidate) => (candidate.load < least.load ? candidate : least));
   }
 
   async close(): Promise<void> {
