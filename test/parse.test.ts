@@ -125,6 +125,20 @@ describe("v2 BigQueryAuditMetadata", () => {
     });
   });
 
+  it("drops partition and snapshot decorators from referenced tables, whichever comes first", () => {
+    const tables = (...names: string[]) => names.map((name) => `projects/p/datasets/d/tables/${name}`);
+    const parsed = asJob(
+      parse(
+        v2Change(
+          job({
+            referencedTables: tables("t$20240101", "u@1700000000000", "v@-3600000$20240101", "w$2024@1", "t"),
+          }),
+        ),
+      ),
+    );
+    expect(parsed.referencedTables).toEqual(tables("t", "u", "v", "w"));
+  });
+
   it("reads a failed job's error", () => {
     const parsed = asJob(
       parse(v2Change(job({ error: { code: 5, message: "Not found: Dataset acme-fin-bi:tmp" } }))),
