@@ -124,11 +124,53 @@ const zeroSums = (): ComputeSums => ({
 const keyOf = (...parts: string[]): string => JSON.stringify(parts);
 const partsOf = (key: string): string[] => JSON.parse(key) as string[];
 
+/** A level of remembered keys: a Map of the next part, or at the last part the key itself. */
+type KeyLevel = Map<string, KeyLevel | string>;
+const KEYS_LIMIT = 100_000;
+
+/**
+ * keyOf of tuples of one length, remembered: the same periods, days and departments come job
+ * after job, and finding a key again costs less than writing its JSON. Bounded (cleared when full).
+ */
+class TupleKeys {
+  private root: KeyLevel = new Map();
+  private size = 0;
+
+  of(...parts: string[]): string {
+    let level = this.root;
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) {
+      const part = parts[i] as string;
+      let next = level.get(part) as KeyLevel | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(part, next);
+      }
+      level = next;
+    }
+    let key = level.get(parts[last] as string) as string | undefined;
+    if (key === undefined) {
+      key = keyOf(...parts);
+      if (this.size >= KEYS_LIMIT) {
+        this.root = new Map();
+        this.size = 0;
+        return key;
+      }
+      this.size++;
+      level.set(parts[last] as string, key);
+    }
+    return key;
+  }
+}
+
 export class ChargebackAggregator {
   private readonly departments = new Map<string, ComputeSums>();
   private readonly matrix = new Map<string, { jobs: bigint; cost: Nanos }>();
   private readonly dailyPaid = new Map<string, Nanos>();
   private readonly principals = new Map<string, PrincipalRow>();
+  /** Keys of (period or day, department) and of (period, payer, consumer), each length apart. */
+  private readonly pairKeys = new TupleKeys();
+  private readonly tripleKeys = new TupleKeys();
   /** The most expensive jobs, kept sorted and short. */
   private topJobList: TopJob[] = [];
   /** Unpriced jobs by reason, for the summary. */
@@ -156,13 +198,13 @@ export class ChargebackAggregator {
     const consumed = this.sumsOf(job.period, consumer);
     consumed.compute_consumed_usd += cost;
     if (freeRide) consumed.free_rides_taken_usd += cost;
-    const pair = keyOf(job.period, payer, consumer);
+    const pair = this.tripleKeys.of(job.period, payer, consumer);
     const cell = this.matrix.get(pair);
     if (cell) {
       cell.jobs++;
       cell.cost += cost;
     } else this.matrix.set(pair, { jobs: 1n, cost });
-    const day = keyOf(job.usageDate, payer);
+    const day = this.pairKeys.of(job.usageDate, payer);
     this.dailyPaid.set(day, (this.dailyPaid.get(day) ?? 0n) + cost);
     this.addPrincipal({
       principal: job.principal,
@@ -249,7 +291,7 @@ export class ChargebackAggregator {
   }
 
   private sumsOf(period: string, department: string): ComputeSums {
-    const key = keyOf(period, department);
+    const key = this.pairKeys.of(period, department);
     let sums = this.departments.get(key);
     if (!sums) {
       sums = zeroSums();
