@@ -28,5 +28,11 @@ export function entryPoint(root, relative) {
   } catch {
     return source;
   }
-  return built >= newestMtimeMs(join(root, "src")) ? join(root, "dist", `${relative}.js`) : source;
+  let sources = 0;
+  try {
+    sources = newestMtimeMs(join(root, "src"));
+  } catch {
+    // no sources beside the build (an installed copy of dist/ alone): the build is all there is
+  }
+  return built >= sources ? join(root, "dist", `${relative}.js`) : source;
 }

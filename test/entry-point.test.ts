@@ -33,6 +33,13 @@ describe("entryPoint", () => {
     expect(entryPoint(root, "cli/main")).toBe(join(root, "dist/cli/main.js"));
   });
 
+  it("runs the build when there are no sources beside it", async () => {
+    const root = await mkdtemp(join(tmpdir(), "entry-point-"));
+    await mkdir(join(root, "dist"));
+    await writeFile(join(root, BUILD_STAMP), "");
+    expect(entryPoint(root, "cli/main")).toBe(join(root, "dist/cli/main.js"));
+  });
+
   it("runs the sources when any source, however deep, is newer than the build", async () => {
     const root = await project();
     await mkdir(join(root, "dist"));
