@@ -19,7 +19,6 @@ import { delimiter, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
-import { defaultWorkers } from "../src/cli/report-command.ts";
 import { parseCsv } from "../src/io/csv.ts";
 import { sampleMonths, writeSizedNdjson } from "../src/sample/generate.ts";
 import { generateJobHeavyEntries } from "../src/sample/job-heavy.ts";
@@ -166,12 +165,14 @@ async function main(): Promise<void> {
           return { name: "bare JSON.parse loop (ceiling)", ...r, totals: JSON.parse(r.stdout).totals };
         },
       },
-      ...[0, defaultWorkers()].map((workers) => {
-        // The default: a worker a core but one, the main thread sharing the parse when they are busy.
+      // One thread (the default on two cores), and worker threads beside the main thread, which
+      // parses too when they are busy: a worker a core but one (the default on more cores), and a
+      // worker a core.
+      ...[...new Set([0, Math.max(1, cores - 1), cores])].map((workers) => {
         const name =
           workers === 0
             ? "bq-chargeback report, 1 thread"
-            : `bq-chargeback report, all ${cores} cores (${workers} worker${workers === 1 ? "" : "s"} + main thread)`;
+            : `bq-chargeback report, ${workers} worker${workers === 1 ? "" : "s"} + main thread`;
         return {
           name,
           go: async () => {

@@ -44,7 +44,7 @@ export interface ReportOptions {
   outDir: string;
   /** Force progress on or off; by default shown only on a terminal. */
   progress?: boolean;
-  /** Worker threads that parse and price beside this one (0: all in this thread). Default: one per core but one. */
+  /** Worker threads that parse and price beside this one (0: all in this thread). Default: defaultWorkers(). */
   workers?: number;
   /**
    * How the input is cut for stage one (default 64 KiB, 2000 entries of a JSON array): the results are
@@ -72,13 +72,16 @@ export interface ReportResult {
 const PARALLEL_FROM_BYTES = 64 * 1024 * 1024;
 
 /**
- * One worker a core but one: the main thread reads, counts and writes, and parses and prices too
- * whenever the workers are busy (WorkerPool.map), so every core works and none is shared by two
- * threads (on 2 cores, 2 workers left the three threads waiting on each other: docs/performance.md).
+ * Worker threads by default: none on one or two cores, else one a core but one. The main thread
+ * reads, de-duplicates, aggregates and writes, and parses and prices too whenever the workers are
+ * busy (WorkerPool.map). On two cores one thread was the fastest and the smallest (job-heavy 1 GB:
+ * ~8.1-8.7 s one thread, 9.4-10.2 s with a worker, 8.7-11.5 s with two): taking in a worker's
+ * results costs the main thread ~8 µs an entry (their structured clones, and the GC of them), as
+ * much as the worker saves it (docs/performance.md).
  */
 export function defaultWorkers(): number {
   const cores = availableParallelism();
-  return cores > 1 ? Math.min(cores - 1, 7) : 0;
+  return cores > 2 ? Math.min(cores - 1, 7) : 0;
 }
 
 export async function loadRegistryFile(file: string): Promise<{ registry: Registry; text: string }> {

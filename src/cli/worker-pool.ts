@@ -12,6 +12,11 @@ const WORKER_URL = new URL(
 
 /** Chunks given to a worker before it finishes one: enough to keep it busy while its results travel. */
 const PER_WORKER = 2;
+/**
+ * Chunks done here that may wait behind a worker's: results go out in input order, so with fewer
+ * the main thread would stop at each worker's chunk instead of working on.
+ */
+const INLINE_AHEAD = 16;
 
 interface Pending {
   resolve: (result: ChunkResult) => void;
@@ -79,7 +84,7 @@ export class WorkerPool {
     chunks: AsyncIterable<InputChunk>,
     inline?: (chunk: InputChunk) => ChunkResult,
   ): AsyncGenerator<{ file: string; result: ChunkResult }> {
-    const maxInFlight = this.workers.length * PER_WORKER + 1;
+    const maxInFlight = this.workers.length * PER_WORKER + (inline ? INLINE_AHEAD : 0);
     const queue: { file: string; result: Promise<ChunkResult> }[] = [];
     let seq = 0;
     for await (const chunk of chunks) {
