@@ -65,7 +65,8 @@ export function detectJobFindings(
 ): Finding[] {
   if (pricing.pricingModel === "script_parent") return [];
   const findings: Finding[] = [];
-  const member = iamMember(job.principal);
+  // the principal's IAM member only where a finding names it: most jobs have none
+  const member = () => iamMember(job.principal);
   const project = job.billingProject;
   // A finding is a grant to change: the principal's, whatever department a label charges.
   const principalDepartment = attribution.principalDepartment ?? attribution.consumerDepartment;
@@ -92,7 +93,7 @@ export function detectJobFindings(
         attribution,
         pricing,
         usageDate,
-        `${member} is a Google-managed account of project number ${number}, charged to ${project}'s department meanwhile: if ${number} is ${project}'s number (gcloud projects describe ${project} --format="value(projectNumber)"), add "${project}: ${number}" under project_numbers in the registry; otherwise register the project it belongs to`,
+        `${member()} is a Google-managed account of project number ${number}, charged to ${project}'s department meanwhile: if ${number} is ${project}'s number (gcloud projects describe ${project} --format="value(projectNumber)"), add "${project}: ${number}" under project_numbers in the registry; otherwise register the project it belongs to`,
       ),
     );
   }
@@ -110,7 +111,7 @@ export function detectJobFindings(
         attribution,
         pricing,
         usageDate,
-        `remove roles/bigquery.jobUser for ${member}${who} on project ${project}; to share data, grant roles/bigquery.dataViewer on the datasets only and let them query from their own billing project`,
+        `remove roles/bigquery.jobUser for ${member()}${who} on project ${project}; to share data, grant roles/bigquery.dataViewer on the datasets only and let them query from their own billing project`,
       ),
     );
   } else if (
@@ -126,7 +127,7 @@ export function detectJobFindings(
         attribution,
         pricing,
         usageDate,
-        `remove roles/bigquery.jobUser for ${member} on project ${project} (department ${attribution.payerDepartment}); ${principalDepartment} should run its jobs in its own project, or declare ${project} in shared_projects if it is meant to be shared`,
+        `remove roles/bigquery.jobUser for ${member()} on project ${project} (department ${attribution.payerDepartment}); ${principalDepartment} should run its jobs in its own project, or declare ${project} in shared_projects if it is meant to be shared`,
       ),
     );
   }

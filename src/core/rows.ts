@@ -69,6 +69,13 @@ export const JOB_COSTS: Schema<JobCostRow> = {
   pricing_basis: "STRING",
 };
 
+/** The kinds of a job's findings, sorted, once each (most jobs have none, a few one). */
+function findingKinds(findings: readonly Finding[]): string[] {
+  if (findings.length === 0) return [];
+  if (findings.length === 1) return [(findings[0] as Finding).kind];
+  return [...new Set(findings.map((finding) => finding.kind))].sort();
+}
+
 export function jobCostRow(cost: JobCost): JobCostRow {
   const { job, attribution, pricing } = cost;
   return {
@@ -85,7 +92,7 @@ export function jobCostRow(cost: JobCost): JobCostRow {
     pricing_model: pricing.pricingModel,
     compute_cost_usd: pricing.computeCost,
     end_time: job.endTime,
-    findings: [...new Set(cost.findings.map((finding) => finding.kind))].sort(),
+    findings: findingKinds(cost.findings),
     usage_date: cost.usageDate,
     principal_kind: attribution.principalKind,
     data_owner_departments: attribution.dataOwnerDepartments,
