@@ -455,10 +455,15 @@ export async function writeSample(
   return { files, entries: stats.entries, bytes, stats };
 }
 
-/** Month after month of the same organisation's entries, endlessly: the benchmark's sample mix. */
+/**
+ * Month after month of the same organisation's entries, endlessly: the benchmark's sample mix. The
+ * 24 months of 2024 and 2025 over and over, new jobs each time: later months would come after the
+ * reader's clock, whose report rejects them (the bench's 10 GB once ran into 2034 and its totals
+ * then differed from the other contenders').
+ */
 export function* sampleMonths(seed: number): Generator<string> {
   for (let monthIndex = 0; ; monthIndex++) {
-    const year = 2024 + Math.floor(monthIndex / 12);
+    const year = 2024 + Math.floor((monthIndex % 24) / 12);
     const month = `${year}-${String((monthIndex % 12) + 1).padStart(2, "0")}`;
     yield* generateEntries({ month, seed: seed + monthIndex, jobs: 20_000 });
   }
