@@ -24,6 +24,8 @@ import { sampleMonths, writeSizedNdjson } from "../src/sample/generate.ts";
 import { generateJobHeavyEntries } from "../src/sample/job-heavy.ts";
 
 const run = promisify(execFile);
+/** Raised when the generators change what they write, so cached files are made anew. */
+const GENERATOR_VERSION = 2;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WORK = join(ROOT, ".bench");
 const NODE = process.execPath;
@@ -140,11 +142,12 @@ async function main(): Promise<void> {
     const target = parseSize(sizeText);
     const file = join(WORK, `${mix === "sample" ? "audit" : mix}-${sizeText}.ndjson`);
     const metaFile = `${file}.meta.json`;
-    let meta: { entries: number; bytes: number; seed: number } | undefined;
+    let meta: { entries: number; bytes: number; seed: number; generator?: number } | undefined;
     if (existsSync(metaFile)) meta = JSON.parse(await readFile(metaFile, "utf8"));
     if (
       !meta ||
       meta.seed !== Number(values.seed) ||
+      meta.generator !== GENERATOR_VERSION ||
       (await stat(file).catch(() => undefined))?.size !== meta.bytes
     ) {
       process.stderr.write(`generating ${sizeText} of ${mix} audit logs ... `);
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
       const seed = Number(values.seed);
       const lines = mix === "sample" ? sampleMonths(seed) : generateJobHeavyEntries(seed);
       const written = await writeSizedNdjson(file, target, lines);
-      meta = { ...written, seed: Number(values.seed) };
+      meta = { ...written, seed: Number(values.seed), generator: GENERATOR_VERSION };
       await writeFile(metaFile, JSON.stringify(meta));
       process.stderr.write(`${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     }
