@@ -75,9 +75,8 @@ Options:
   --timezone TZ      IANA time zone of billing days (default America/Los_Angeles, as Google bills)
   --out DIR          output folder (default out/report)
   --workers N        worker threads that parse and price beside the main thread, which does too
-                     when they are busy (default: 0, all in one thread, on two cores or fewer and
-                     for inputs under 64 MB; else one per core but one). Results are the same
-                     for every N.
+                     when they are busy (default: one per core but one for inputs of 64 MB or
+                     more, else 0: all in one thread). Results are the same for every N.
   --progress         always show progress; --no-progress never (default: on a terminal only)
   --billing FILE     the Cloud Billing export of the period (gcp_billing_export_v1_* or the
                      detailed _resource_ table; JSON or NDJSON from 'bq query --format=json' or

@@ -72,16 +72,15 @@ export interface ReportResult {
 const PARALLEL_FROM_BYTES = 64 * 1024 * 1024;
 
 /**
- * Worker threads by default: none on one or two cores, else one a core but one. The main thread
- * reads, de-duplicates, aggregates and writes, and parses and prices too whenever the workers are
- * busy (WorkerPool.map). On two cores one thread was the fastest and the smallest (job-heavy 1 GB:
- * ~8.1-8.7 s one thread, 9.4-10.2 s with a worker, 8.7-11.5 s with two): taking in a worker's
- * results costs the main thread ~8 µs an entry (their structured clones, and the GC of them), as
- * much as the worker saves it (docs/performance.md).
+ * Worker threads by default: one a core but one. The main thread reads, de-duplicates, aggregates
+ * and writes, and parses and prices too whenever the workers are busy (WorkerPool.map), so no core
+ * is shared by two busy threads. On two cores, one worker and the main thread measured 10 % faster
+ * than one thread at 1 GB and 24 % at 10 GB, at 15-25 MB more; a worker a core was no faster
+ * (docs/performance.md).
  */
 export function defaultWorkers(): number {
   const cores = availableParallelism();
-  return cores > 2 ? Math.min(cores - 1, 7) : 0;
+  return cores > 1 ? Math.min(cores - 1, 7) : 0;
 }
 
 export async function loadRegistryFile(file: string): Promise<{ registry: Registry; text: string }> {
