@@ -17,6 +17,17 @@ async function project() {
 
 const at = (root: string, path: string, seconds: number) => utimes(join(root, path), seconds, seconds);
 
+/** A project with a build made at `builtAt` and its sources last changed at `main` and `other` (seconds). */
+async function built(builtAt: number, main: number, other: number) {
+  const root = await project();
+  await mkdir(join(root, "dist"));
+  await writeFile(join(root, BUILD_STAMP), "");
+  await at(root, "src/cli/main.ts", main);
+  await at(root, "src/cli/deep/other.ts", other);
+  await at(root, BUILD_STAMP, builtAt);
+  return root;
+}
+
 describe("entryPoint", () => {
   it("runs the sources when there is no build", async () => {
     const root = await project();
@@ -24,12 +35,7 @@ describe("entryPoint", () => {
   });
 
   it("runs the build when it is newer than every source", async () => {
-    const root = await project();
-    await mkdir(join(root, "dist"));
-    await writeFile(join(root, BUILD_STAMP), "");
-    await at(root, "src/cli/main.ts", 1_000);
-    await at(root, "src/cli/deep/other.ts", 1_000);
-    await at(root, BUILD_STAMP, 2_000);
+    const root = await built(2_000, 1_000, 1_000);
     expect(entryPoint(root, "cli/main")).toBe(join(root, "dist/cli/main.js"));
   });
 
@@ -41,12 +47,7 @@ describe("entryPoint", () => {
   });
 
   it("runs the sources when any source, however deep, is newer than the build", async () => {
-    const root = await project();
-    await mkdir(join(root, "dist"));
-    await writeFile(join(root, BUILD_STAMP), "");
-    await at(root, "src/cli/main.ts", 1_000);
-    await at(root, BUILD_STAMP, 2_000);
-    await at(root, "src/cli/deep/other.ts", 3_000);
+    const root = await built(2_000, 1_000, 3_000);
     expect(entryPoint(root, "cli/main")).toBe(join(root, "src/cli/main.ts"));
   });
 });
