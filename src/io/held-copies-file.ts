@@ -3,7 +3,7 @@
 // they wait until the run ends for a better copy that rarely comes, and on the heap they cost
 // ~2.7 KB each (170 MB at 1 GB of logs). Here each copy is one record appended to a scratch file,
 // and memory keeps only a small table per held job: the 64-bit hash of its key, where its first
-// copy and its best copy lie (24 bytes a slot: 48-96 bytes a held job at a load of 1/4 to 1/2).
+// copy and its best copy lie (24 bytes a slot: 32-64 bytes a held job at a load of 3/8 to 3/4).
 //
 // Records: [hash high u32][hash low u32][payload length u32][payload: v8.serialize({job, line})],
 // little-endian. release() reads the file in order and, at each job's first record, gives its best
@@ -27,7 +27,7 @@ class HeldIndex {
 
   /** The slot of the hash, or -1 when absent and `create` is false. */
   slot(h1: number, h2: number, create: boolean): number {
-    if (create && (this.used + 1) * 2 > this.high.length) this.grow();
+    if (create && (this.used + 1) * 4 > this.high.length * 3) this.grow();
     const mask = this.high.length - 1;
     for (let slot = (h1 ^ Math.imul(h2, 0x9e3779b1)) & mask; ; slot = (slot + 1) & mask) {
       const a = this.high[slot] as number;
