@@ -74,8 +74,8 @@ const PARALLEL_FROM_BYTES = 64 * 1024 * 1024;
 /**
  * Worker threads by default: one a core but one. The main thread reads, de-duplicates, aggregates
  * and writes, and parses and prices too whenever the workers are busy (WorkerPool.map), so no core
- * is shared by two busy threads. On two cores, one worker and the main thread measured 10 % faster
- * than one thread at 1 GB and 24 % at 10 GB, at 15-25 MB more; a worker a core was no faster
+ * is shared by two busy threads. On two cores, one worker and the main thread measured ~11 %
+ * faster than one thread at 1 GB and at 10 GB, at 13-37 MB more; a worker a core was no faster
  * (docs/performance.md).
  */
 export function defaultWorkers(): number {
