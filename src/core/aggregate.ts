@@ -9,6 +9,7 @@ import type { Nanos } from "./money.ts";
 import { prorate } from "./pricebook.ts";
 import type { DepartmentCostRow, MatrixRow, StorageCostRow } from "./rows.ts";
 import { type ClippedPeriod, TimeRange } from "./time-range.ts";
+import { TupleMemo } from "./tuple-memo.ts";
 import type {
   AuditFormat,
   Finding,
@@ -124,44 +125,13 @@ const zeroSums = (): ComputeSums => ({
 const keyOf = (...parts: string[]): string => JSON.stringify(parts);
 const partsOf = (key: string): string[] => JSON.parse(key) as string[];
 
-/** A level of remembered keys: a Map of the next part, or at the last part the key itself. */
-type KeyLevel = Map<string, KeyLevel | string>;
 const KEYS_LIMIT = 100_000;
 
 /**
  * keyOf of tuples of one length, remembered: the same periods, days and departments come job
- * after job, and finding a key again costs less than writing its JSON. Bounded (cleared when full).
+ * after job, and finding a key again costs less than writing its JSON.
  */
-class TupleKeys {
-  private root: KeyLevel = new Map();
-  private size = 0;
-
-  of(...parts: string[]): string {
-    let level = this.root;
-    const last = parts.length - 1;
-    for (let i = 0; i < last; i++) {
-      const part = parts[i] as string;
-      let next = level.get(part) as KeyLevel | undefined;
-      if (!next) {
-        next = new Map();
-        level.set(part, next);
-      }
-      level = next;
-    }
-    let key = level.get(parts[last] as string) as string | undefined;
-    if (key === undefined) {
-      key = keyOf(...parts);
-      if (this.size >= KEYS_LIMIT) {
-        this.root = new Map();
-        this.size = 0;
-        return key;
-      }
-      this.size++;
-      level.set(parts[last] as string, key);
-    }
-    return key;
-  }
-}
+const tupleKeys = () => new TupleMemo(KEYS_LIMIT, (parts) => keyOf(...parts));
 
 export class ChargebackAggregator {
   private readonly departments = new Map<string, ComputeSums>();
@@ -169,8 +139,8 @@ export class ChargebackAggregator {
   private readonly dailyPaid = new Map<string, Nanos>();
   private readonly principals = new Map<string, PrincipalRow>();
   /** Keys of (period or day, department) and of (period, payer, consumer), each length apart. */
-  private readonly pairKeys = new TupleKeys();
-  private readonly tripleKeys = new TupleKeys();
+  private readonly pairKeys = tupleKeys();
+  private readonly tripleKeys = tupleKeys();
   /** The most expensive jobs, kept sorted and short. */
   private topJobList: TopJob[] = [];
   /** Unpriced jobs by reason, for the summary. */

@@ -12,6 +12,7 @@
 // (https://cloud.google.com/bigquery/docs/information-schema-table-storage); [BQU]
 // GoogleCloudPlatform/bigquery-utils, views/audit.
 import { formatUsd, mulDivRound, type Nanos, parseUsd } from "./money.ts";
+import { TupleMemo } from "./tuple-memo.ts";
 import type { JobEvent, Pricing, PricingModel, TableStorage, UnpricedReason } from "./types.ts";
 
 export type Edition = "standard" | "enterprise" | "enterprise_plus";
@@ -313,12 +314,9 @@ function seriesOf(book: PriceBook): Map<string, Dated[]> {
 
 /**
  * Answers of inForce per price book, by series, location as logged and day: every job asks, and
- * a run has few locations and days. Bounded (cleared when full): the locations are the input's.
+ * a run has few locations and days. Bounded: the locations are the input's. `null`: none in force.
  */
-const answers = new WeakMap<
-  PriceBook,
-  { size: number; bySeries: Map<string, Map<string, Map<string, unknown>>> }
->();
+const answers = new WeakMap<PriceBook, TupleMemo<PriceInForce<Dated> | null>>();
 const ANSWERS_LIMIT = 100_000;
 
 /** The entry in force on `day` at `location`, else the US one (flagged as fallback, never silent). */
@@ -330,31 +328,13 @@ function inForce<T extends Dated>(
 ): PriceInForce<T> | undefined {
   let memo = answers.get(book);
   if (!memo) {
-    memo = { size: 0, bySeries: new Map() };
+    memo = new TupleMemo(ANSWERS_LIMIT, ([series, location, day]) => {
+      const answer = lookUp(book, series as string, location as string, day as string);
+      return answer ? Object.freeze(answer) : null;
+    });
     answers.set(book, memo);
   }
-  let byLocation = memo.bySeries.get(series);
-  if (!byLocation) {
-    byLocation = new Map();
-    memo.bySeries.set(series, byLocation);
-  }
-  let byDay = byLocation.get(location);
-  if (!byDay) {
-    byDay = new Map();
-    byLocation.set(location, byDay);
-  }
-  let answer = byDay.get(day) as PriceInForce<T> | null | undefined;
-  if (answer === undefined) {
-    answer = lookUp<T>(book, series, location, day) ?? null;
-    if (answer) Object.freeze(answer);
-    if (memo.size >= ANSWERS_LIMIT) {
-      memo.size = 0;
-      memo.bySeries.clear();
-    }
-    memo.size++;
-    byDay.set(day, answer);
-  }
-  return answer ?? undefined;
+  return (memo.of(series, location, day) ?? undefined) as PriceInForce<T> | undefined;
 }
 
 function lookUp<T extends Dated>(book: PriceBook, series: string, location: string, day: string) {
