@@ -168,9 +168,8 @@ async function main(): Promise<void> {
           return { name: "bare JSON.parse loop (ceiling)", ...r, totals: JSON.parse(r.stdout).totals };
         },
       },
-      // One thread (the default on two cores), and worker threads beside the main thread, which
-      // parses too when they are busy: a worker a core but one (the default on more cores), and a
-      // worker a core.
+      // One thread, and worker threads beside the main thread, which parses too when they are
+      // busy: a worker a core but one (the default), and a worker a core.
       ...[...new Set([0, Math.max(1, cores - 1), cores])].map((workers) => {
         const name =
           workers === 0

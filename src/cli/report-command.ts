@@ -214,10 +214,11 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
       await files.drain();
       progress.setEntries(pipeline.counters.entries);
     };
+    // Stage one here: for every chunk without workers, and for those the main thread takes with them.
+    const context = entryContext(registry, { ...options, notAfterMs });
     try {
       if (pool) {
         // Stage one on the pool, chunk results in input order.
-        const context = entryContext(registry, { ...options, notAfterMs });
         const inline = (chunk: InputChunk) => processChunk(chunk, context);
         for await (const { file, result } of pool.map(chunks, inline)) {
           startChunk(file);
@@ -226,7 +227,6 @@ export async function runReport(options: ReportOptions): Promise<ReportResult> {
         }
       } else {
         // Inline: each verdict goes to stage two as it comes, the same order as from the pool.
-        const context = entryContext(registry, { ...options, notAfterMs });
         for await (const chunk of chunks) {
           startChunk(chunkFile(chunk));
           await endChunk(assessChunk(chunk, context, take));

@@ -110,13 +110,16 @@ export class BufferedFile {
     // A UTF-16 code unit takes at most 3 bytes of UTF-8.
     if (this.used + text.length * 3 > this.buffer.length) {
       const bytes = Buffer.byteLength(text);
-      if (this.used + bytes > this.buffer.length) {
-        this.full.push(this.buffer.subarray(0, this.used));
-        this.buffer = Buffer.allocUnsafe(Math.max(FLUSH_AT, bytes));
-        this.used = 0;
-      }
+      if (this.used + bytes > this.buffer.length) this.seal(bytes);
     }
     this.used += this.buffer.write(text, this.used);
+  }
+
+  /** Puts what the buffer holds with the filled ones, and starts one of at least `size` bytes. */
+  private seal(size = FLUSH_AT): void {
+    this.full.push(this.buffer.subarray(0, this.used));
+    this.buffer = Buffer.allocUnsafe(Math.max(FLUSH_AT, size));
+    this.used = 0;
   }
 
   get needsFlush(): boolean {
@@ -125,13 +128,9 @@ export class BufferedFile {
 
   async flush(): Promise<void> {
     if (this.failure) throw this.failure;
+    if (this.used > 0) this.seal();
     const buffers = this.full;
     this.full = [];
-    if (this.used > 0) {
-      buffers.push(this.buffer.subarray(0, this.used));
-      this.buffer = Buffer.allocUnsafe(FLUSH_AT);
-      this.used = 0;
-    }
     let ready = true;
     for (const buffer of buffers) ready = this.stream.write(buffer);
     if (ready) return;
