@@ -17,14 +17,13 @@
 //   queryConfig.query / jobConfiguration.query.query; neither format carries the model type
 //   (no ML statistics in either proto), so it is read from OPTIONS(model_type=...).
 import { readFileSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parseRegistry } from "../src/core/registry.ts";
 import type { JobCost } from "../src/core/types.ts";
-import { cli, table } from "./support/cli.ts";
+import { reportOn, table } from "./support/cli.ts";
 import { coreJobCost, pricedFromCore, pricedFromSink, sinkTablesForSuite } from "./support/sink-parity.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -251,24 +250,10 @@ describe("failed, cancelled and BigQuery ML jobs in the sink pipeline (sql/sink)
 
 describe("failed, cancelled and BigQuery ML jobs on the CLI", () => {
   it("writes each job's pricing model, counts the unpriced by reason, and sums the script once", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "bqcb-b7-"));
-    const logs = join(dir, "logs.ndjson");
-    await writeFile(
-      logs,
-      `${Object.values(entries)
-        .map((entry) => JSON.stringify(entry))
-        .join("\n")}\n`,
+    const { out, ...result } = await reportOn(
+      Object.values(entries),
+      readFileSync(`${ROOT}sample/acme/registry.yaml`, "utf8"),
     );
-    const out = join(dir, "out");
-    const result = await cli([
-      "report",
-      "--logs",
-      logs,
-      "--registry",
-      `${ROOT}sample/acme/registry.yaml`,
-      "--out",
-      out,
-    ]);
     expect(result.code, result.stderr).toBe(0);
     const jobs = await table(out, "job_costs.csv");
     const modelOf = (entry: Json) =>
